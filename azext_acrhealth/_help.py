@@ -1,0 +1,33 @@
+# acrhealth (MIT licence). Help text of `az acr check-health`.
+
+from knack.help_files import helps
+
+helps['acr check-health'] = """
+type: command
+short-summary: Find out why pulling from or pushing to a container registry does not work.
+long-summary: |
+    Checks the local environment (Docker client and daemon, a sample image pull, the Azure CLI,
+    Helm and Notary) and, with --name, the path to the registry: its login server, DNS, the
+    /v2/ authentication challenge, the Azure AD token exchange, the access token, repository
+    permissions, the customer-managed-key identity and, with --vnet, private endpoint DNS.
+    Every problem is reported with a documented error code, what it means, what to do, and a
+    link to https://aka.ms/acr/errors.
+
+    Progress goes to stderr as checks finish; the report (see -o json) goes to stdout. The exit
+    code is 1 when any check failed, 0 otherwise, also with --ignore-errors. Without --yes and
+    without a terminal, the sample pull is skipped rather than waiting for an answer. No single
+    network call or child process takes longer than --timeout seconds.
+examples:
+  - name: Check the environment and a registry, answering the pull question interactively.
+    text: az acr check-health --name myregistry
+  - name: In a pipeline, never prompt, keep the JSON report and fail the step on any failure.
+    text: az acr check-health --name myregistry --yes --ignore-errors -o json > health.json
+  - name: List only the codes of the checks that failed.
+    text: az acr check-health --name myregistry --yes --query "checks[?status=='failed'].code" -o tsv
+  - name: Check that you may pull and push a repository.
+    text: az acr check-health --name myregistry --repository samples/hello-world --yes
+  - name: Check DNS routing to the registry's private endpoints in a virtual network.
+    text: az acr check-health --name myregistry --vnet myvnet --yes
+  - name: Check the local environment only, as a table.
+    text: az acr check-health --yes -o table
+"""

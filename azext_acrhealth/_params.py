@@ -1,0 +1,24 @@
+# acrhealth (MIT licence). The arguments of `az acr check-health`.
+# Only the 'acr check-health' scope: registering 'acr' would replace the core module's
+# arguments of every acr command. Validation is the command's validator (_validators.py):
+# a command-level validator replaces argument-level ones in knack.
+
+from azext_acrhealth._validators import DEFAULT_TIMEOUT
+
+
+def load_arguments(loader, _command):
+    with loader.argument_context('acr check-health') as c:
+        c.argument('registry_name', options_list=['--name', '-n'], configured_default='acr',
+                   help='Name of the registry to check (not its login server). Without it only '
+                        'the local environment is checked. Default: `az configure --defaults '
+                        'acr=<name>`.')
+        c.argument('yes', options_list=['--yes', '-y'], action='store_true',
+                   help='Do not prompt for confirmation before pulling the sample image.')
+        c.argument('ignore_errors', options_list=['--ignore-errors'], action='store_true',
+                   help='Run every check even after one fails (the exit code still reports '
+                        'the failure).')
+        c.argument('repository', options_list=['--repository'], help='Also check your permissions on this repository of the registry.')
+        c.argument('vnet', options_list=['--vnet'], help='Name or resource ID of a virtual network: verify that DNS here '
+                        'resolves the registry to its private endpoints in it.')
+        c.argument('timeout', options_list=['--timeout'], type=str, help='Seconds allowed to any one network call or child process. '
+                        'Default: {}.'.format(DEFAULT_TIMEOUT))

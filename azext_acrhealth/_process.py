@@ -1,0 +1,38 @@
+# acrhealth (MIT licence). The child-process adapter: every child is bounded in time.
+"""Run a child process with a deadline, no stdin, and a kill of its whole process group
+when the deadline passes (a hung `docker pull` must not outlive --timeout)."""
+
+import os
+import signal
+import subprocess
+from collections import namedtuple
+
+ProcessResult = namedtuple('ProcessResult', 'returncode stdout stderr timed_out')
+
+
+def run_process(argv, timeout, env=None):
+    """Run ``argv``; return a :data:`ProcessResult`. Raises OSError if it cannot start."""
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=env, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+        timed_out = False
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        try:
+            out, err = proc.communicate(timeout=2)
+        except subprocess.TimeoutExpired:  # a grandchild holds the pipes: give up on them
+            out, err = b'', b''
+        timed_out = True
+    return ProcessResult(proc.returncode, _text(out), _text(err), timed_out)
+
+
+def _kill_group(proc):
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        proc.kill()
+
+
+def _text(data):
+    return (data or b'').decode('utf-8', errors='replace')

@@ -1,0 +1,117 @@
+# acrhealth (MIT licence). Validation of the command's input: bad input never runs a check.
+"""Validators of ``az acr check-health``. Each raises a specific azclierror with a
+recommendation; the command validator runs them all (knack runs a command-level validator
+instead of argument-level ones)."""
+
+import math
+import re
+
+DEFAULT_TIMEOUT = 30.0
+MAX_TIMEOUT = 600.0
+
+_REGISTRY_NAME = re.compile(r'^[A-Za-z0-9]{5,50}$')
+# OCI distribution: path components of lower-case alphanumerics joined by separators.
+_REPO_COMPONENT = r'[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*'
+_REPOSITORY = re.compile(r'^{c}(?:/{c})*$'.format(c=_REPO_COMPONENT))
+_REPOSITORY_MAX = 255
+_VNET_NAME = re.compile(r'^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9_])$')
+
+
+def _invalid(message, recommendation):
+    from azure.cli.core.azclierror import InvalidArgumentValueError
+    return InvalidArgumentValueError(message, recommendation=recommendation)
+
+
+def _shown(value, limit=80):
+    """A user value quoted for an error line, cut and without control characters."""
+    text = ''.join(ch if ch.isprintable() else '?' for ch in str(value))
+    return repr(text if len(text) <= limit else text[:limit] + '...')
+
+
+def validate_registry_name(namespace):
+    name = namespace.registry_name
+    if name is None:
+        return
+    if _REGISTRY_NAME.match(name):
+        return
+    if '.' in name and _REGISTRY_NAME.match(name.split('.', 1)[0]) and '/' not in name:
+        raise _invalid('--name {} looks like a login server, not a registry name.'.format(
+            _shown(name)), 'Pass the registry name only, e.g. --name {}.'.format(
+                name.split('.', 1)[0]))
+    raise _invalid('--name {} is not a valid registry name: it must be 5 to 50 letters and '
+                   'digits.'.format(_shown(name)),
+                   'Check the name with `az acr list --query [].name`.')
+
+
+def validate_repository(namespace):
+    repository = namespace.repository
+    if repository is None:
+        return
+    if len(repository) > _REPOSITORY_MAX or not _REPOSITORY.match(repository):
+        raise _invalid('--repository {} is not a valid repository name.'.format(
+            _shown(repository)),
+            'Use lower-case letters and digits, separated by ".", "_", "__", "-" or "/" '
+            '(at most {} characters), e.g. --repository samples/hello-world.'.format(
+                _REPOSITORY_MAX))
+
+
+def validate_vnet(namespace):
+    vnet = namespace.vnet
+    if vnet is None:
+        return
+    recommendation = ('Pass a virtual network name, or its resource ID: '
+                      '/subscriptions/<id>/resourceGroups/<group>/providers/'
+                      'Microsoft.Network/virtualNetworks/<name>.')
+    if _VNET_NAME.match(vnet):
+        return
+    if vnet.startswith('/'):
+        from azure.mgmt.core.tools import is_valid_resource_id, parse_resource_id
+        if is_valid_resource_id(vnet):
+            parts = parse_resource_id(vnet)
+            if (parts.get('namespace', '').lower() == 'microsoft.network'
+                    and parts.get('type', '').lower() == 'virtualnetworks'
+                    and parts.get('resource_group')
+                    and _VNET_NAME.match(parts.get('name') or '')):
+                if parts.get('child_type_1'):
+                    raise _invalid('--vnet {} names a {} of a virtual network, not the virtual '
+                                   'network.'.format(_shown(vnet), parts['child_type_1']),
+                                   recommendation)
+                return
+        raise _invalid('--vnet {} is not a virtual network resource ID.'.format(_shown(vnet)),
+                       recommendation)
+    raise _invalid('--vnet {} is neither a virtual network name nor a resource ID.'.format(
+        _shown(vnet)), recommendation)
+
+
+def validate_timeout(namespace):
+    value = namespace.timeout
+    if value is None:
+        namespace.timeout = DEFAULT_TIMEOUT
+        return
+    recommendation = 'Pass a number of seconds greater than 0 and at most {:g}, e.g. ' \
+                     '--timeout 30.'.format(MAX_TIMEOUT)
+    try:
+        seconds = float(str(value).strip())
+    except ValueError:
+        raise _invalid('--timeout {} is not a number.'.format(_shown(value)),
+                       recommendation) from None
+    if not math.isfinite(seconds) or seconds <= 0 or seconds > MAX_TIMEOUT:
+        raise _invalid('--timeout {} is out of range.'.format(_shown(value)), recommendation)
+    namespace.timeout = seconds
+
+
+def validate_check_health(namespace):
+    """The command validator: every parameter, then the combinations."""
+    validate_registry_name(namespace)
+    validate_repository(namespace)
+    validate_vnet(namespace)
+    validate_timeout(namespace)
+    if namespace.registry_name is None:
+        from azure.cli.core.azclierror import RequiredArgumentMissingError
+        for option, value in (('--repository', namespace.repository),
+                              ('--vnet', namespace.vnet)):
+            if value is not None:
+                raise RequiredArgumentMissingError(
+                    '{} needs a registry: it checks that registry.'.format(option),
+                    recommendation='Add --name <registry>, or set a default with '
+                                   '`az configure --defaults acr=<registry>`.')

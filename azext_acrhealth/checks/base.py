@@ -1,0 +1,110 @@
+# acrhealth (MIT licence). The types every check shares.
+"""What a check is, what it is given and what it returns."""
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Mapping, Optional, Tuple
+
+from .. import catalogue
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The immutable outcome of one check.
+
+    ``finding`` is a key of :data:`catalogue.FINDINGS`; it decides status, code and text.
+    ``facts`` are reported (the report's ``details``); ``data`` is private to later checks
+    (a token, a parsed object) and never reported nor shown in ``repr``.
+    """
+    finding: str
+    facts: Mapping[str, Any] = field(default_factory=dict)
+    data: Any = field(default=None, repr=False, compare=False)
+    duration_ms: Optional[int] = None
+
+    def __post_init__(self):
+        catalogue.finding(self.finding)  # an unknown finding is a bug: fail where it is made
+
+    @property
+    def status(self):
+        return catalogue.finding(self.finding).status
+
+    @property
+    def passed(self):
+        return self.status == catalogue.PASSED
+
+    def timed(self, duration_ms):
+        return replace(self, duration_ms=duration_ms)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One step of the plan.
+
+    ``run(ctx, results)`` returns a :class:`CheckResult`; ``results`` maps the ids of its
+    ``requires`` (which all passed) and ``after`` (finished, whatever their status) to
+    their results. ``code`` is the documented code the check reports when it fails for a
+    reason it did not foresee (an exception, the runner's deadline). ``calls`` is how many
+    bounded calls (network or child process) it may make in sequence: the runner allows
+    it ``calls * timeout`` seconds plus a little grace.
+    """
+    id: str
+    title: str
+    code: str
+    run: Callable[..., CheckResult] = field(repr=False, compare=False)
+    requires: Tuple[str, ...] = ()
+    after: Tuple[str, ...] = ()
+    calls: int = 1
+
+
+@dataclass(frozen=True)
+class Options:
+    """The command's parameters, validated."""
+    registry_name: Optional[str] = None
+    yes: bool = False
+    ignore_errors: bool = False
+    repository: Optional[str] = None
+    vnet: Optional[str] = None
+    timeout: float = 30.0
+
+
+# How the pull check may proceed, decided by the handler before any check runs.
+PULL_ALLOWED = 'allowed'
+PULL_DECLINED = 'declined'
+PULL_NO_TERMINAL = 'no-terminal'
+
+
+@dataclass
+class CheckContext:
+    """Everything a check may use to reach the outside world.
+
+    Adapters come in here so unit tests pass fakes and the lab uses the real thing.
+    """
+    options: Options
+    run_process: Callable = None          # (argv, timeout) -> _process.ProcessResult
+    which: Callable = None                # (name) -> path or None
+    environ: Mapping[str, str] = field(default_factory=dict)
+    cli_ctx: Any = None
+    cli_version: str = ''
+    extension_version: str = ''
+    cloud_name: str = ''
+    cloud_shell: bool = False
+    pull_consent: str = PULL_ALLOWED
+    extras: dict = field(default_factory=dict)  # adapters of later checks (HTTP, ARM, tokens)
+
+    @property
+    def timeout(self):
+        return self.options.timeout
+
+    def environment_summary(self):
+        """The report's ``environment`` object."""
+        return {'cloud': self.cloud_name, 'cliVersion': self.cli_version,
+                'extensionVersion': self.extension_version, 'cloudShell': self.cloud_shell}
+
+    def registry_summary(self, outcomes):
+        """The report's ``registry`` object (None without --name)."""
+        name = self.options.registry_name
+        if name is None:
+            return None
+        facts = next((result.facts for check, result in outcomes
+                      if check.id == 'login-server' and result.passed), {})
+        return {'name': name, 'loginServer': facts.get('loginServer'),
+                'resolvedBy': facts.get('resolvedBy')}

@@ -1,0 +1,212 @@
+# acrhealth (MIT licence). Checks of the local environment: Docker, Azure CLI, Helm, Notary.
+"""Environment checks. Each returns a CheckResult naming a finding and its facts."""
+
+import json
+import re
+
+from .base import (Check, CheckResult, PULL_ALLOWED, PULL_DECLINED)
+
+SAMPLE_IMAGE = 'mcr.microsoft.com/mcr/hello-world:latest'
+HELM_MINIMUM = (2, 11, 0)
+NOTARY_INCOMPATIBLE_FROM = (0, 6, 0)
+
+_VERSION = re.compile(r'(\d+)\.(\d+)(?:\.(\d+))?')
+
+
+def version_tuple(text):
+    """(major, minor, patch) from the first dotted version in ``text``, or None."""
+    match = _VERSION.search(text or '')
+    if not match:
+        return None
+    return tuple(int(part or 0) for part in match.groups())
+
+
+def first_line(text, limit=300):
+    """The first non-blank line of ``text``, cut to ``limit`` characters."""
+    for line in (text or '').splitlines():
+        line = line.strip()
+        if line:
+            return line[:limit]
+    return ''
+
+
+# ---- parsers -------------------------------------------------------------------------------
+
+def parse_docker_client_version(output):
+    """'Docker version 20.10.24+dfsg1, build 297e128' -> '20.10.24+dfsg1' (None if absent)."""
+    match = re.search(r'Docker version\s+([^\s,]+)', output or '')
+    return match.group(1) if match else None
+
+
+def parse_docker_server_version(output):
+    """Server version from `docker version --format '{{json .}}'` output, or None."""
+    for line in (output or '').splitlines():
+        line = line.strip()
+        if not line.startswith('{'):
+            continue
+        try:
+            data = json.loads(line)
+        except ValueError:
+            continue
+        server = data.get('Server') if isinstance(data, dict) else None
+        if isinstance(server, dict):
+            version = server.get('Version')
+            if not version:
+                engine = [c for c in server.get('Components') or []
+                          if isinstance(c, dict) and c.get('Name') == 'Engine']
+                version = engine[0].get('Version') if engine else None
+            return version or None
+    return None
+
+
+def parse_helm_version(output):
+    """Helm 3 ``Version:"v3.12.0"`` or Helm 2 ``SemVer:"v2.16.1"`` -> '3.12.0' (None if absent)."""
+    match = re.search(r'(?:SemVer|Version):"v?(\d+\.\d+\.\d+[^"]*)"', output or '')
+    if match:
+        return match.group(1)
+    match = re.match(r'\s*v?(\d+\.\d+\.\d+\S*)\s*$', first_line(output))  # `--short` style
+    return match.group(1) if match else None
+
+
+def parse_notary_version(output):
+    """The value after ``Version:`` in `notary version` output ('' when it is empty)."""
+    match = re.search(r'^\s*Version:[ \t]*(\S*)', output or '', re.MULTILINE)
+    return match.group(1) if match else ''
+
+
+_PLATFORM_NOTE = re.compile(r'platform \(([^)]+)\) does not match[^\n]*?platform \(([^)]+)\)')
+
+
+def parse_pull_platform_note(output):
+    """'linux/arm64 image on linux/amd64' when docker warns of a platform mismatch."""
+    match = _PLATFORM_NOTE.search(output or '')
+    if not match:
+        return None
+    return '{} image on {}'.format(match.group(1), match.group(2))
+
+
+# ---- checks --------------------------------------------------------------------------------
+
+def _docker(ctx, results):
+    return results['docker-client'].facts['path']
+
+
+def check_docker_client(ctx, _results):
+    path = ctx.which('docker')
+    if not path:
+        return CheckResult('docker.client.missing')
+    return CheckResult('docker.client.found', {'path': path})
+
+
+def check_docker_daemon(ctx, results):
+    proc = ctx.run_process([_docker(ctx, results), 'version', '--format', '{{json .}}'],
+                           ctx.timeout)
+    if proc.timed_out:
+        return CheckResult('docker.daemon.timeout', {'seconds': ctx.timeout})
+    server = parse_docker_server_version(proc.stdout)
+    if proc.returncode == 0 and server:
+        return CheckResult('docker.daemon.running', {'serverVersion': server})
+    error = first_line(proc.stderr) or first_line(proc.stdout) or \
+        'exit code {}'.format(proc.returncode)
+    return CheckResult('docker.daemon.unreachable', {'error': error})
+
+
+def check_docker_version(ctx, results):
+    proc = ctx.run_process([_docker(ctx, results), '--version'], ctx.timeout)
+    client = parse_docker_client_version(proc.stdout)
+    if proc.timed_out or proc.returncode != 0 or not client:
+        error = ('timed out after {} s'.format(ctx.timeout) if proc.timed_out
+                 else first_line(proc.stderr) or first_line(proc.stdout) or
+                 'exit code {}'.format(proc.returncode))
+        return CheckResult('docker.version.failed', {'error': error})
+    daemon = results.get('docker-daemon')
+    server = daemon.facts.get('serverVersion') if daemon and daemon.passed else None
+    return CheckResult('docker.version.found',
+                       {'clientVersion': client, 'serverVersion': server or 'unknown'})
+
+
+def check_docker_pull(ctx, results):
+    facts = {'image': SAMPLE_IMAGE}
+    if ctx.pull_consent == PULL_DECLINED:
+        return CheckResult('docker.pull.declined', facts)
+    if ctx.pull_consent != PULL_ALLOWED:
+        return CheckResult('docker.pull.no_terminal', facts)
+    proc = ctx.run_process([_docker(ctx, results), 'pull', SAMPLE_IMAGE], ctx.timeout)
+    if proc.timed_out:
+        return CheckResult('docker.pull.timeout', dict(facts, seconds=ctx.timeout))
+    output = proc.stdout + '\n' + proc.stderr
+    if proc.returncode != 0:
+        return CheckResult('docker.pull.failed', dict(
+            facts, error=_daemon_error_line(proc.stderr) or 'exit code {}'.format(proc.returncode)))
+    note = parse_pull_platform_note(output)
+    if note:
+        return CheckResult('docker.pull.platform_mismatch', dict(facts, note=note))
+    return CheckResult('docker.pull.pulled', facts)
+
+
+def _daemon_error_line(stderr):
+    """The daemon's own error line (docker prints 'Error response from daemon: ...')."""
+    for line in (stderr or '').splitlines():
+        if 'Error' in line or 'error' in line:
+            return line.strip()[:300]
+    return first_line(stderr)
+
+
+def check_azure_cli(ctx, _results):
+    return CheckResult('azure_cli.version', {'cliVersion': ctx.cli_version,
+                                             'extensionVersion': ctx.extension_version})
+
+
+def check_helm(ctx, _results):
+    path = ctx.which('helm')
+    if not path:
+        return CheckResult('helm.missing')
+    # --client: Helm 2 would otherwise ask Tiller in the cluster; Helm 3 accepts and ignores it.
+    proc = ctx.run_process([path, 'version', '--client'], ctx.timeout)
+    output = first_line(proc.stdout) or first_line(proc.stderr)
+    version = parse_helm_version(proc.stdout) if not proc.timed_out else None
+    if not version:
+        if proc.timed_out:
+            output = 'timed out after {} s'.format(ctx.timeout)
+        return CheckResult('helm.unparsed', {'path': path, 'output': output or '(no output)'})
+    facts = {'path': path, 'version': version}
+    if version_tuple(version) < HELM_MINIMUM:
+        return CheckResult('helm.too_old', dict(facts, minimum='.'.join(map(str, HELM_MINIMUM)),
+                                                output=output))
+    return CheckResult('helm.found', facts)
+
+
+def check_notary(ctx, _results):
+    path = ctx.which('notary')
+    if not path:
+        return CheckResult('notary.missing')
+    proc = ctx.run_process([path, 'version'], ctx.timeout)
+    version = parse_notary_version(proc.stdout) if not proc.timed_out else ''
+    parsed = version_tuple(version)
+    if not parsed:
+        output = ('timed out after {} s'.format(ctx.timeout) if proc.timed_out else
+                  ' | '.join(line.strip() for line in proc.stdout.splitlines() if line.strip())
+                  or first_line(proc.stderr) or '(nothing)')
+        return CheckResult('notary.unknown_version', {'path': path, 'output': output[:300]})
+    facts = {'path': path, 'version': version}
+    if parsed >= NOTARY_INCOMPATIBLE_FROM:
+        return CheckResult('notary.incompatible',
+                           dict(facts, minimum='.'.join(map(str, NOTARY_INCOMPATIBLE_FROM))))
+    return CheckResult('notary.found', facts)
+
+
+def environment_plan():
+    """The environment checks, in plan order."""
+    return [
+        Check('docker-client', 'Docker client', 'DOCKER_COMMAND_ERROR', check_docker_client,
+              calls=0),
+        Check('docker-daemon', 'Docker daemon', 'DOCKER_DAEMON_ERROR', check_docker_daemon,
+              requires=('docker-client',)),
+        Check('docker-version', 'Docker version', 'DOCKER_VERSION_ERROR', check_docker_version,
+              requires=('docker-client',), after=('docker-daemon',)),
+        Check('docker-pull', 'Docker pull', 'DOCKER_PULL_ERROR', check_docker_pull,
+              requires=('docker-daemon',)),
+        Check('azure-cli', 'Azure CLI', None, check_azure_cli, calls=0),
+        Check('helm', 'Helm', 'HELM_VERSION_ERROR', check_helm),
+        Check('notary', 'Notary', 'NOTARY_VERSION_ERROR', check_notary),
+    ]

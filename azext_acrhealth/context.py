@@ -1,0 +1,40 @@
+# acrhealth (MIT licence). Builds the CheckContext from the CLI and the command's options.
+"""The real adapters behind a CheckContext (unit tests build their own with fakes)."""
+
+import os
+import shutil
+
+from azext_acrhealth.checks.base import (CheckContext, Options, PULL_ALLOWED, PULL_DECLINED,
+                                         PULL_NO_TERMINAL)
+from azext_acrhealth.checks.environment import SAMPLE_IMAGE
+from azext_acrhealth.version import VERSION
+
+
+def build_context(cli_ctx, registry_name=None, yes=False, ignore_errors=False,  # pylint: disable=too-many-arguments
+                  repository=None, vnet=None, timeout=30.0, ask=None):
+    """A context with the real adapters; ``ask(question)`` returns True, False or None
+    (no terminal) and is called at most once, before any check runs."""
+    from azure.cli.core import __version__ as cli_version
+    from azure.cli.core.util import in_cloud_console
+    from azext_acrhealth._process import run_process
+
+    options = Options(registry_name=registry_name, yes=bool(yes),
+                      ignore_errors=bool(ignore_errors), repository=repository, vnet=vnet,
+                      timeout=float(timeout))
+    cloud_shell = bool(in_cloud_console())
+    ctx = CheckContext(options=options, run_process=run_process, which=shutil.which,
+                       environ=dict(os.environ), cli_ctx=cli_ctx, cli_version=cli_version,
+                       extension_version=VERSION, cloud_name=cli_ctx.cloud.name,
+                       cloud_shell=cloud_shell)
+    ctx.pull_consent = pull_consent(ctx, ask)
+    return ctx
+
+
+def pull_consent(ctx, ask):
+    """Decide, before the run, whether the pull check may pull the sample image."""
+    if ctx.options.yes or ctx.cloud_shell or not ctx.which('docker'):
+        return PULL_ALLOWED  # nothing to ask: allowed, or the pull check will not run
+    answer = ask('The Docker pull check pulls {}. Pull it?'.format(SAMPLE_IMAGE)) if ask else None
+    if answer is None:
+        return PULL_NO_TERMINAL
+    return PULL_ALLOWED if answer else PULL_DECLINED

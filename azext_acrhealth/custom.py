@@ -1,0 +1,76 @@
+# acrhealth (MIT licence). The handler of `az acr check-health`: thin by design.
+"""Builds the context, asks the pull question, runs the plan, returns the report."""
+
+import sys
+
+from knack.log import get_logger
+
+from azext_acrhealth._validators import DEFAULT_TIMEOUT
+
+logger = get_logger(__name__)
+
+
+def acr_check_health(cmd, registry_name=None, yes=False, ignore_errors=False,  # pylint: disable=too-many-arguments
+                     repository=None, vnet=None, timeout=DEFAULT_TIMEOUT):
+    from azext_acrhealth import report as reporting
+    from azext_acrhealth.checks import build_plan
+    from azext_acrhealth.context import build_context
+    from azext_acrhealth.runner import run_plan
+
+    ctx = build_context(cmd.cli_ctx, registry_name=registry_name, yes=yes,
+                        ignore_errors=ignore_errors, repository=repository, vnet=vnet,
+                        timeout=timeout, ask=_ask)
+
+    def show_progress(check, result):
+        logger.warning(reporting.progress_line(reporting.check_entry(check, result)))
+
+    plan = build_plan(ctx)
+    outcomes = run_plan(plan, ctx, ignore_errors=ignore_errors, on_result=show_progress)
+    result = reporting.build_report(outcomes, ctx.environment_summary(),
+                                    registry=ctx.registry_summary(outcomes))
+    for line in reporting.summary_lines(result):
+        logger.warning(line)
+    failed = reporting.failed_count(result)
+    if failed:
+        _exit_one_after_output(cmd.cli_ctx, failed)
+    return result
+
+
+def _ask(question):
+    """Ask a yes/no question on stderr, so stdout keeps only the report.
+
+    Returns True or False, or None when there is no terminal to ask on."""
+    stdin = sys.stdin
+    try:
+        if stdin is None or stdin.closed or not stdin.isatty():
+            return None
+    except (AttributeError, ValueError, OSError):
+        return None
+    while True:
+        sys.stderr.write('{} (y/n): '.format(question))
+        sys.stderr.flush()
+        answer = stdin.readline()
+        if not answer:  # end of input: take it as no
+            return False
+        answer = answer.strip().lower()
+        if answer in ('y', 'yes'):
+            return True
+        if answer in ('n', 'no'):
+            return False
+
+
+def _exit_one_after_output(cli_ctx, failed):
+    """Make the command exit 1 after the CLI has printed the report.
+
+    The CLI gives every returned result exit code 0; the one workable way to keep the report
+    on stdout and still exit 1 is to raise from the event that follows the output."""
+    from knack.events import EVENT_CLI_SUCCESSFUL_EXECUTE
+
+    def raise_failure(cli, **_kwargs):
+        cli.unregister_event(EVENT_CLI_SUCCESSFUL_EXECUTE, raise_failure)
+        from azure.cli.core.azclierror import UnclassifiedUserFault
+        raise UnclassifiedUserFault(
+            '{} check{} failed: the registry workflow is broken here (see the report).'.format(
+                failed, '' if failed == 1 else 's'))
+
+    cli_ctx.register_event(EVENT_CLI_SUCCESSFUL_EXECUTE, raise_failure)

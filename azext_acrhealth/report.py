@@ -1,0 +1,86 @@
+# acrhealth (MIT licence). Results + catalogue text -> the report (the JSON contract).
+"""Builds the report that ``az acr check-health`` returns, and its table view."""
+
+from . import catalogue
+
+HEALTHY = 'healthy'
+UNHEALTHY = 'unhealthy'
+
+
+def check_entry(check, result):
+    """One element of the report's ``checks`` list."""
+    found = catalogue.finding(result.finding)
+    status = found.status
+    code = None
+    if status in (catalogue.FAILED, catalogue.WARNING):
+        code = found.code or check.code
+    return {
+        'id': check.id,
+        'title': check.title,
+        'status': status,
+        'code': code,
+        'message': catalogue.render(result.finding, result.facts),
+        'remediation': catalogue.CODES[code].remediation if code else None,
+        'docsUrl': catalogue.docs_url(code) if code else None,
+        'details': dict(result.facts),
+        'durationMs': result.duration_ms,
+    }
+
+
+def build_report(outcomes, environment, registry=None):
+    """The report for ``outcomes`` (``[(check, result)]`` in plan order)."""
+    checks = [check_entry(check, result) for check, result in outcomes]
+    summary = {
+        'passed': sum(1 for c in checks if c['status'] == catalogue.PASSED),
+        'failed': sum(1 for c in checks if c['status'] == catalogue.FAILED),
+        'warnings': sum(1 for c in checks if c['status'] == catalogue.WARNING),
+        'skipped': sum(1 for c in checks if c['status'] == catalogue.SKIPPED),
+    }
+    return {
+        'status': UNHEALTHY if summary['failed'] else HEALTHY,
+        'registry': registry,
+        'environment': environment,
+        'checks': checks,
+        'summary': summary,
+    }
+
+
+def failed_count(report):
+    return report['summary']['failed']
+
+
+def table_transformer(result):
+    """``-o table``: one row per check."""
+    rows = []
+    for check in (result or {}).get('checks', []):
+        rows.append({
+            'Check': check['title'],
+            'Status': check['status'],
+            'Code': check['code'] or '',
+            'Message': check['message'],
+        })
+    return rows
+
+
+_MARKS = {catalogue.PASSED: 'ok', catalogue.FAILED: 'FAILED', catalogue.WARNING: 'warning',
+          catalogue.SKIPPED: 'skipped'}
+
+
+def progress_line(entry):
+    """The stderr line shown as a check finishes."""
+    code = ' [{}]'.format(entry['code']) if entry['code'] else ''
+    return '{:<8} {}{}: {}'.format(_MARKS[entry['status']], entry['title'], code, entry['message'])
+
+
+def summary_lines(report):
+    """The closing stderr lines: the verdict, then each finding's fix and link."""
+    lines = []
+    summary = report['summary']
+    lines.append('{} checks: {} passed, {} failed, {} warnings, {} skipped.'.format(
+        len(report['checks']), summary['passed'], summary['failed'], summary['warnings'],
+        summary['skipped']))
+    for entry in report['checks']:
+        if entry['code']:
+            lines.append('{} ({}): {} See {}'.format(entry['code'], entry['title'],
+                                                     entry['remediation'], entry['docsUrl']))
+    return lines

@@ -21,6 +21,12 @@ def version_tuple(text):
     return tuple(int(part or 0) for part in match.groups())
 
 
+def shown_seconds(value):
+    """Seconds as a user reads them: 2.0 -> 2, 2.5 -> 2.5 ("timed out after 2 s")."""
+    value = float(value)
+    return int(value) if value.is_integer() else round(value, 1)
+
+
 def first_line(text, limit=300):
     """The first non-blank line of ``text``, cut to ``limit`` characters."""
     for line in (text or '').splitlines():
@@ -102,7 +108,7 @@ def check_docker_daemon(ctx, results):
     proc = ctx.run_process([_docker(ctx, results), 'version', '--format', '{{json .}}'],
                            ctx.timeout)
     if proc.timed_out:
-        return CheckResult('docker.daemon.timeout', {'seconds': ctx.timeout})
+        return CheckResult('docker.daemon.timeout', {'seconds': shown_seconds(ctx.timeout)})
     server = parse_docker_server_version(proc.stdout)
     if proc.returncode == 0 and server:
         return CheckResult('docker.daemon.running', {'serverVersion': server})
@@ -115,7 +121,7 @@ def check_docker_version(ctx, results):
     proc = ctx.run_process([_docker(ctx, results), '--version'], ctx.timeout)
     client = parse_docker_client_version(proc.stdout)
     if proc.timed_out or proc.returncode != 0 or not client:
-        error = ('timed out after {} s'.format(ctx.timeout) if proc.timed_out
+        error = ('timed out after {} s'.format(shown_seconds(ctx.timeout)) if proc.timed_out
                  else first_line(proc.stderr) or first_line(proc.stdout) or
                  'exit code {}'.format(proc.returncode))
         return CheckResult('docker.version.failed', {'error': error})
@@ -133,7 +139,7 @@ def check_docker_pull(ctx, results):
         return CheckResult('docker.pull.no_terminal', facts)
     proc = ctx.run_process([_docker(ctx, results), 'pull', SAMPLE_IMAGE], ctx.timeout)
     if proc.timed_out:
-        return CheckResult('docker.pull.timeout', dict(facts, seconds=ctx.timeout))
+        return CheckResult('docker.pull.timeout', dict(facts, seconds=shown_seconds(ctx.timeout)))
     output = proc.stdout + '\n' + proc.stderr
     if proc.returncode != 0:
         return CheckResult('docker.pull.failed', dict(
@@ -167,7 +173,7 @@ def check_helm(ctx, _results):
     version = parse_helm_version(proc.stdout) if not proc.timed_out else None
     if not version:
         if proc.timed_out:
-            output = 'timed out after {} s'.format(ctx.timeout)
+            output = 'timed out after {} s'.format(shown_seconds(ctx.timeout))
         return CheckResult('helm.unparsed', {'path': path, 'output': output or '(no output)'})
     facts = {'path': path, 'version': version}
     if version_tuple(version) < HELM_MINIMUM:
@@ -184,7 +190,7 @@ def check_notary(ctx, _results):
     version = parse_notary_version(proc.stdout) if not proc.timed_out else ''
     parsed = version_tuple(version)
     if not parsed:
-        output = ('timed out after {} s'.format(ctx.timeout) if proc.timed_out else
+        output = ('timed out after {} s'.format(shown_seconds(ctx.timeout)) if proc.timed_out else
                   ' | '.join(line.strip() for line in proc.stdout.splitlines() if line.strip())
                   or first_line(proc.stderr) or '(nothing)')
         return CheckResult('notary.unknown_version', {'path': path, 'output': output[:300]})
@@ -204,8 +210,9 @@ def environment_plan():
               requires=('docker-client',)),
         Check('docker-version', 'Docker version', 'DOCKER_VERSION_ERROR', check_docker_version,
               requires=('docker-client',), after=('docker-daemon',)),
+        # docker-client too: a check sees only the results it names, and the pull needs its path.
         Check('docker-pull', 'Docker pull', 'DOCKER_PULL_ERROR', check_docker_pull,
-              requires=('docker-daemon',)),
+              requires=('docker-client', 'docker-daemon')),
         Check('azure-cli', 'Azure CLI', None, check_azure_cli, calls=0),
         Check('helm', 'Helm', 'HELM_VERSION_ERROR', check_helm),
         Check('notary', 'Notary', 'NOTARY_VERSION_ERROR', check_notary),

@@ -1,0 +1,320 @@
+# acrhealth (MIT licence). Each environment check against a fake CheckContext.
+import re
+
+import pytest
+
+from azext_acrhealth import catalogue
+from azext_acrhealth.checks import build_plan
+from azext_acrhealth.checks import environment as env
+from azext_acrhealth.checks.base import (CheckResult, PULL_ALLOWED, PULL_DECLINED,
+                                         PULL_NO_TERMINAL)
+from azext_acrhealth.report import build_report
+from azext_acrhealth.runner import run_plan
+from tests.unit.fakes import (DAEMON_DOWN, DOCKER_28_JSON, DOCKER_NO_SERVER_JSON, HELM2,
+                              HELM2_OLD, HELM3, NOTARY_050, NOTARY_061, NOTARY_DEBIAN,
+                              PLATFORM_WARNING, SOCKET_DENIED, fail, make_ctx, ok, timed_out)
+
+DOCKER = '/usr/bin/docker'
+CLIENT = {'docker-client': CheckResult('docker.client.found', {'path': DOCKER})}
+
+
+def message(result):
+    text = catalogue.render(result.finding, result.facts)
+    assert not re.search(r'\{\w+\}', text), 'unformatted placeholder in ' + text
+    return text
+
+
+def code(result):
+    return catalogue.finding(result.finding).code
+
+
+# ---- docker client ------------------------------------------------------------------------
+
+def test_docker_missing_is_a_warning_with_docker_command_error():
+    ctx, processes = make_ctx(tools={})
+    result = env.check_docker_client(ctx, {})
+    assert (result.status, code(result)) == ('warning', 'DOCKER_COMMAND_ERROR')
+    assert processes.calls == []
+
+
+def test_docker_found_reports_its_path():
+    ctx, _ = make_ctx(tools={'docker': DOCKER})
+    result = env.check_docker_client(ctx, {})
+    assert result.passed and result.facts == {'path': DOCKER}
+    assert DOCKER in message(result)
+
+
+# ---- docker daemon ------------------------------------------------------------------------
+
+def test_daemon_running():
+    ctx, processes = make_ctx(answers={('docker', 'version'): ok(DOCKER_28_JSON)})
+    result = env.check_docker_daemon(ctx, CLIENT)
+    assert result.passed and result.facts == {'serverVersion': '28.2.2'}
+    assert processes.calls == [([DOCKER, 'version', '--format', '{{json .}}'], 5.0)]
+
+
+@pytest.mark.parametrize('stderr', [DAEMON_DOWN, SOCKET_DENIED])
+def test_daemon_down_or_socket_denied_is_daemon_error_with_its_own_line(stderr):
+    ctx, _ = make_ctx(answers={('docker', 'version'): fail(stderr + '\n', DOCKER_NO_SERVER_JSON)})
+    result = env.check_docker_daemon(ctx, CLIENT)
+    assert (result.status, code(result)) == ('failed', 'DOCKER_DAEMON_ERROR')
+    assert result.facts['error'] == stderr
+    assert stderr in message(result)
+
+
+def test_daemon_exit_zero_without_server_is_still_daemon_error():
+    ctx, _ = make_ctx(answers={('docker', 'version'): ok(DOCKER_NO_SERVER_JSON)})
+    result = env.check_docker_daemon(ctx, CLIENT)
+    assert code(result) == 'DOCKER_DAEMON_ERROR' and result.status == 'failed'
+
+
+def test_daemon_silent_failure_names_the_exit_code():
+    ctx, _ = make_ctx(answers={('docker', 'version'): fail('', '', returncode=3)})
+    result = env.check_docker_daemon(ctx, CLIENT)
+    assert result.facts['error'] == 'exit code 3'
+
+
+def test_daemon_timeout():
+    ctx, _ = make_ctx(answers={('docker', 'version'): timed_out()}, timeout=2.0)
+    result = env.check_docker_daemon(ctx, CLIENT)
+    assert (result.status, code(result)) == ('failed', 'DOCKER_DAEMON_ERROR')
+    assert message(result) == 'The Docker daemon did not answer within 2 s.'
+
+
+# ---- docker version -----------------------------------------------------------------------
+
+def test_docker_version_with_server():
+    ctx, _ = make_ctx(answers={('docker', '--version'): ok('Docker version 20.10.24+dfsg1, build 297e128\n')})
+    daemon = CheckResult('docker.daemon.running', {'serverVersion': '20.10.24+dfsg1'})
+    result = env.check_docker_version(ctx, dict(CLIENT, **{'docker-daemon': daemon}))
+    assert result.passed
+    assert result.facts == {'clientVersion': '20.10.24+dfsg1', 'serverVersion': '20.10.24+dfsg1'}
+
+
+def test_docker_version_without_daemon_says_server_unknown():
+    ctx, _ = make_ctx(answers={('docker', '--version'): ok('Docker version 28.2.2, build e6534b4')})
+    daemon = CheckResult('docker.daemon.unreachable', {'error': DAEMON_DOWN})
+    result = env.check_docker_version(ctx, dict(CLIENT, **{'docker-daemon': daemon}))
+    assert result.passed and result.facts['serverVersion'] == 'unknown'
+
+
+@pytest.mark.parametrize('answer, error', [
+    (fail('docker: unknown flag\n'), 'docker: unknown flag'),
+    (ok('podman version 4.3.1'), 'podman version 4.3.1'),
+    (fail('', returncode=126), 'exit code 126'),
+    (timed_out(), 'timed out after 5 s'),
+])
+def test_docker_version_failures(answer, error):
+    ctx, _ = make_ctx(answers={('docker', '--version'): answer})
+    result = env.check_docker_version(ctx, CLIENT)
+    assert (result.status, code(result)) == ('failed', 'DOCKER_VERSION_ERROR')
+    assert result.facts['error'] == error
+
+
+# ---- docker pull --------------------------------------------------------------------------
+
+PULLED = ok('latest: Pulling from mcr/hello-world\nDigest: sha256:92c7f9c9\n'
+            'Status: Downloaded newer image for mcr.microsoft.com/mcr/hello-world:latest\n')
+
+
+def test_pull_allowed_pulls_the_sample_image():
+    ctx, processes = make_ctx(answers={('docker', 'pull'): PULLED}, pull_consent=PULL_ALLOWED)
+    result = env.check_docker_pull(ctx, CLIENT)
+    assert result.finding == 'docker.pull.pulled' and result.passed
+    assert processes.calls == [([DOCKER, 'pull', env.SAMPLE_IMAGE], 5.0)]
+
+
+def test_pull_declined_does_not_pull():
+    ctx, processes = make_ctx(pull_consent=PULL_DECLINED)
+    result = env.check_docker_pull(ctx, CLIENT)
+    assert result.status == 'skipped' and message(result).startswith('You chose not to pull')
+    assert processes.calls == []
+
+
+def test_pull_without_terminal_is_skipped_naming_yes():
+    ctx, processes = make_ctx(pull_consent=PULL_NO_TERMINAL)
+    result = env.check_docker_pull(ctx, CLIENT)
+    assert result.status == 'skipped' and '--yes' in message(result)
+    assert processes.calls == []
+
+
+def test_pull_failure_carries_the_daemons_error_line():
+    line = ('Error response from daemon: Get "https://mcr.microsoft.com/v2/": dial tcp: lookup '
+            'mcr.microsoft.com on 10.0.0.2:53: no such host')
+    ctx, _ = make_ctx(answers={('docker', 'pull'): fail(line + '\n', 'Using default tag: latest\n')})
+    result = env.check_docker_pull(ctx, CLIENT)
+    assert (result.status, code(result)) == ('failed', 'DOCKER_PULL_ERROR')
+    assert result.facts['error'] == line
+    assert message(result) == 'Pulling {} failed: {}'.format(env.SAMPLE_IMAGE, line)
+
+
+def test_pull_failure_error_line_after_other_lines():
+    ctx, _ = make_ctx(answers={('docker', 'pull'): fail(
+        'Using default tag: latest\nError response from daemon: manifest unknown\n')})
+    assert env.check_docker_pull(ctx, CLIENT).facts['error'] == \
+        'Error response from daemon: manifest unknown'
+
+
+def test_pull_silent_failure_names_the_exit_code():
+    ctx, _ = make_ctx(answers={('docker', 'pull'): fail('', returncode=125)})
+    assert env.check_docker_pull(ctx, CLIENT).facts['error'] == 'exit code 125'
+
+
+@pytest.mark.parametrize('seconds, shown', [(2.0, '2'), (2.5, '2.5'), (30.0, '30')])
+def test_pull_timeout(seconds, shown):
+    ctx, _ = make_ctx(answers={('docker', 'pull'): timed_out('latest: Pulling from x\n')},
+                      timeout=seconds)
+    result = env.check_docker_pull(ctx, CLIENT)
+    assert (result.status, code(result)) == ('failed', 'DOCKER_PULL_ERROR')
+    assert message(result) == 'Pulling {} timed out after {} s.'.format(env.SAMPLE_IMAGE, shown)
+
+
+@pytest.mark.parametrize('stream', ['stdout', 'stderr'])
+def test_pull_platform_mismatch_passes_with_a_note(stream):
+    answer = ok(**{stream: 'latest: Pulling from mcr/hello-world\n' + PLATFORM_WARNING + '\n'})
+    ctx, _ = make_ctx(answers={('docker', 'pull'): answer})
+    result = env.check_docker_pull(ctx, CLIENT)
+    assert result.passed and result.finding == 'docker.pull.platform_mismatch'
+    assert 'linux/arm64/v8 image on linux/amd64' in message(result)
+
+
+# ---- azure cli ----------------------------------------------------------------------------
+
+def test_azure_cli_version():
+    ctx, _ = make_ctx()
+    result = env.check_azure_cli(ctx, {})
+    assert result.passed and message(result) == 'Azure CLI 2.91.0, acrhealth 1.0.0b1.'
+
+
+# ---- helm ---------------------------------------------------------------------------------
+
+HELM = '/usr/local/bin/helm'
+
+
+def test_helm_missing_is_a_warning():
+    ctx, processes = make_ctx(tools={})
+    result = env.check_helm(ctx, {})
+    assert (result.status, code(result)) == ('warning', 'HELM_COMMAND_ERROR')
+    assert processes.calls == []
+
+
+@pytest.mark.parametrize('output, version', [(HELM2, '2.16.1'), (HELM3, '3.12.0')])
+def test_helm_supported(output, version):
+    ctx, processes = make_ctx(tools={'helm': HELM}, answers={('helm', 'version'): ok(output)})
+    result = env.check_helm(ctx, {})
+    assert result.passed and result.facts == {'path': HELM, 'version': version}
+    assert processes.calls == [([HELM, 'version', '--client'], 5.0)]
+
+
+def test_helm_older_than_2_11_is_a_version_warning_with_the_raw_line():
+    ctx, _ = make_ctx(tools={'helm': HELM}, answers={('helm', 'version'): ok(HELM2_OLD)})
+    result = env.check_helm(ctx, {})
+    assert (result.status, code(result)) == ('warning', 'HELM_VERSION_ERROR')
+    assert result.facts['version'] == '2.10.0' and result.facts['minimum'] == '2.11.0'
+    assert HELM2_OLD.strip() in message(result)
+
+
+@pytest.mark.parametrize('answer, shown', [
+    (ok('something unexpected\n'), 'something unexpected'),
+    (fail('Error: unknown flag: --client\n'), 'Error: unknown flag: --client'),
+    (ok(''), '(no output)'),
+    (timed_out(), 'timed out after 5 s'),
+])
+def test_helm_unparseable_is_a_version_warning_with_the_raw_line(answer, shown):
+    ctx, _ = make_ctx(tools={'helm': HELM}, answers={('helm', 'version'): answer})
+    result = env.check_helm(ctx, {})
+    assert (result.status, code(result)) == ('warning', 'HELM_VERSION_ERROR')
+    assert result.facts['output'] == shown and shown in message(result)
+
+
+# ---- notary -------------------------------------------------------------------------------
+
+NOTARY = '/usr/bin/notary'
+
+
+def test_notary_missing_is_skipped():
+    ctx, _ = make_ctx(tools={})
+    result = env.check_notary(ctx, {})
+    assert result.status == 'skipped' and code(result) is None
+
+
+def test_notary_050_is_compatible():
+    ctx, processes = make_ctx(tools={'notary': NOTARY}, answers={('notary', 'version'): ok(NOTARY_050)})
+    result = env.check_notary(ctx, {})
+    assert result.passed and result.facts == {'path': NOTARY, 'version': '0.5.0'}
+    assert processes.calls == [([NOTARY, 'version'], 5.0)]
+
+
+def test_notary_061_is_a_version_warning():
+    ctx, _ = make_ctx(tools={'notary': NOTARY}, answers={('notary', 'version'): ok(NOTARY_061)})
+    result = env.check_notary(ctx, {})
+    assert (result.status, code(result)) == ('warning', 'NOTARY_VERSION_ERROR')
+    assert message(result) == 'Notary 0.6.1 is 0.6.0 or later: {}.'.format(NOTARY)
+
+
+@pytest.mark.parametrize('answer', [ok(NOTARY_DEBIAN), ok(''), fail('boom'), timed_out()])
+def test_notary_unknown_version_is_a_warning_saying_so(answer):
+    ctx, _ = make_ctx(tools={'notary': NOTARY}, answers={('notary', 'version'): answer})
+    result = env.check_notary(ctx, {})
+    assert (result.status, code(result)) == ('warning', 'NOTARY_VERSION_ERROR')
+    assert 'could not be determined' in message(result)
+
+
+# ---- the plan, through the runner ---------------------------------------------------------
+
+def run_environment(ctx, ignore_errors=False):
+    outcomes = run_plan(build_plan(ctx), ctx, ignore_errors=ignore_errors)
+    return {check.id: result for check, result in outcomes}, [c.id for c, _ in outcomes]
+
+
+HEALTHY_DOCKER = {('docker', 'version'): ok(DOCKER_28_JSON),
+                  ('docker', '--version'): ok('Docker version 28.2.2, build e6534b4'),
+                  ('docker', 'pull'): PULLED}
+
+
+def test_plan_with_healthy_docker_passes_every_docker_check():
+    ctx, processes = make_ctx(tools={'docker': DOCKER}, answers=HEALTHY_DOCKER)
+    results, order = run_environment(ctx)
+    assert order == ['docker-client', 'docker-daemon', 'docker-version', 'docker-pull',
+                     'azure-cli', 'helm', 'notary']
+    for check_id in ('docker-client', 'docker-daemon', 'docker-version', 'docker-pull'):
+        assert results[check_id].passed, (check_id, results[check_id])
+    assert [DOCKER, 'pull', env.SAMPLE_IMAGE] in [argv for argv, _ in processes.calls]
+
+
+def test_plan_without_docker_skips_what_needs_it_naming_the_prerequisite():
+    ctx, processes = make_ctx(tools={})
+    results, _ = run_environment(ctx)
+    assert code(results['docker-client']) == 'DOCKER_COMMAND_ERROR'
+    for check_id in ('docker-daemon', 'docker-version', 'docker-pull'):
+        assert results[check_id].finding == 'runner.skipped.prerequisite'
+        assert results[check_id].facts['prerequisite'] in ('Docker client', 'Docker daemon')
+    assert processes.calls == []
+
+
+def test_plan_with_daemon_down_stops_unless_ignore_errors():
+    answers = {('docker', 'version'): fail(DAEMON_DOWN), ('docker', '--version'):
+               ok('Docker version 28.2.2, build e6534b4')}
+    ctx, _ = make_ctx(tools={'docker': DOCKER}, answers=answers)
+    results, _ = run_environment(ctx)
+    assert code(results['docker-daemon']) == 'DOCKER_DAEMON_ERROR'
+    assert results['docker-version'].finding == 'runner.skipped.stopped'
+    assert results['docker-pull'].facts == {'prerequisite': 'Docker daemon'}
+
+    ctx, _ = make_ctx(tools={'docker': DOCKER}, answers=answers)
+    results, _ = run_environment(ctx, ignore_errors=True)
+    assert results['docker-version'].passed
+    assert results['docker-version'].facts['serverVersion'] == 'unknown'
+
+
+def test_cloud_shell_skips_every_environment_check_without_running_anything():
+    ctx, processes = make_ctx(tools={'docker': DOCKER, 'helm': HELM, 'notary': NOTARY},
+                              answers=HEALTHY_DOCKER, cloud_shell=True)
+    results, order = run_environment(ctx)
+    assert len(order) == 7
+    for result in results.values():
+        assert result.finding == 'runner.skipped.cloud_shell'
+        assert message(result) == 'Environment checks do not apply in Azure Cloud Shell.'
+    assert processes.calls == []
+    report = build_report(list(zip(build_plan(ctx), results.values())), ctx.environment_summary())
+    assert report['status'] == 'healthy' and report['summary']['skipped'] == 7

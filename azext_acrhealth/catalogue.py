@@ -17,7 +17,7 @@ SKIPPED = 'skipped'
 STATUSES = (PASSED, FAILED, WARNING, SKIPPED)
 
 ErrorCode = namedtuple('ErrorCode', 'code title meaning remediation severity documented')
-Finding = namedtuple('Finding', 'status code template')
+Finding = namedtuple('Finding', 'status code template variant', defaults=(None,))
 
 # severity: the status a check gets when it reports this code ("failed" breaks the
 # registry workflow, "warning" is about an optional client).
@@ -132,17 +132,26 @@ _CODES = [
         'The registry answered 429: this client sent too many requests and is being throttled.',
         'Wait a little and retry; reduce how often pipelines call the registry.',
         FAILED, False),
-    ErrorCode(
-        'CONNECTIVITY_PERMISSION_ERROR', 'Repository permissions missing',
-        'An access token was issued, but it does not grant every action asked for on the '
-        'repository.',
-        'Ask for a role that grants the missing actions on this repository (for example '
-        'AcrPush, or a repository-scoped role assignment).',
-        FAILED, False),
 ]
 
 CODES = {entry.code: entry for entry in _CODES}
 DOCUMENTED_CODES = frozenset(entry.code for entry in _CODES if entry.documented)
+
+# Variants: the same code (what the Azure CLI reports) with its own meaning and remediation.
+VARIANTS = {
+    'repository-permissions': ErrorCode(
+        'CONNECTIVITY_ACCESS_TOKEN_ERROR', 'Repository permissions missing',
+        'An access token was issued for the repository, but it does not grant every action '
+        'asked for (pull, push, metadata_read, metadata_write, delete).',
+        'Ask for a role that grants the missing actions on this repository (for example '
+        'AcrPush, or a repository-scoped role assignment on registries that use them).',
+        FAILED, True),
+}
+
+
+def entry(code, variant=None):
+    """The catalogue entry for a code, or for one of its variants."""
+    return VARIANTS[variant] if variant else CODES[code]
 
 
 def docs_url(code):
@@ -213,6 +222,149 @@ FINDINGS = {
     'notary.unknown_version': Finding(
         WARNING, 'NOTARY_VERSION_ERROR',
         'The Notary version could not be determined (`notary version` printed: {output}).'),
+
+    # Login server.
+    'registry.login_server.arm': Finding(
+        PASSED, None, 'Found {name} in ARM: login server {loginServer}.'),
+    'registry.login_server.suffix': Finding(
+        PASSED, None, 'Using {loginServer}, built from the cloud\'s ACR suffix: the registry was '
+                      'not found through ARM ({armNote}).'),
+    'registry.login_server.none': Finding(
+        FAILED, 'LOGIN_SERVER_ERROR', 'The login server of {name} is unknown: it was not found '
+                                      'through ARM ({armNote}) and cloud {cloud} has no ACR '
+                                      'login server suffix.'),
+
+    # DNS.
+    'connectivity.dns.resolved': Finding(
+        PASSED, None, lambda f: '{} resolves to {}.'.format(f.get('loginServer'), ', '.join(
+            '{} ({})'.format(a, f.get('kinds', {}).get(a, '?')) for a in f.get('addresses', [])))),
+    'connectivity.dns.failed': Finding(
+        FAILED, 'CONNECTIVITY_DNS_ERROR', '{loginServer} did not resolve: {error}.'),
+    'connectivity.dns.unusable': Finding(
+        FAILED, 'CONNECTIVITY_DNS_ERROR',
+        '{loginServer} resolves only to addresses that cannot be used: {addresses}.'),
+
+    # Challenge.
+    'connectivity.challenge.ok': Finding(
+        PASSED, None, '{url} answered 401 with a Bearer challenge (service {service}).'),
+    'connectivity.challenge.ok_unverified': Finding(
+        PASSED, None, '{url} answered 401 with a Bearer challenge (service {service}). TLS '
+                      'certificates are NOT verified: AZURE_CLI_DISABLE_CONNECTION_VERIFICATION '
+                      'is set.'),
+    'connectivity.challenge.forbidden': Finding(
+        FAILED, 'CONNECTIVITY_FORBIDDEN_ERROR',
+        '{url} answered 403 Forbidden (public network access: {publicNetworkAccess}; network '
+        'rules default action: {networkDefaultAction}; IP rules: {ipRules}).'),
+    'connectivity.challenge.ssl': Finding(
+        FAILED, 'CONNECTIVITY_SSL_ERROR',
+        'No secure connection to {loginServer}: {error}. Proxy and CA settings in effect: '
+        '{proxySettings}.'),
+    'connectivity.challenge.unreachable': Finding(
+        FAILED, 'CONNECTIVITY_CHALLENGE_ERROR', '{url} could not be reached: {error}.'),
+    'connectivity.challenge.no_challenge': Finding(
+        FAILED, 'CONNECTIVITY_CHALLENGE_ERROR',
+        '{url} answered {statusCode} without an authentication challenge (expected 401 with '
+        'WWW-Authenticate).'),
+    'connectivity.challenge.throttled': Finding(
+        FAILED, 'CONNECTIVITY_TOOMANYREQUESTS_ERROR', '{url} answered 429 Too Many Requests.'),
+    'connectivity.challenge.not_bearer': Finding(
+        FAILED, 'CONNECTIVITY_AAD_LOGIN_ERROR',
+        '{url} offers no Bearer challenge with a realm and a service: {challenge}'),
+
+    # Refresh token.
+    'connectivity.refresh.ok': Finding(
+        PASSED, None, '{url} exchanged an Azure AD token (tenant {tenant}) for a refresh '
+                      'token.'),
+    'connectivity.refresh.no_login': Finding(
+        FAILED, 'CONNECTIVITY_REFRESH_TOKEN_ERROR',
+        'No Azure AD token from the CLI\'s login: {error}. Run `az login`.'),
+    'connectivity.refresh.foreign_realm': Finding(
+        FAILED, 'CONNECTIVITY_REFRESH_TOKEN_ERROR',
+        'The challenge names the realm {realm}, which is not https://{loginServer}: no token '
+        'was sent.'),
+    'connectivity.refresh.denied': Finding(
+        FAILED, 'CONNECTIVITY_REFRESH_TOKEN_ERROR',
+        '{url} answered {statusCode}: no refresh token for your Azure AD token.'),
+    'connectivity.refresh.throttled': Finding(
+        FAILED, 'CONNECTIVITY_TOOMANYREQUESTS_ERROR', '{url} answered 429 Too Many Requests.'),
+    'connectivity.refresh.unreachable': Finding(
+        FAILED, 'CONNECTIVITY_REFRESH_TOKEN_ERROR', '{url} could not be reached: {error}.'),
+    'connectivity.refresh.malformed': Finding(
+        FAILED, 'CONNECTIVITY_REFRESH_TOKEN_ERROR',
+        '{url} answered {statusCode} but gave no refresh token: {problem}.'),
+
+    # Access token.
+    'connectivity.access.ok': Finding(PASSED, None, '{url} issued an access token for {scope}.'),
+    'connectivity.access.ok_abac': Finding(
+        PASSED, None, '{url} issued an access token for {scope}. Note: this registry uses '
+                      'repository-scoped role assignments (ABAC); add --repository <name> to '
+                      'check your access to a repository.'),
+    'connectivity.access.ok_repository': Finding(
+        PASSED, None, 'The access token for {repository} grants {granted}.'),
+    'connectivity.access.denied': Finding(
+        FAILED, 'CONNECTIVITY_ACCESS_TOKEN_ERROR',
+        '{url} answered {statusCode}: no access token for {scope}.'),
+    'connectivity.access.throttled': Finding(
+        FAILED, 'CONNECTIVITY_TOOMANYREQUESTS_ERROR', '{url} answered 429 Too Many Requests.'),
+    'connectivity.access.unreachable': Finding(
+        FAILED, 'CONNECTIVITY_ACCESS_TOKEN_ERROR', '{url} could not be reached: {error}.'),
+    'connectivity.access.malformed': Finding(
+        FAILED, 'CONNECTIVITY_ACCESS_TOKEN_ERROR',
+        '{url} answered {statusCode} but gave no access token: {problem}.'),
+    'connectivity.access.unreadable': Finding(
+        FAILED, 'CONNECTIVITY_ACCESS_TOKEN_ERROR',
+        'The access token for {repository} could not be read to check its grants: {problem}.'),
+    'connectivity.access.missing_actions': Finding(
+        FAILED, 'CONNECTIVITY_ACCESS_TOKEN_ERROR',
+        'The access token for {repository} grants {granted} but lacks {missing}.',
+        'repository-permissions'),
+
+    # Customer-managed key.
+    'registry.cmk.not_in_arm': Finding(
+        SKIPPED, None, 'The registry was not found through ARM, so its encryption cannot be '
+                       'read.'),
+    'registry.cmk.not_used': Finding(
+        PASSED, None, 'The registry is not encrypted with a customer-managed key.'),
+    'registry.cmk.system_ok': Finding(
+        PASSED, None, 'The customer-managed key is reached through the registry\'s '
+                      'system-assigned identity.'),
+    'registry.cmk.user_ok': Finding(
+        PASSED, None, 'The customer-managed key is reached through identity {identityId} '
+                      '(client ID {clientId}), which exists.'),
+    'registry.cmk.system_missing': Finding(
+        FAILED, 'CMK_ERROR', 'The key\'s identity is the system-assigned one, but the registry '
+                             'has no system-assigned identity.'),
+    'registry.cmk.not_assigned': Finding(
+        FAILED, 'CMK_ERROR', 'No identity with client ID {clientId} (the key\'s identity) is '
+                             'assigned to the registry.'),
+    'registry.cmk.deleted': Finding(
+        FAILED, 'CMK_ERROR', 'The key\'s identity {identityId} (client ID {clientId}) no longer '
+                             'exists.'),
+    'registry.cmk.unverifiable': Finding(
+        FAILED, 'CMK_ERROR', 'The key\'s identity {identityId} could not be read through ARM: '
+                             '{error}.'),
+
+    # Private endpoints (--vnet).
+    'registry.pe.not_in_arm': Finding(
+        FAILED, 'CONNECTIVITY_DNS_ERROR',
+        'Registry {name} was not found through ARM, so its private endpoints cannot be read.'),
+    'registry.pe.none': Finding(
+        FAILED, 'CONNECTIVITY_DNS_ERROR', 'Registry {name} has no private endpoints.'),
+    'registry.pe.none_in_vnet': Finding(
+        FAILED, 'CONNECTIVITY_DNS_ERROR',
+        'None of the {endpoints} private endpoint(s) of {name} is in virtual network {vnet}.'),
+    'registry.pe.unreadable': Finding(
+        FAILED, 'CONNECTIVITY_DNS_ERROR',
+        'The private endpoints of {name} could not be read through ARM: {error}.'),
+    'registry.pe.ok': Finding(
+        PASSED, None, lambda f: 'DNS here resolves {} to the private endpoint addresses in '
+        'the virtual network.'.format(', '.join(m['fqdn'] for m in f.get('mappings', [])))),
+    'registry.pe.mismatch': Finding(
+        FAILED, 'CONNECTIVITY_DNS_ERROR', lambda f: 'DNS here does not route to the private '
+        'endpoints: {}.'.format('; '.join(
+            '{}: expected {}, got {}'.format(m['fqdn'], m['expected'], m['error'] or (
+                ', '.join(m['actual']) or 'nothing'))
+            for m in f.get('mappings', []) if not m['ok']))),
 }
 
 
@@ -221,8 +373,21 @@ def finding(key):
     return FINDINGS[key]
 
 
+def _shown(value):
+    if value is None:
+        return 'unknown'
+    if isinstance(value, (list, tuple)):
+        return ', '.join(_shown(item) for item in value) if value else 'none'
+    if isinstance(value, dict):
+        return ', '.join('{}={}'.format(k, _shown(v)) for k, v in value.items()) or 'none'
+    return str(value)
+
+
 class _Facts(dict):
-    """Format mapping that leaves unknown placeholders visible instead of raising."""
+    """Format mapping: lists and mappings read as text, unknown placeholders stay visible."""
+
+    def __getitem__(self, key):
+        return _shown(dict.__getitem__(self, key))
 
     def __missing__(self, key):
         return '{' + key + '}'
@@ -230,4 +395,7 @@ class _Facts(dict):
 
 def render(key, facts):
     """Message text of a finding, formatted with its facts."""
-    return FINDINGS[key].template.format_map(_Facts(facts or {}))
+    template = FINDINGS[key].template
+    if callable(template):
+        return template(facts or {})
+    return template.format_map(_Facts(facts or {}))

@@ -20,7 +20,7 @@ def check_entry(check, result):
         'status': status,
         'code': code,
         'message': catalogue.render(result.finding, result.facts),
-        'remediation': catalogue.CODES[code].remediation if code else None,
+        'remediation': catalogue.entry(code, found.variant).remediation if code else None,
         'docsUrl': catalogue.docs_url(code) if code else None,
         'details': dict(result.facts),
         'durationMs': result.duration_ms,

@@ -4,6 +4,11 @@ daemon thread and raced against its own deadline, and returns the results in pla
 
 Daemon threads, not a thread pool: a check that overstays its deadline is abandoned, and
 an abandoned thread must not keep the process alive (a pool's workers are joined at exit).
+
+Without --ignore-errors the run stops at the first failure *in plan order*, so the report
+does not depend on which check happened to finish first: a failure stops the start of every
+check after it in the plan; checks before it still run; in the end every check after the
+first failed one is reported skipped ("stopped"), or skipped for its prerequisite.
 """
 
 import queue
@@ -15,16 +20,16 @@ from .checks.base import CheckResult
 GRACE_SECONDS = 2.0
 
 
-def _guarded(check, ctx, results, outbox):
+def _guarded(check, ctx, inputs, outbox):
     started = time.monotonic()
     try:
-        result = check.run(ctx, results)
+        result = check.run(ctx, inputs)
         if not isinstance(result, CheckResult):
             raise TypeError('check returned {!r}, not a CheckResult'.format(type(result).__name__))
     except Exception as ex:  # pylint: disable=broad-except
         # A check must never take the command down: the exception becomes its result.
         result = CheckResult('runner.failed.exception',
-                             {'error': '{}: {}'.format(type(ex).__name__, ex)})
+                             {'error': '{}: {}'.format(type(ex).__name__, ex)[:300]})
     outbox.put((check.id, result, time.monotonic() - started))
 
 
@@ -33,58 +38,102 @@ def deadline_for(check, timeout):
     return check.calls * timeout + GRACE_SECONDS
 
 
+def _validate(plan):
+    ids = [check.id for check in plan]
+    if len(set(ids)) != len(ids):
+        raise ValueError('check ids must be unique')
+    seen = set()
+    for check in plan:
+        deps = check.requires + check.after
+        unknown = [dep for dep in deps if dep not in ids]
+        if unknown:
+            raise ValueError('check {} depends on unknown checks {}'.format(check.id, unknown))
+        later = [dep for dep in deps if dep not in seen]
+        if later:
+            raise ValueError('check {} depends on later checks {}'.format(check.id, later))
+        seen.add(check.id)
+
+
+def _prerequisite_skip(check, results, titles):
+    unmet = next((dep for dep in check.requires if not results[dep].passed), None)
+    if unmet is None:
+        return None
+    return CheckResult('runner.skipped.prerequisite', {'prerequisite': titles[unmet]})
+
+
 def run_plan(plan, ctx, ignore_errors=False, on_result=None, clock=time.monotonic):
     """Run ``plan`` (a sequence of checks) and return ``[(check, result)]`` in plan order.
 
-    ``on_result(check, result)`` is called as each result becomes known (in completion order).
-    Without ``ignore_errors``, after the first failed check no new check starts.
+    ``on_result(check, result)`` is called once per check, in plan order, as soon as that
+    check and every check before it are final. A check may depend only on checks before it.
     """
-    by_id = {check.id: check for check in plan}
-    if len(by_id) != len(plan):
-        raise ValueError('check ids must be unique')
-    for check in plan:
-        unknown = [dep for dep in check.requires + check.after if dep not in by_id]
-        if unknown:
-            raise ValueError('check {} depends on unknown checks {}'.format(check.id, unknown))
-
-    results = {}
-    pending = list(plan)
-    running = {}  # id -> (check, start, deadline)
+    plan = list(plan)
+    _validate(plan)
+    position = {check.id: index for index, check in enumerate(plan)}
+    titles = {check.id: check.title for check in plan}
+    results = {}          # id -> result, as checks finish (or are skipped)
+    running = {}          # id -> (check, start, deadline)
     outbox = queue.Queue()
-    stopped = False
+    stop_at = len(plan)   # plan position of the first failure (without ignore_errors)
+    announced = 0
 
-    def finish(check, result, seconds):
-        nonlocal stopped
-        result = result.timed(int(round(seconds * 1000)))
-        results[check.id] = result
+    def record(check, result, seconds):
+        nonlocal stop_at
+        results[check.id] = result.timed(int(round(seconds * 1000)))
         if result.status == 'failed' and not ignore_errors:
-            stopped = True
-        if on_result:
-            on_result(check, result)
+            stop_at = min(stop_at, position[check.id])
 
-    while pending or running:
+    def start_ready():
         progressed = True
-        while progressed:  # a skip can make other checks ready: loop until nothing moves
+        while progressed:  # a skip can make later checks ready: loop until nothing moves
             progressed = False
-            for check in list(pending):
-                if any(dep not in results for dep in check.requires + check.after):
+            for check in plan:
+                if check.id in results or check.id in running or position[check.id] >= stop_at:
                     continue
-                pending.remove(check)
+                deps = check.requires + check.after
+                if any(dep not in results for dep in deps):
+                    continue
                 progressed = True
-                unmet = next((dep for dep in check.requires if not results[dep].passed), None)
-                if unmet is not None:
-                    finish(check, CheckResult('runner.skipped.prerequisite',
-                                              {'prerequisite': by_id[unmet].title}), 0)
-                elif stopped:
-                    finish(check, CheckResult('runner.skipped.stopped'), 0)
-                else:
-                    inputs = {dep: results[dep] for dep in check.requires + check.after}
-                    start = clock()
-                    running[check.id] = (check, start, start + deadline_for(check, ctx.timeout))
-                    threading.Thread(target=_guarded, args=(check, ctx, inputs, outbox),
-                                     name='acrhealth-' + check.id, daemon=True).start()
-        if not running:
-            continue
+                skip = _prerequisite_skip(check, results, titles)
+                if skip is not None:
+                    record(check, skip, 0)
+                    continue
+                inputs = {dep: results[dep] for dep in deps}
+                start = clock()
+                running[check.id] = (check, start, start + deadline_for(check, ctx.timeout))
+                threading.Thread(target=_guarded, args=(check, ctx, inputs, outbox),
+                                 name='acrhealth-' + check.id, daemon=True).start()
+
+    def final(check):
+        """The reported result of a check, or None while it is not known yet."""
+        if position[check.id] <= stop_at:
+            return results.get(check.id)
+        # After the first failure: every result is replaced, in plan order.
+        skip = _prerequisite_skip(check, finals, titles)
+        return skip.timed(0) if skip else CheckResult('runner.skipped.stopped').timed(0)
+
+    finals = {}
+
+    def announce():
+        nonlocal announced
+        while announced < len(plan):
+            check = plan[announced]
+            if position[check.id] > stop_at and running:
+                break  # wait for running checks to end before closing the report
+            result = final(check)
+            if result is None:
+                break
+            finals[check.id] = result
+            announced += 1
+            if on_result:
+                on_result(check, result)
+
+    start_ready()
+    announce()
+    while announced < len(plan):
+        if not running:  # nothing can move any more: a guard against a planning bug
+            raise RuntimeError('the plan cannot progress: {}'.format(
+                [check.id for check in plan if check.id not in results]))
         wait = max(0.0, min(deadline for _, _, deadline in running.values()) - clock())
         try:
             check_id, result, seconds = outbox.get(timeout=wait)
@@ -93,14 +142,18 @@ def run_plan(plan, ctx, ignore_errors=False, on_result=None, clock=time.monotoni
             for check_id, (check, start, deadline) in list(running.items()):
                 if now >= deadline:
                     del running[check_id]
-                    finish(check, CheckResult('runner.failed.timeout',
-                                              {'seconds': _seconds(deadline - start)}), now - start)
-            continue
-        if check_id in running:  # a late answer from an abandoned check is dropped
-            check = running.pop(check_id)[0]
-            finish(check, result, seconds)
-    return [(check, results[check.id]) for check in plan]
+                    record(check, CheckResult('runner.failed.timeout',
+                                              {'seconds': _seconds(deadline - start)}),
+                           now - start)
+        else:
+            if check_id in running:  # a late answer from an abandoned check is dropped
+                check = running.pop(check_id)[0]
+                record(check, result, seconds)
+        start_ready()
+        announce()
+    return [(check, finals[check.id]) for check in plan]
 
 
 def _seconds(value):
-    return int(value) if float(value).is_integer() else round(value, 1)
+    value = round(value, 1)
+    return int(value) if float(value).is_integer() else value

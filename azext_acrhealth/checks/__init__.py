@@ -17,6 +17,10 @@ def build_plan(ctx):
     if ctx.cloud_shell:
         plan = [replace(check, run=_skipped_in_cloud_shell, requires=(), after=(), calls=0)
                 for check in plan]
+    if ctx.options.registry_name:
+        from .connectivity import connectivity_plan
+        from .registry import registry_plan
+        plan += connectivity_plan() + registry_plan(with_vnet=bool(ctx.options.vnet))
     return plan
 
 

@@ -88,7 +88,12 @@ class CheckContext:
     cloud_name: str = ''
     cloud_shell: bool = False
     pull_consent: str = PULL_ALLOWED
-    extras: dict = field(default_factory=dict)  # adapters of later checks (HTTP, ARM, tokens)
+    acr_suffix: Optional[str] = None      # the cloud's ACR login server suffix, if it has one
+    resolve: Callable = None              # (host, timeout) -> [address]; raises DnsError
+    http: Any = None                      # _http.HttpClient
+    arm: Any = None                       # _azure.Arm: registry lookup and ARM GETs
+    aad_token: Callable = None            # () -> (token, tenant); raises _azure.AadTokenError
+    verify_tls: bool = True
 
     @property
     def timeout(self):

@@ -1,0 +1,240 @@
+# acrhealth (MIT licence). Adapters to the CLI's Azure context: ARM, AAD tokens, DNS, cloud.
+"""What the registry checks need from Azure, behind small functions the unit tests replace.
+
+- :class:`Arm` looks registries up with azure-mgmt-containerregistry through the CLI's client
+  factory (its subscription, credentials, cloud and safe logging) and makes other ARM GETs
+  through the same pipeline, each call bounded in time and never retried.
+- :func:`aad_token` asks the CLI's profile for an AAD token for the ACR audience.
+- :func:`resolve` resolves a host name within a deadline.
+"""
+
+import ipaddress
+import socket
+import threading
+
+ACR_AUDIENCE = 'https://containerregistry.azure.net'
+MAX_PAGES = 100
+API_VERSIONS = {
+    'Microsoft.ManagedIdentity': '2023-01-31',
+    'Microsoft.Network': '2023-09-01',
+}
+
+
+class ArmError(Exception):
+    """ARM could not be asked, or refused: ``status`` is the HTTP status when there was one."""
+
+    def __init__(self, reason, status=None):
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+
+
+class AadTokenError(Exception):
+    """No AAD token could be had from the CLI's profile."""
+
+
+class DnsError(Exception):
+    """A name did not resolve (or not in time)."""
+
+
+# ---- ARM ------------------------------------------------------------------------------------
+
+def _first_line(text, limit=200):
+    lines = [line.strip() for line in str(text).splitlines() if line.strip()]
+    return (lines[0] if lines else '')[:limit]
+
+
+class Arm:
+    """ARM calls for one command run."""
+
+    def __init__(self, cli_ctx, timeout):
+        self._cli_ctx = cli_ctx
+        self._timeout = float(timeout)
+        self._client = None
+
+    def _call_options(self):
+        return {'retry_total': 0, 'connection_timeout': self._timeout,
+                'read_timeout': self._timeout}
+
+    def _registry_client(self):
+        if self._client is None:
+            from azure.cli.core.commands.client_factory import get_mgmt_service_client
+            from azure.cli.core.profiles import ResourceType
+            try:
+                self._client = get_mgmt_service_client(
+                    self._cli_ctx, ResourceType.MGMT_CONTAINERREGISTRY, **self._call_options())
+            except Exception as ex:  # pylint: disable=broad-except
+                # Not logged in, no subscription, a broken profile: ARM cannot be asked.
+                raise ArmError(_first_line(ex) or type(ex).__name__) from None
+        return self._client
+
+    def find_registry(self, name):
+        """The registry called ``name`` in the current subscription as a plain dict, or None."""
+        from azure.core.exceptions import AzureError, HttpResponseError
+        client = self._registry_client()
+        seen = set()
+        try:
+            pages = client.registries.list(**self._call_options()).by_page()
+            for count, page in enumerate(pages):
+                token = getattr(pages, 'continuation_token', None)
+                if count >= MAX_PAGES or (token and token in seen):
+                    raise ArmError('the registry list never ends (paging stopped after {} '
+                                   'pages)'.format(count))
+                if token:
+                    seen.add(token)
+                for registry in page:
+                    if (registry.name or '').lower() == name.lower():
+                        return registry_facts(registry.as_dict())
+        except HttpResponseError as ex:
+            raise ArmError(_first_line(ex.message or ex) or 'HTTP {}'.format(ex.status_code),
+                           getattr(ex, 'status_code', None)) from None
+        except AzureError as ex:
+            raise ArmError(_first_line(ex) or type(ex).__name__) from None
+        return None
+
+    def get(self, resource_id, api_version=None):
+        """GET an ARM resource by ID as JSON; None when ARM says 404."""
+        from azure.core.exceptions import AzureError
+        from azure.core.rest import HttpRequest
+        client = self._registry_client()
+        namespace = resource_id.split('/providers/', 1)[-1].split('/', 1)[0]
+        version = api_version or API_VERSIONS.get(namespace, '2023-09-01')
+        for key, value in API_VERSIONS.items():
+            if key.lower() == namespace.lower():
+                version = api_version or value
+        url = '{}?api-version={}'.format(resource_id, version)
+        try:
+            response = client.send_request(HttpRequest('GET', url), **self._call_options())
+        except AzureError as ex:
+            raise ArmError(_first_line(ex) or type(ex).__name__) from None
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise ArmError('ARM answered {}'.format(response.status_code), response.status_code)
+        try:
+            return response.json()
+        except ValueError:
+            raise ArmError('ARM answered with something that is not JSON') from None
+
+
+def _get(data, *path):
+    for key in path:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+def registry_facts(data):
+    """The parts of a registry (SDK ``as_dict()`` snake_case or ARM camelCase) the checks use."""
+    def pick(*names):
+        for name in names:
+            value = _get(data, *name.split('.'))
+            if value is not None:
+                return value
+        return None
+
+    identity = pick('identity') or {}
+    assigned = identity.get('user_assigned_identities') or identity.get('userAssignedIdentities') \
+        or {}
+    connections = pick('private_endpoint_connections', 'properties.privateEndpointConnections') \
+        or []
+    endpoints = []
+    for connection in connections:
+        endpoint_id = _get(connection, 'private_endpoint', 'id') or \
+            _get(connection, 'properties', 'privateEndpoint', 'id')
+        if endpoint_id:
+            endpoints.append(endpoint_id)
+    rules = pick('network_rule_set', 'properties.networkRuleSet') or {}
+    return {
+        'id': pick('id'),
+        'name': pick('name'),
+        'loginServer': pick('login_server', 'properties.loginServer'),
+        'publicNetworkAccess': pick('public_network_access', 'properties.publicNetworkAccess'),
+        'networkDefaultAction': rules.get('default_action') or rules.get('defaultAction'),
+        'ipRules': len(rules.get('ip_rules') or rules.get('ipRules') or []),
+        'roleAssignmentMode': pick('role_assignment_mode', 'properties.roleAssignmentMode'),
+        'encryptionStatus': pick('encryption.status', 'properties.encryption.status'),
+        'encryptionIdentity': pick('encryption.key_vault_properties.identity',
+                                   'properties.encryption.keyVaultProperties.identity'),
+        'identityType': identity.get('type'),
+        'principalId': identity.get('principal_id') or identity.get('principalId'),
+        'userAssignedIdentities': {
+            key: (value or {}).get('client_id') or (value or {}).get('clientId')
+            for key, value in assigned.items()},
+        'privateEndpoints': endpoints,
+    }
+
+
+def acr_suffix(cli_ctx):
+    """The cloud's ACR login server suffix, or None when the cloud has none."""
+    try:
+        return cli_ctx.cloud.suffixes.acr_login_server_endpoint or None
+    except Exception:  # pylint: disable=broad-except
+        # CloudSuffixNotSetException (or an older CLI without the attribute).
+        return None
+
+
+# ---- AAD ------------------------------------------------------------------------------------
+
+def acr_audience(cli_ctx):
+    """The AAD resource for the registry's /oauth2/exchange, as the CLI chooses it."""
+    try:
+        configured = cli_ctx.config.get('acr', 'audience_resource', fallback=None)
+    except Exception:  # pylint: disable=broad-except
+        configured = None
+    if configured:
+        return configured if configured.startswith('https://') else \
+            'https://{}.azure.net'.format(configured)
+    return ACR_AUDIENCE
+
+
+def aad_token(cli_ctx):
+    """``(access token, tenant)`` for the ACR audience from the CLI's profile."""
+    from azure.cli.core._profile import Profile
+    from azure.cli.core.commands.client_factory import get_subscription_id
+    try:
+        profile = Profile(cli_ctx=cli_ctx)
+        creds, _, tenant = profile.get_raw_token(subscription=get_subscription_id(cli_ctx),
+                                                 resource=acr_audience(cli_ctx))
+        return creds[1], tenant
+    except Exception as ex:  # pylint: disable=broad-except
+        raise AadTokenError(_first_line(ex) or type(ex).__name__) from None
+
+
+# ---- DNS ------------------------------------------------------------------------------------
+
+def resolve(host, timeout):
+    """The addresses ``host`` resolves to, in the resolver's order, within ``timeout`` s."""
+    outcome = {}
+
+    def work():
+        try:
+            infos = socket.getaddrinfo(host, 443, type=socket.SOCK_STREAM)
+            outcome['addresses'] = list(dict.fromkeys(info[4][0] for info in infos))
+        except UnicodeError as ex:
+            outcome['error'] = 'not a valid host name ({})'.format(ex)
+        except (OSError, ValueError) as ex:
+            outcome['error'] = getattr(ex, 'strerror', None) or str(ex)
+
+    worker = threading.Thread(target=work, name='acrhealth-dns', daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        raise DnsError('no answer within {:g} s'.format(timeout))
+    if 'error' in outcome:
+        raise DnsError(outcome['error'])
+    return outcome['addresses']
+
+
+def address_kind(address):
+    """'private', 'public', 'loopback' or 'unusable' for an IP address string."""
+    try:
+        ip = ipaddress.ip_address(address.split('%', 1)[0])
+    except ValueError:
+        return 'unusable'
+    if ip.is_unspecified or ip.is_multicast or ip.is_reserved:
+        return 'unusable'
+    if ip.is_loopback:
+        return 'loopback'
+    return 'private' if ip.is_private else 'public'

@@ -1,0 +1,209 @@
+# acrhealth (MIT licence). The HTTP adapter: bounded calls, no redirects, no secrets in errors.
+"""One ``requests`` session for the data-plane checks.
+
+Every call has a deadline for the whole exchange (connect, headers and body), never follows
+a redirect (a credential must not travel to another host), reads at most ``max_body`` bytes,
+honours the CLI's AZURE_CLI_DISABLE_CONNECTION_VERIFICATION and takes proxies and the CA
+bundle from the environment, as the CLI does.
+"""
+
+import re
+import ssl
+import time
+from collections import namedtuple
+from urllib.parse import urlsplit
+
+MAX_BODY = 64 * 1024
+
+HttpResponse = namedtuple('HttpResponse', 'status headers challenges body truncated')
+
+
+class HttpError(Exception):
+    """A call that got no HTTP answer. ``kind``: ssl, timeout, connection or protocol."""
+
+    def __init__(self, kind, detail):
+        super().__init__('{}: {}'.format(kind, detail))
+        self.kind = kind
+        self.detail = detail
+
+
+class HttpClient:
+    """Bounded HTTPS calls; build one per command run."""
+
+    def __init__(self, timeout, verify=True, max_body=MAX_BODY, clock=time.monotonic):
+        import requests
+        self._session = requests.Session()
+        self._timeout = float(timeout)
+        self._verify = verify
+        self._max_body = max_body
+        self._clock = clock
+
+    def request(self, method, url, form=None):
+        """Send one request; return an :data:`HttpResponse` or raise :class:`HttpError`."""
+        import requests
+        if urlsplit(url).scheme != 'https':
+            raise HttpError('protocol', 'refusing a non-HTTPS URL')
+        deadline = self._clock() + self._timeout
+        try:
+            response = self._session.request(
+                method, url, data=form, allow_redirects=False, stream=True,
+                verify=self._verify, timeout=(self._timeout, self._timeout),
+                headers={'Accept': 'application/json'})
+            try:
+                body, truncated = self._read(response, deadline)
+                challenges = _header_values(response, 'WWW-Authenticate')
+                return HttpResponse(response.status_code, dict(response.headers), challenges,
+                                    body, truncated)
+            finally:
+                response.close()
+        except requests.exceptions.SSLError as ex:
+            raise HttpError('ssl', ssl_reason(ex)) from None
+        except (requests.exceptions.Timeout, _Deadline):
+            raise HttpError('timeout', 'no complete answer within {:g} s'.format(
+                self._timeout)) from None
+        except requests.exceptions.ConnectionError as ex:
+            raise HttpError('connection', _reason(ex)) from None
+        except (requests.exceptions.RequestException, OSError, ValueError) as ex:
+            raise HttpError('protocol', _reason(ex)) from None
+
+    def _read(self, response, deadline):
+        chunks, size = [], 0
+        for chunk in response.iter_content(4096):
+            if self._clock() > deadline:
+                raise _Deadline()
+            chunks.append(chunk)
+            size += len(chunk)
+            if size >= self._max_body:
+                return b''.join(chunks)[:self._max_body], True
+        return b''.join(chunks), False
+
+
+class _Deadline(Exception):
+    pass
+
+
+def _header_values(response, name):
+    """Every value of a header, also when it was sent several times."""
+    raw = getattr(response, 'raw', None)
+    headers = getattr(raw, 'headers', None)
+    if headers is not None and hasattr(headers, 'getlist'):
+        return list(headers.getlist(name))
+    value = response.headers.get(name)
+    return [value] if value is not None else []
+
+
+def _walk(ex):
+    seen = set()
+    while ex is not None and id(ex) not in seen:
+        seen.add(id(ex))
+        yield ex
+        nxt = None
+        for arg in getattr(ex, 'args', ()):
+            if isinstance(arg, BaseException):
+                nxt = arg
+                break
+        ex = getattr(ex, 'reason', None) if nxt is None and isinstance(
+            getattr(ex, 'reason', None), BaseException) else nxt or ex.__cause__ or ex.__context__
+
+
+def ssl_reason(ex):
+    """The certificate verification error behind an SSL failure, in a few words."""
+    for inner in _walk(ex):
+        if isinstance(inner, ssl.SSLCertVerificationError):
+            return inner.verify_message or inner.reason or str(inner)
+    for inner in _walk(ex):
+        if isinstance(inner, ssl.SSLError):
+            return inner.reason or str(inner)
+    return _reason(ex)
+
+
+_ADDRESS = re.compile(r"<urllib3[^>]*>: ")
+
+
+def _reason(ex):
+    """A short, single-line reason from a requests/urllib3 exception."""
+    text = str(ex)
+    for inner in _walk(ex):
+        if isinstance(inner, OSError) and getattr(inner, 'strerror', None):
+            text = inner.strerror
+            break
+    text = _ADDRESS.sub('', text.replace('\n', ' '))
+    return text[:300]
+
+
+# ---- WWW-Authenticate (RFC 7235) ----------------------------------------------------------
+
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_TOKEN68 = re.compile(r"[A-Za-z0-9._~+/-]+=*")
+
+
+def _skip(value, pos, chars=' \t'):
+    while pos < len(value) and value[pos] in chars:
+        pos += 1
+    return pos
+
+
+def parse_challenges(values):
+    """Parse WWW-Authenticate values into ``[(scheme, {param: value})]``.
+
+    Accepts every form RFC 7235 allows: several challenges in one value or in several
+    values, schemes and parameter names in any case (names are lower-cased), optional
+    whitespace around "=", quoted strings with commas and escapes, parameters in any order,
+    token68 credentials. Never raises; what it cannot read it skips."""
+    challenges = []
+    for value in values or []:
+        if not isinstance(value, str):
+            continue
+        pos, end, current = 0, len(value), None
+        while pos < end:
+            pos = _skip(value, pos, ' \t,')
+            match = _TOKEN.match(value, pos)
+            if not match:
+                pos += 1  # a stray character: skip it
+                continue
+            name, pos = match.group(0), match.end()
+            look = _skip(value, pos)
+            if look < end and value[look] == '=':  # an auth-param of the current challenge
+                param, pos = _param_value(value, _skip(value, look + 1))
+                if current is not None:
+                    current.setdefault(name.lower(), param)
+                continue
+            current = {}
+            challenges.append((name, current))
+            token68 = _TOKEN68.match(value, look) if look > pos else None
+            if token68:
+                after = _skip(value, token68.end())
+                if after >= end or value[after] == ',':
+                    pos = token68.end()  # "Negotiate abc==": a credential, not a parameter
+    return challenges
+
+
+def _param_value(value, pos):
+    end = len(value)
+    if pos < end and value[pos] == '"':
+        pos += 1
+        out = []
+        while pos < end:
+            char = value[pos]
+            if char == '\\' and pos + 1 < end:
+                out.append(value[pos + 1])
+                pos += 2
+                continue
+            if char == '"':
+                pos += 1
+                break
+            out.append(char)
+            pos += 1
+        return ''.join(out), pos
+    start = pos
+    while pos < end and value[pos] not in ', \t':
+        pos += 1
+    return value[start:pos], pos
+
+
+def bearer_params(challenges):
+    """The parameters of the first Bearer challenge, or None."""
+    for scheme, params in challenges:
+        if scheme.lower() == 'bearer':
+            return params
+    return None

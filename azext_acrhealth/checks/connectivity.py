@@ -1,0 +1,269 @@
+# acrhealth (MIT licence). Checks of the path to the registry: login server, DNS, challenge, tokens.
+"""Connectivity checks. A credential goes only to the registry's own login server, over
+HTTPS; every call is bounded by the context's timeout; nothing here raises to the user."""
+
+import base64
+import json
+from urllib.parse import urlsplit
+
+from .base import Check, CheckResult
+from .._azure import AadTokenError, ArmError, DnsError, address_kind
+from .._http import HttpError, bearer_params, parse_challenges
+
+REPOSITORY_ACTIONS = ('pull', 'push', 'metadata_read', 'metadata_write', 'delete')
+ABAC_MODE = 'AbacRepositoryPermissions'
+PROXY_VARIABLES = ('HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY',
+                   'no_proxy', 'REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE')
+
+
+def _login_server(results):
+    return results['login-server'].facts['loginServer']
+
+
+# ---- 1. login server ------------------------------------------------------------------------
+
+def check_login_server(ctx, _results):
+    name = ctx.options.registry_name
+    facts = {'name': name}
+    try:
+        registry = ctx.arm.find_registry(name)
+        arm_note = 'not found in the current subscription' if registry is None else None
+    except ArmError as ex:
+        registry, arm_note = None, 'ARM could not be asked: {}'.format(ex.reason)
+    if registry is not None:
+        login_server = (registry.get('loginServer') or '').strip().rstrip('/')
+        if login_server:
+            return CheckResult('registry.login_server.arm', dict(
+                facts, loginServer=login_server, resolvedBy='arm', resourceId=registry.get('id')),
+                data=registry)
+        arm_note = 'its ARM resource names no login server'
+    facts['armNote'] = arm_note
+    if not ctx.acr_suffix:
+        return CheckResult('registry.login_server.none', dict(facts, cloud=ctx.cloud_name))
+    login_server = name.lower() + ctx.acr_suffix
+    return CheckResult('registry.login_server.suffix', dict(
+        facts, loginServer=login_server, resolvedBy='cloudSuffix', suffix=ctx.acr_suffix),
+        data=registry)
+
+
+# ---- 2. DNS ---------------------------------------------------------------------------------
+
+def check_dns(ctx, results):
+    host = _login_server(results)
+    facts = {'loginServer': host}
+    try:
+        addresses = ctx.resolve(host, ctx.timeout)
+    except DnsError as ex:
+        return CheckResult('connectivity.dns.failed', dict(facts, error=str(ex)))
+    kinds = {address: address_kind(address) for address in addresses}
+    facts.update(addresses=addresses, kinds=kinds)
+    if not addresses or all(kind == 'unusable' for kind in kinds.values()):
+        return CheckResult('connectivity.dns.unusable', facts)
+    return CheckResult('connectivity.dns.resolved', facts)
+
+
+# ---- 3. challenge ---------------------------------------------------------------------------
+
+def proxy_settings(environ):
+    """The proxy and CA settings in effect, with any credential in a proxy URL hidden."""
+    settings = {}
+    for name in PROXY_VARIABLES:
+        value = environ.get(name)
+        if value:
+            settings[name] = _without_userinfo(value)
+    return settings
+
+
+def _without_userinfo(value):
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return '(unreadable)'
+    if parts.username is None and parts.password is None:
+        return value
+    host = parts.hostname or ''
+    netloc = '***@' + host + (':{}'.format(parts.port) if parts.port else '')
+    return parts._replace(netloc=netloc).geturl()
+
+
+def check_challenge(ctx, results):
+    host = _login_server(results)
+    url = 'https://{}/v2/'.format(host)
+    facts = {'loginServer': host, 'url': url}
+    try:
+        response = ctx.http.request('GET', url)
+    except HttpError as ex:
+        if ex.kind == 'ssl':
+            return CheckResult('connectivity.challenge.ssl', dict(
+                facts, error=ex.detail, proxySettings=proxy_settings(ctx.environ)))
+        return CheckResult('connectivity.challenge.unreachable', dict(facts, error=ex.detail))
+    facts['statusCode'] = response.status
+    if response.status == 403:
+        registry = results['login-server'].data or {}
+        return CheckResult('connectivity.challenge.forbidden', dict(
+            facts, publicNetworkAccess=registry.get('publicNetworkAccess'),
+            networkDefaultAction=registry.get('networkDefaultAction'),
+            ipRules=registry.get('ipRules')))
+    if response.status == 429:
+        return CheckResult('connectivity.challenge.throttled', facts)
+    if response.status != 401 or not response.challenges:
+        return CheckResult('connectivity.challenge.no_challenge', facts)
+    params = bearer_params(parse_challenges(response.challenges))
+    if not params or not params.get('realm') or not params.get('service'):
+        shown = ' | '.join(response.challenges)[:200]
+        return CheckResult('connectivity.challenge.not_bearer', dict(facts, challenge=shown))
+    facts.update(realm=params['realm'], service=params['service'])
+    if not ctx.verify_tls:
+        return CheckResult('connectivity.challenge.ok_unverified', facts, data=params)
+    return CheckResult('connectivity.challenge.ok', facts, data=params)
+
+
+# ---- 4. refresh token -----------------------------------------------------------------------
+
+def _same_host(url, host):
+    try:
+        parts = urlsplit(url)
+        return (parts.scheme.lower() == 'https' and (parts.hostname or '').lower() == host.lower()
+                and parts.port in (None, 443))
+    except ValueError:
+        return False
+
+
+def _json_field(body, name):
+    """``(value, problem)``: a non-empty string field of a JSON object body."""
+    try:
+        data = json.loads(body.decode('utf-8'))
+    except (UnicodeDecodeError, ValueError):
+        return None, 'the answer is not JSON'
+    if not isinstance(data, dict):
+        return None, 'the answer is not a JSON object'
+    value = data.get(name)
+    if not isinstance(value, str) or not value:
+        return None, 'the answer has no "{}" string'.format(name)
+    return value, None
+
+
+def check_refresh_token(ctx, results):
+    host = _login_server(results)
+    challenge = results['challenge'].data
+    url = 'https://{}/oauth2/exchange'.format(host)
+    facts = {'loginServer': host, 'url': url}
+    if not _same_host(challenge['realm'], host):
+        # Real registries name their own login server; anything else must not get a token.
+        return CheckResult('connectivity.refresh.foreign_realm',
+                           dict(facts, realm=challenge['realm'][:200]))
+    try:
+        token, tenant = ctx.aad_token()
+    except AadTokenError as ex:
+        return CheckResult('connectivity.refresh.no_login', dict(facts, error=str(ex)))
+    facts['tenant'] = tenant
+    form = {'grant_type': 'access_token', 'service': challenge['service'], 'tenant': tenant,
+            'access_token': token}
+    return _token_call(ctx, 'refresh', url, form, 'refresh_token', facts)
+
+
+def _token_call(ctx, stage, url, form, field, facts):
+    try:
+        response = ctx.http.request('POST', url, form=form)
+    except HttpError as ex:
+        return CheckResult('connectivity.{}.unreachable'.format(stage), dict(facts, error=ex.detail))
+    facts['statusCode'] = response.status
+    if response.status == 429:
+        return CheckResult('connectivity.{}.throttled'.format(stage), facts)
+    if response.status != 200:
+        return CheckResult('connectivity.{}.denied'.format(stage), facts)
+    value, problem = _json_field(response.body, field)
+    if problem:
+        return CheckResult('connectivity.{}.malformed'.format(stage), dict(facts, problem=problem))
+    return CheckResult('connectivity.{}.ok'.format(stage), facts, data=value)
+
+
+# ---- 5. access token ------------------------------------------------------------------------
+
+def token_claims(token):
+    """The claims of a JWT, decoded without verification; raises ValueError."""
+    parts = token.split('.')
+    if len(parts) != 3:
+        raise ValueError('it is not a JWT')
+    payload = parts[1] + '=' * (-len(parts[1]) % 4)
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(payload.encode('ascii')).decode('utf-8'))
+    except (ValueError, UnicodeError, TypeError):
+        raise ValueError('its claims are not readable') from None
+    if not isinstance(claims, dict):
+        raise ValueError('its claims are not a JSON object')
+    return claims
+
+
+def granted_actions(claims, repository):
+    """Actions the token's ``access`` claim grants on ``repository`` (a sorted list).
+
+    Real registries emit ``access: [{"type": "repository", "name": ..., "actions": [...]}]``;
+    ``*`` grants everything. Raises ValueError when the claim is absent or not of that shape.
+    """
+    access = claims.get('access')
+    if not isinstance(access, list):
+        raise ValueError('it has no "access" claim')
+    granted = set()
+    for entry in access:
+        if not isinstance(entry, dict):
+            continue
+        if entry.get('type') != 'repository' or entry.get('name') != repository:
+            continue
+        actions = entry.get('actions')
+        if isinstance(actions, str):
+            actions = [actions]
+        if isinstance(actions, list):
+            granted.update(action for action in actions if isinstance(action, str))
+    if '*' in granted:
+        granted = set(REPOSITORY_ACTIONS)
+    return sorted(granted)
+
+
+def access_scope(repository):
+    if repository:
+        return 'repository:{}:{}'.format(repository, ','.join(REPOSITORY_ACTIONS))
+    return 'registry:catalog:*'
+
+
+def check_access_token(ctx, results):
+    host = _login_server(results)
+    challenge = results['challenge'].data
+    repository = ctx.options.repository
+    scope = access_scope(repository)
+    url = 'https://{}/oauth2/token'.format(host)
+    facts = {'loginServer': host, 'url': url, 'scope': scope}
+    form = {'grant_type': 'refresh_token', 'service': challenge['service'], 'scope': scope,
+            'refresh_token': results['refresh-token'].data}
+    result = _token_call(ctx, 'access', url, form, 'access_token', facts)
+    if not result.passed:
+        return result
+    registry = results['login-server'].data or {}
+    if not repository:
+        if registry.get('roleAssignmentMode') == ABAC_MODE:
+            return CheckResult('connectivity.access.ok_abac', result.facts)
+        return CheckResult('connectivity.access.ok', result.facts)
+    try:
+        granted = granted_actions(token_claims(result.data), repository)
+    except ValueError as ex:
+        return CheckResult('connectivity.access.unreadable', dict(result.facts, problem=str(ex)))
+    missing = [action for action in REPOSITORY_ACTIONS if action not in granted]
+    facts = dict(result.facts, repository=repository, granted=granted, missing=missing)
+    if missing:
+        return CheckResult('connectivity.access.missing_actions', facts)
+    return CheckResult('connectivity.access.ok_repository', facts)
+
+
+def connectivity_plan():
+    """The registry path checks, in plan order (each needs the one before)."""
+    return [
+        Check('login-server', 'Login server', 'LOGIN_SERVER_ERROR', check_login_server),
+        Check('dns', 'DNS lookup', 'CONNECTIVITY_DNS_ERROR', check_dns,
+              requires=('login-server',)),
+        Check('challenge', 'Challenge endpoint', 'CONNECTIVITY_CHALLENGE_ERROR', check_challenge,
+              requires=('dns',)),
+        Check('refresh-token', 'Refresh token', 'CONNECTIVITY_REFRESH_TOKEN_ERROR',
+              check_refresh_token, requires=('challenge',), calls=2),
+        Check('access-token', 'Access token', 'CONNECTIVITY_ACCESS_TOKEN_ERROR',
+              check_access_token, requires=('refresh-token', 'login-server')),
+    ]

@@ -23,17 +23,28 @@ def test_documented_codes_are_exactly_the_16_of_the_reference():
 
 
 def test_the_cli_extras_are_there_and_not_documented():
-    extras = set(catalogue.CODES) - DOCUMENTED
-    assert 'CONNECTIVITY_TOOMANYREQUESTS_ERROR' in extras
-    # The --repository permissions variant of CONNECTIVITY_ACCESS_TOKEN_ERROR.
-    assert [c for c in extras if 'PERMISSION' in c] == ['CONNECTIVITY_PERMISSION_ERROR']
-    for code in extras:
-        assert catalogue.CODES[code].documented is False
+    assert set(catalogue.CODES) - DOCUMENTED == {'CONNECTIVITY_TOOMANYREQUESTS_ERROR'}
+    assert catalogue.CODES['CONNECTIVITY_TOOMANYREQUESTS_ERROR'].documented is False
 
 
-@pytest.mark.parametrize('code', sorted(catalogue.CODES))
-def test_every_code_is_complete(code):
-    entry = catalogue.CODES[code]
+def test_the_repository_permissions_variant_of_the_access_token_code():
+    variant = catalogue.entry('CONNECTIVITY_ACCESS_TOKEN_ERROR', 'repository-permissions')
+    assert variant.code == 'CONNECTIVITY_ACCESS_TOKEN_ERROR'
+    assert variant.severity == catalogue.FAILED
+    assert variant.remediation != catalogue.CODES['CONNECTIVITY_ACCESS_TOKEN_ERROR'].remediation
+    assert 'permission' in variant.title.lower()
+    # A finding uses it.
+    assert any(getattr(f, 'variant', None) == 'repository-permissions'
+               for f in catalogue.FINDINGS.values())
+
+
+def all_entries():
+    entries = [(code, entry) for code, entry in sorted(catalogue.CODES.items())]
+    return entries + [(entry.code, entry) for _, entry in sorted(catalogue.VARIANTS.items())]
+
+
+@pytest.mark.parametrize('code, entry', all_entries())
+def test_every_code_is_complete(code, entry):
     assert entry.code == code
     for text in (entry.title, entry.meaning, entry.remediation):
         assert isinstance(text, str) and text == text.strip() and text
@@ -59,6 +70,9 @@ def placeholders(template):
 def test_every_finding_is_well_formed(key):
     found = catalogue.FINDINGS[key]
     assert found.status in catalogue.STATUSES
+    if callable(found.template):  # a template that builds its text from structured facts
+        assert isinstance(catalogue.render(key, {}), str)
+        return
     fields = placeholders(found.template)
     for field in fields:
         assert field.isidentifier(), (key, field)  # plain names: facts are a flat mapping
@@ -77,7 +91,10 @@ def test_status_of_a_finding_agrees_with_its_codes_severity(key):
         assert found.status in (catalogue.PASSED, catalogue.SKIPPED) or key.startswith('runner.failed.')
     else:
         assert found.code in catalogue.CODES
-        assert found.status == catalogue.CODES[found.code].severity, \
+        variant = getattr(found, 'variant', None)
+        if variant:
+            assert catalogue.VARIANTS[variant].code == found.code
+        assert found.status == catalogue.entry(found.code, variant).severity, \
             '{} is {} but {} is a {}'.format(key, found.status, found.code,
                                              catalogue.CODES[found.code].severity)
 

@@ -9,6 +9,7 @@ import re
 DEFAULT_TIMEOUT = 30.0
 MAX_TIMEOUT = 600.0
 
+# fullmatch, not match: '$' also matches before a trailing newline ('name\n' would pass).
 _REGISTRY_NAME = re.compile(r'^[A-Za-z0-9]{5,50}$')
 # OCI distribution: path components of lower-case alphanumerics joined by separators.
 _REPO_COMPONENT = r'[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*'
@@ -32,9 +33,9 @@ def validate_registry_name(namespace):
     name = namespace.registry_name
     if name is None:
         return
-    if _REGISTRY_NAME.match(name):
+    if _REGISTRY_NAME.fullmatch(name):
         return
-    if '.' in name and _REGISTRY_NAME.match(name.split('.', 1)[0]) and '/' not in name:
+    if '.' in name and _REGISTRY_NAME.fullmatch(name.split('.', 1)[0]) and '/' not in name:
         raise _invalid('--name {} looks like a login server, not a registry name.'.format(
             _shown(name)), 'Pass the registry name only, e.g. --name {}.'.format(
                 name.split('.', 1)[0]))
@@ -47,7 +48,7 @@ def validate_repository(namespace):
     repository = namespace.repository
     if repository is None:
         return
-    if len(repository) > _REPOSITORY_MAX or not _REPOSITORY.match(repository):
+    if len(repository) > _REPOSITORY_MAX or not _REPOSITORY.fullmatch(repository):
         raise _invalid('--repository {} is not a valid repository name.'.format(
             _shown(repository)),
             'Use lower-case letters and digits, separated by ".", "_", "__", "-" or "/" '
@@ -62,7 +63,7 @@ def validate_vnet(namespace):
     recommendation = ('Pass a virtual network name, or its resource ID: '
                       '/subscriptions/<id>/resourceGroups/<group>/providers/'
                       'Microsoft.Network/virtualNetworks/<name>.')
-    if _VNET_NAME.match(vnet):
+    if _VNET_NAME.fullmatch(vnet):
         return
     if vnet.startswith('/'):
         from azure.mgmt.core.tools import is_valid_resource_id, parse_resource_id
@@ -71,7 +72,7 @@ def validate_vnet(namespace):
             if (parts.get('namespace', '').lower() == 'microsoft.network'
                     and parts.get('type', '').lower() == 'virtualnetworks'
                     and parts.get('resource_group')
-                    and _VNET_NAME.match(parts.get('name') or '')):
+                    and _VNET_NAME.fullmatch(parts.get('name') or '')):
                 if parts.get('child_type_1'):
                     raise _invalid('--vnet {} names a {} of a virtual network, not the virtual '
                                    'network.'.format(_shown(vnet), parts['child_type_1']),

@@ -1,0 +1,152 @@
+# acrhealth (MIT licence). The command validator: bad input never runs a check.
+import argparse
+
+import pytest
+from azure.cli.core.azclierror import (InvalidArgumentValueError, RequiredArgumentMissingError)
+
+from azext_acrhealth._validators import DEFAULT_TIMEOUT, validate_check_health
+
+SUB = '/subscriptions/00000000-0000-0000-0000-000000000000'
+VNET_ID = SUB + '/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/hub-vnet'
+
+
+def ns(**kwargs):
+    values = dict(registry_name='myregistry', yes=False, ignore_errors=False, repository=None,
+                  vnet=None, timeout=None)
+    values.update(kwargs)
+    return argparse.Namespace(**values)
+
+
+def rejected(error_class, option, **kwargs):
+    namespace = ns(**kwargs)
+    with pytest.raises(error_class) as info:
+        validate_check_health(namespace)
+    text = str(info.value)
+    assert option in text, text
+    assert '\n' not in text, 'the error must be one line: ' + repr(text)
+    assert info.value.recommendations, 'an error comes with a recommendation'
+    return text
+
+
+def accepted(**kwargs):
+    namespace = ns(**kwargs)
+    validate_check_health(namespace)
+    return namespace
+
+
+# ---- --name -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('name', ['abcde', 'MyRegistry01', 'a' * 50, '12345', None])
+def test_valid_registry_names(name):
+    accepted(registry_name=name)
+
+
+@pytest.mark.parametrize('name', [
+    '', 'abcd', 'a' * 51, 'my-registry', 'my_registry', 'my registry', 'régistry',
+    'registry\u0660\u0661', 'ｍｙｒｅｇｉｓｔｒｙ', 'myregistry\n', ' myregistry', 'a/bcdef',
+    'myregistry\x1b[31m', 'myregistry.azurecr.io/repo',
+])
+def test_invalid_registry_names(name):
+    rejected(InvalidArgumentValueError, '--name', registry_name=name)
+
+
+@pytest.mark.parametrize('server', ['myregistry.azurecr.io', 'myregistry.azurecr.cn',
+                                    'MyRegistry.azurecr.us'])
+def test_login_server_instead_of_name_is_explained(server):
+    text = rejected(InvalidArgumentValueError, '--name', registry_name=server)
+    assert 'login server' in text
+
+
+def test_control_characters_are_not_echoed():
+    text = rejected(InvalidArgumentValueError, '--name', registry_name='bad\x1b[2Jname')
+    assert '\x1b' not in text
+
+
+def test_a_huge_value_is_cut_in_the_message():
+    text = rejected(InvalidArgumentValueError, '--name', registry_name='x' * 10000)
+    assert len(text) < 300
+
+
+# ---- --repository -------------------------------------------------------------------------
+
+@pytest.mark.parametrize('repository', [
+    'hello-world', 'samples/hello-world', 'a/b/c/d', 'my.app', 'my_app', 'my__app', 'my--app',
+    'a', 'x' * 255, 'team1/app-2.0_beta',
+])
+def test_valid_repository_names(repository):
+    assert accepted(repository=repository).repository == repository
+
+
+@pytest.mark.parametrize('repository', [
+    '', 'Samples/App', 'UPPER', 'a..b', '/leading', 'trailing/', 'a//b', '-start', 'end-',
+    'a___b', 'a.-b', 'x' * 256, 'ünicode', 'name:tag', 'name@sha256:abc', 'with space',
+    'samples/hello-world\n',
+])
+def test_invalid_repository_names(repository):
+    rejected(InvalidArgumentValueError, '--repository', repository=repository)
+
+
+# ---- --vnet -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('vnet', ['hub-vnet', 'vnet_1', 'my.vnet_', 'ab', 'a' * 64, VNET_ID,
+                                  VNET_ID.replace('Microsoft.Network', 'microsoft.network')])
+def test_valid_vnets(vnet):
+    assert accepted(vnet=vnet).vnet == vnet
+
+
+@pytest.mark.parametrize('vnet', [
+    'a', 'a' * 65, '-vnet', 'vnet-', 'vnet.', 'my vnet', 'vnét', 'vnet\n',
+    SUB, SUB + '/resourceGroups/rg-net',
+    SUB + '/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks',
+    SUB + '/resourceGroups/rg-net/providers/Microsoft.Storage/storageAccounts/acct',
+    SUB + '/resourceGroups/rg-net/providers/Microsoft.Network/networkSecurityGroups/nsg',
+    '/subscriptions//resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v1',
+    'subscriptions/x/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v1',
+    '/', '///', 'http://example.com/vnet', VNET_ID + '\n',
+])
+def test_invalid_vnets(vnet):
+    rejected(InvalidArgumentValueError, '--vnet', vnet=vnet)
+
+
+def test_a_subnet_id_is_refused_naming_what_it_is():
+    text = rejected(InvalidArgumentValueError, '--vnet', vnet=VNET_ID + '/subnets/default')
+    assert 'subnets' in text
+
+
+# ---- --timeout ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize('value, seconds', [('5', 5.0), ('2.5', 2.5), (' 10 ', 10.0),
+                                            ('600', 600.0), ('0.1', 0.1)])
+def test_valid_timeouts(value, seconds):
+    assert accepted(timeout=value).timeout == seconds
+
+
+def test_default_timeout():
+    assert accepted(timeout=None).timeout == DEFAULT_TIMEOUT == 30.0
+
+
+@pytest.mark.parametrize('value', ['0', '-1', '-0.5', 'abc', '', 'nan', 'NaN', 'inf', '-inf',
+                                   'Infinity', '1e309', '601', '99999999999', '5s', '0x10'])
+def test_invalid_timeouts(value):
+    rejected(InvalidArgumentValueError, '--timeout', timeout=value)
+
+
+# ---- combinations -------------------------------------------------------------------------
+
+@pytest.mark.parametrize('option, kwargs', [
+    ('--repository', {'repository': 'samples/app'}),
+    ('--vnet', {'vnet': 'hub-vnet'}),
+])
+def test_repository_or_vnet_need_a_registry(option, kwargs):
+    rejected(RequiredArgumentMissingError, option, registry_name=None, **kwargs)
+
+
+def test_the_recommendation_for_a_missing_registry_names_name():
+    with pytest.raises(RequiredArgumentMissingError) as info:
+        validate_check_health(ns(registry_name=None, repository='samples/app'))
+    assert any('--name' in r for r in info.value.recommendations)
+
+
+def test_environment_only_is_valid():
+    namespace = accepted(registry_name=None)
+    assert namespace.timeout == DEFAULT_TIMEOUT

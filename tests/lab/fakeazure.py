@@ -1,0 +1,841 @@
+# acrhealth (MIT licence). The lab's fake Azure: AAD, ARM and ACR data planes over HTTPS on loopback.
+"""A small, strict stand-in for the Azure endpoints `az` and `az acr check-health` talk to.
+
+One threaded HTTPS server answers every fake host (the TLS certificate is chosen by SNI, the
+handler by the Host header). It checks what the real services check — bearer tokens' signature,
+audience, tenant and expiry; form fields; the `service` of ACR token requests — and logs every
+request as one JSON line (host, method, path, query, form field names, whether an Authorization
+header came), never a token value. Every token it issues is appended to a separate file that only
+the leak tests read.
+"""
+import base64
+import json
+import os
+import socket
+import ssl
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, quote, urlsplit
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from . import scenarios as S
+
+TOKEN_LIFETIME = 3600
+ACR_ISSUER = 'Azure Container Registry'
+ARM_RG_ID = '/subscriptions/{}/resourceGroups/{}'.format(S.SUBSCRIPTION_ID, S.RESOURCE_GROUP)
+RESOURCES_PAGE_SIZE = 4  # small on purpose, so clients must follow nextLink
+
+
+def _b64url_uint(n):
+    raw = n.to_bytes((n.bit_length() + 7) // 8, 'big')
+    return base64.urlsafe_b64encode(raw).rstrip(b'=').decode()
+
+
+class Tokens:
+    """Issues and verifies the lab's JWTs (one RSA key per lab start) and remembers every value issued."""
+
+    def __init__(self, issued_path):
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.kid = uuid.uuid4().hex[:16]
+        self.private_pem = self.key.private_bytes(serialization.Encoding.PEM,
+                                                  serialization.PrivateFormat.PKCS8,
+                                                  serialization.NoEncryption())
+        self.public_key = self.key.public_key()
+        self.issued_path = issued_path
+        self._lock = threading.Lock()
+
+    def jwks(self):
+        numbers = self.public_key.public_numbers()
+        return {'keys': [{'kty': 'RSA', 'use': 'sig', 'kid': self.kid, 'x5t': self.kid,
+                          'n': _b64url_uint(numbers.n), 'e': _b64url_uint(numbers.e)}]}
+
+    def issue(self, claims, lifetime=TOKEN_LIFETIME):
+        now = int(time.time())
+        body = {'iat': now, 'nbf': now - 5, 'exp': now + lifetime}
+        body.update(claims)
+        value = jwt.encode(body, self.private_pem, algorithm='RS256',
+                           headers={'kid': self.kid, 'x5t': self.kid})
+        with self._lock, open(self.issued_path, 'a') as f:
+            f.write(value + '\n')
+        return value
+
+    def verify(self, value, audiences):
+        """Decoded claims, or raise ValueError saying what a real service would reject."""
+        try:
+            return jwt.decode(value, self.public_key, algorithms=['RS256'],
+                              audience=list(audiences), leeway=5,
+                              options={'require': ['exp', 'iat', 'aud']})
+        except jwt.ExpiredSignatureError as e:
+            raise ValueError('expired') from e
+        except jwt.InvalidAudienceError as e:
+            raise ValueError('audience') from e
+        except jwt.PyJWTError as e:
+            raise ValueError('invalid: {}'.format(type(e).__name__)) from e
+
+
+class RequestLog:
+    """JSON-lines request log shared by all server threads."""
+
+    def __init__(self, path):
+        self.path = path
+        self._lock = threading.Lock()
+        open(path, 'a').close()
+
+    def write(self, entry):
+        line = json.dumps(entry, sort_keys=True)
+        with self._lock, open(self.path, 'a') as f:
+            f.write(line + '\n')
+
+
+def read_log(path):
+    """Entries of a request log file, oldest first."""
+    try:
+        with open(path) as f:
+            return [json.loads(line) for line in f if line.strip()]
+    except FileNotFoundError:
+        return []
+
+
+# ---------------------------------------------------------------------------------------------
+# ARM documents
+
+
+def registry_id(name):
+    return '{}/providers/Microsoft.ContainerRegistry/registries/{}'.format(ARM_RG_ID, name)
+
+
+def identity_id(name):
+    return '{}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{}'.format(ARM_RG_ID, name)
+
+
+def _uuid_for(*parts):
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, 'acrhealth-lab/' + '/'.join(parts)))
+
+
+def identity_doc(name):
+    return {
+        'id': identity_id(name), 'name': name, 'location': S.LOCATION, 'tags': {},
+        'type': 'Microsoft.ManagedIdentity/userAssignedIdentities',
+        'properties': {'tenantId': S.TENANT_ID, 'principalId': _uuid_for('principal', name),
+                       'clientId': _uuid_for('client', name)},
+    }
+
+
+# Identities that exist; 'cmkbroken-identity' is referenced by a registry but deleted.
+IDENTITIES = {'healthy-cmk-identity'}
+
+PE_NAME = 'privatedns-pe'
+NIC_NAME = 'privatedns-pe.nic.' + _uuid_for('nic')[:8]
+
+
+def _network_id(kind, name):
+    return '{}/providers/Microsoft.Network/{}/{}'.format(ARM_RG_ID, kind, name)
+
+
+def registry_doc(sc):
+    """Microsoft.ContainerRegistry/registries as ARM returns it (2023-x API shape)."""
+    name = sc.registry
+    created = '2026-01-15T09:30:00.0000000Z'
+    props = {
+        'loginServer': name + S.ACR_SUFFIX,
+        'creationDate': created,
+        'provisioningState': 'Succeeded',
+        'adminUserEnabled': False,
+        'networkRuleSet': {'defaultAction': 'Allow', 'ipRules': []},
+        'policies': {
+            'quarantinePolicy': {'status': 'disabled'},
+            'trustPolicy': {'type': 'Notary', 'status': 'disabled'},
+            'retentionPolicy': {'days': 7, 'lastUpdatedTime': created, 'status': 'disabled'},
+            'exportPolicy': {'status': 'enabled'},
+        },
+        'encryption': {'status': 'disabled'},
+        'dataEndpointEnabled': False,
+        'dataEndpointHostNames': [],
+        'privateEndpointConnections': [],
+        'publicNetworkAccess': 'Enabled',
+        'networkRuleBypassOptions': 'AzureServices',
+        'zoneRedundancy': 'Disabled',
+        'anonymousPullEnabled': False,
+        'roleAssignmentMode': 'LegacyRegistryPermissions',
+    }
+    doc = {
+        'sku': {'name': 'Premium', 'tier': 'Premium'},
+        'type': 'Microsoft.ContainerRegistry/registries',
+        'id': registry_id(name), 'name': name, 'location': S.LOCATION, 'tags': {},
+        'systemData': {'createdBy': S.SP_APP_ID, 'createdByType': 'Application', 'createdAt': created,
+                       'lastModifiedBy': S.SP_APP_ID, 'lastModifiedByType': 'Application',
+                       'lastModifiedAt': created},
+        'properties': props,
+    }
+    if sc.arm.get('cmk'):
+        ident = 'healthy-cmk-identity' if sc.arm['cmk'] == 'present' else name + '-identity'
+        client_id = identity_doc(ident)['properties']['clientId']
+        doc['identity'] = {
+            'type': 'UserAssigned',
+            'userAssignedIdentities': {identity_id(ident): {
+                'principalId': identity_doc(ident)['properties']['principalId'], 'clientId': client_id}},
+        }
+        props['encryption'] = {'status': 'enabled', 'keyVaultProperties': {
+            'keyIdentifier': 'https://labvault.vault.lab.test/keys/acrkey',
+            'versionedKeyIdentifier': 'https://labvault.vault.lab.test/keys/acrkey/6b0a47c2d6f54a64',
+            'identity': client_id, 'keyRotationEnabled': True,
+            'lastKeyRotationTimestamp': created}}
+    if sc.arm.get('firewall'):
+        props['networkRuleSet'] = {'defaultAction': 'Deny',
+                                   'ipRules': [{'action': 'Allow', 'value': '203.0.113.0/24'}]}
+    if sc.arm.get('abac'):
+        props['roleAssignmentMode'] = 'AbacRepositoryPermissions'
+    if sc.arm.get('private_endpoint'):
+        props['publicNetworkAccess'] = 'Disabled'
+        props['networkRuleSet'] = {'defaultAction': 'Deny', 'ipRules': []}
+        props['dataEndpointEnabled'] = True
+        props['dataEndpointHostNames'] = ['{}.{}.data{}'.format(name, S.LOCATION, S.ACR_SUFFIX)]
+        pe_id = _network_id('privateEndpoints', PE_NAME)
+        props['privateEndpointConnections'] = [{
+            'id': '{}/privateEndpointConnections/{}.{}'.format(doc['id'], PE_NAME, _uuid_for('pec')),
+            'name': '{}.{}'.format(PE_NAME, _uuid_for('pec')),
+            'type': 'Microsoft.ContainerRegistry/registries/privateEndpointConnections',
+            'properties': {'privateEndpoint': {'id': pe_id},
+                           'privateLinkServiceConnectionState': {'status': 'Approved', 'description': '',
+                                                                 'actionsRequired': 'None'},
+                           'provisioningState': 'Succeeded'}}]
+    return doc
+
+
+def private_endpoint_doc():
+    reg = S.BY_NAME['privatedns']
+    data_host = '{}.{}.data{}'.format(reg.registry, S.LOCATION, S.ACR_SUFFIX)
+    return {
+        'name': PE_NAME, 'id': _network_id('privateEndpoints', PE_NAME),
+        'etag': 'W/"{}"'.format(_uuid_for('pe-etag')), 'type': 'Microsoft.Network/privateEndpoints',
+        'location': S.LOCATION,
+        'properties': {
+            'provisioningState': 'Succeeded', 'resourceGuid': _uuid_for('pe'),
+            'privateLinkServiceConnections': [{
+                'name': PE_NAME, 'id': _network_id('privateEndpoints', PE_NAME) +
+                '/privateLinkServiceConnections/' + PE_NAME,
+                'type': 'Microsoft.Network/privateEndpoints/privateLinkServiceConnections',
+                'properties': {'provisioningState': 'Succeeded',
+                               'privateLinkServiceId': registry_id(reg.registry), 'groupIds': ['registry'],
+                               'privateLinkServiceConnectionState': {'status': 'Approved', 'description': '',
+                                                                     'actionsRequired': 'None'}}}],
+            'manualPrivateLinkServiceConnections': [],
+            'customNetworkInterfaceName': '',
+            'subnet': {'id': _network_id('virtualNetworks', S.VNET) + '/subnets/default'},
+            'ipConfigurations': [],
+            'networkInterfaces': [{'id': _network_id('networkInterfaces', NIC_NAME)}],
+            'customDnsConfigs': [{'fqdn': reg.login_server, 'ipAddresses': [S.PRIVATE_IP]},
+                                 {'fqdn': data_host, 'ipAddresses': [S.PRIVATE_DATA_IP]}],
+        },
+    }
+
+
+def nic_doc():
+    reg = S.BY_NAME['privatedns']
+    data_host = '{}.{}.data{}'.format(reg.registry, S.LOCATION, S.ACR_SUFFIX)
+    nic_id = _network_id('networkInterfaces', NIC_NAME)
+    subnet = {'id': _network_id('virtualNetworks', S.VNET) + '/subnets/default'}
+
+    def ipconf(n, ip, member, fqdn):
+        name = 'privateEndpointIpConfig.' + _uuid_for('ipconf', str(n))
+        return {'name': name, 'id': nic_id + '/ipConfigurations/' + name,
+                'etag': 'W/"{}"'.format(_uuid_for('nic-etag')),
+                'type': 'Microsoft.Network/networkInterfaces/ipConfigurations',
+                'properties': {'provisioningState': 'Succeeded', 'privateIPAddress': ip,
+                               'privateIPAllocationMethod': 'Dynamic', 'subnet': subnet, 'primary': n == 0,
+                               'privateIPAddressVersion': 'IPv4',
+                               'privateLinkConnectionProperties': {'groupId': 'registry',
+                                                                   'requiredMemberName': member,
+                                                                   'fqdns': [fqdn]}}}
+    return {
+        'name': NIC_NAME, 'id': nic_id, 'etag': 'W/"{}"'.format(_uuid_for('nic-etag')),
+        'location': S.LOCATION, 'type': 'Microsoft.Network/networkInterfaces', 'kind': 'Regular',
+        'properties': {
+            'provisioningState': 'Succeeded', 'resourceGuid': _uuid_for('nic'),
+            'ipConfigurations': [ipconf(0, S.PRIVATE_IP, 'registry', reg.login_server),
+                                 ipconf(1, S.PRIVATE_DATA_IP, 'registry_data_' + S.LOCATION, data_host)],
+            'dnsSettings': {'dnsServers': [], 'appliedDnsServers': []},
+            'enableAcceleratedNetworking': False, 'enableIPForwarding': False, 'vnetEncryptionSupported': False,
+            'privateEndpoint': {'id': _network_id('privateEndpoints', PE_NAME)},
+            'nicType': 'Standard', 'allowPort25Out': True, 'auxiliaryMode': 'None', 'auxiliarySku': 'None',
+        },
+    }
+
+
+def cloud_metadata(arm_host, with_acr_suffix):
+    """The shape of ARM's /metadata/endpoints, which `az cloud register` reads."""
+    suffixes = {'azureDataLakeStoreFileSystem': 'azuredatalakestore.lab.test',
+                'azureDataLakeAnalyticsCatalogAndJob': 'azuredatalakeanalytics.lab.test',
+                'keyVaultDns': 'vault.lab.test', 'storage': 'core.lab.test',
+                'sqlServerHostname': 'database.lab.test', 'mhsmDns': 'managedhsm.lab.test',
+                'mysqlServerEndpoint': 'mysql.database.lab.test',
+                'postgresqlServerEndpoint': 'postgres.database.lab.test',
+                'mariadbServerEndpoint': 'mariadb.database.lab.test',
+                'synapseAnalytics': 'dev.azuresynapse.lab.test',
+                'attestationEndpoint': 'attest.lab.test'}
+    if with_acr_suffix:
+        suffixes['acrLoginServer'] = S.ACR_SUFFIX.lstrip('.')
+    return {
+        'galleryEndpoint': 'https://gallery.lab.test/',
+        'graphEndpoint': 'https://graph.lab.test/',
+        'graphAudience': 'https://graph.lab.test/',
+        'portalEndpoint': 'https://portal.lab.test/',
+        'microsoftGraphResourceId': 'https://microsoftgraph.lab.test/',
+        'name': 'LabCloud' if with_acr_suffix else 'LabCloudNoSuffix',
+        'resourceManager': 'https://{}/'.format(arm_host),
+        'sqlManagement': 'https://management.database.lab.test:8443/',
+        'media': 'https://rest.media.lab.test',
+        'batch': 'https://batch.core.lab.test/',
+        'vmImageAliasDoc': 'https://raw.lab.test/vm-image-aliases.json',
+        'activeDirectoryDataLake': 'https://datalake.lab.test/',
+        'appInsightsResourceId': 'https://api.applicationinsights.lab.test',
+        'appInsightsTelemetryChannelResourceId': 'https://dc.applicationinsights.lab.test/v2/track',
+        'attestationResourceId': 'https://attest.lab.test',
+        'synapseAnalyticsResourceId': 'https://dev.azuresynapse.lab.test',
+        'logAnalyticsResourceId': 'https://api.loganalytics.lab.test',
+        'ossrDbmsResourceId': 'https://ossrdbms-aad.database.lab.test',
+        'authentication': {
+            'loginEndpoint': 'https://{}'.format(S.AAD_HOST),
+            'audiences': [S.ARM_AUDIENCE, 'https://management.lab.test'],
+            'tenant': 'common',
+            'identityProvider': 'AAD',
+        },
+        'suffixes': suffixes,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# The server
+
+
+def _aad_error(code, error, description):
+    now = time.strftime('%Y-%m-%d %H:%M:%SZ', time.gmtime())
+    trace, corr = str(uuid.uuid4()), str(uuid.uuid4())
+    return {'error': error,
+            'error_description': 'AADSTS{}: {}\r\nTrace ID: {}\r\nCorrelation ID: {}\r\nTimestamp: {}'.format(
+                code, description, trace, corr, now),
+            'error_codes': [code], 'timestamp': now, 'trace_id': trace, 'correlation_id': corr,
+            'error_uri': 'https://{}/error?code={}'.format(S.AAD_HOST, code)}
+
+
+def _acr_errors(code, message, detail=None):
+    return {'errors': [{'code': code, 'message': message, 'detail': detail}]}
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = 'HTTP/1.1'
+    server_version = 'acrhealth-lab'
+    sys_version = ''
+
+    # -- plumbing ---------------------------------------------------------------------------
+    def log_message(self, format, *args):  # noqa: A002 - silence stderr; we log JSON instead
+        pass
+
+    def _form(self):
+        length = int(self.headers.get('Content-Length') or 0)
+        raw = self.rfile.read(length) if length else b''
+        ctype = (self.headers.get('Content-Type') or '').split(';')[0].strip().lower()
+        if ctype == 'application/x-www-form-urlencoded':
+            return {k: v for k, v in parse_qs(raw.decode('utf-8', 'replace'), keep_blank_values=True).items()}
+        return {}
+
+    def _dispatch(self, method):
+        lab = self.server.lab
+        if lab.latency:
+            time.sleep(lab.latency)
+        url = urlsplit(self.path)
+        host = (self.headers.get('Host') or '').split(':')[0].lower()
+        form = self._form() if method == 'POST' else {}
+        query = parse_qs(url.query, keep_blank_values=True)
+        self.url, self.host, self.form, self.query = url, host, form, query
+        entry = {'time': round(time.time(), 3), 'host': host, 'method': method, 'path': url.path,
+                 'query': {k: (v if 'token' not in k.lower() or k == '$skiptoken' else ['<redacted>'])
+                           for k, v in query.items()},
+                 'formFields': sorted(form),
+                 'authorization': 'Authorization' in self.headers,
+                 'sni': getattr(self.connection, 'lab_sni', None)}
+        self._entry = entry
+        try:
+            if host == S.AAD_HOST:
+                self._aad(method)
+            elif host in (S.ARM_HOST, S.ARM_HOST_NOSUFFIX):
+                self._arm(method)
+            elif host.endswith(S.ACR_SUFFIX):
+                self._acr(method)
+            else:
+                self._json(404, {'error': 'unknown host {}'.format(host)})
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
+            pass
+        finally:
+            self._write_log(None)  # no answer was sent (the client went away)
+
+    def _write_log(self, status):
+        # Logged before the answer goes out, so a client that has its answer finds its request logged.
+        entry, self._entry = self._entry, None
+        if entry is not None:
+            entry['status'] = status
+            self.server.lab.log.write(entry)
+
+    def do_GET(self):
+        self._dispatch('GET')
+
+    def do_POST(self):
+        self._dispatch('POST')
+
+    def do_PUT(self):
+        self._dispatch('PUT')
+
+    def do_HEAD(self):
+        self._dispatch('HEAD')
+
+    def _send(self, status, body=b'', ctype='application/json; charset=utf-8', headers=()):
+        self._write_log(status)
+        self.send_response(status)
+        self.send_header('Content-Type', ctype)
+        self.send_header('Content-Length', str(len(body)))
+        for k, v in headers:
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command != 'HEAD':
+            self.wfile.write(body)
+
+    def _json(self, status, doc, headers=()):
+        self._send(status, json.dumps(doc).encode(), headers=headers)
+
+    def _field(self, name):
+        v = self.form.get(name)
+        return v[0] if v else None
+
+    # -- AAD --------------------------------------------------------------------------------
+    def _aad(self, method):
+        parts = [p for p in self.url.path.split('/') if p]
+        tokens = self.server.lab.tokens
+        if len(parts) < 2 or parts[0].lower() not in (S.TENANT_ID, S.TENANT_DOMAIN, 'organizations', 'common'):
+            if parts:
+                return self._json(400, _aad_error(90002, 'invalid_tenant',
+                                                  "Tenant '{}' not found.".format(parts[0])))
+            return self._json(404, {'error': 'not_found'})
+        base = 'https://{}/{}'.format(S.AAD_HOST, S.TENANT_ID)
+        rest = '/'.join(parts[1:])
+        if method == 'GET' and rest in ('v2.0/.well-known/openid-configuration', '.well-known/openid-configuration'):
+            return self._json(200, {
+                'token_endpoint': base + '/oauth2/v2.0/token',
+                'token_endpoint_auth_methods_supported': ['client_secret_post', 'private_key_jwt',
+                                                          'client_secret_basic'],
+                'jwks_uri': base + '/discovery/v2.0/keys',
+                'response_modes_supported': ['query', 'fragment', 'form_post'],
+                'subject_types_supported': ['pairwise'],
+                'id_token_signing_alg_values_supported': ['RS256'],
+                'response_types_supported': ['code', 'id_token', 'code id_token', 'id_token token'],
+                'scopes_supported': ['openid', 'profile', 'email', 'offline_access'],
+                'issuer': base + '/v2.0',
+                'request_uri_parameter_supported': False,
+                'userinfo_endpoint': 'https://graph.lab.test/oidc/userinfo',
+                'authorization_endpoint': base + '/oauth2/v2.0/authorize',
+                'device_authorization_endpoint': base + '/oauth2/v2.0/devicecode',
+                'http_logout_supported': True, 'frontchannel_logout_supported': True,
+                'end_session_endpoint': base + '/oauth2/v2.0/logout',
+                'claims_supported': ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'acr', 'nonce',
+                                     'tid', 'ver', 'at_hash', 'c_hash', 'email'],
+                'kerberos_endpoint': base + '/kerberos',
+                'tenant_region_scope': 'EU', 'cloud_instance_name': 'lab.test',
+                'cloud_graph_host_name': 'graph.lab.test', 'msgraph_host': 'graph.lab.test',
+                'rbac_url': 'https://pas.lab.test'})
+        if method == 'GET' and rest == 'discovery/v2.0/keys':
+            return self._json(200, tokens.jwks())
+        if method == 'POST' and rest in ('oauth2/v2.0/token', 'oauth2/token'):
+            return self._aad_token(base)
+        return self._json(404, _aad_error(900561, 'invalid_request', 'The endpoint only accepts POST requests.'))
+
+    def _aad_token(self, base):
+        lab = self.server.lab
+        grant = self._field('grant_type')
+        client_id = self._field('client_id')
+        if grant != 'client_credentials':
+            return self._json(400, _aad_error(70003, 'unsupported_grant_type',
+                                              'The app requested an unsupported grant type.'))
+        if client_id != S.SP_APP_ID:
+            return self._json(400, _aad_error(
+                700016, 'unauthorized_client',
+                "Application with identifier '{}' was not found in the directory 'Lab'.".format(client_id)))
+        secret = self._field('client_secret')
+        if secret is None and self.headers.get('Authorization', '').startswith('Basic '):
+            try:
+                secret = base64.b64decode(self.headers['Authorization'][6:]).decode().split(':', 1)[1]
+            except (ValueError, IndexError):
+                secret = None
+        if secret != S.SP_SECRET:
+            return self._json(401, _aad_error(
+                7000215, 'invalid_client',
+                'Invalid client secret provided. Ensure the secret being sent in the request is the client '
+                "secret value, not the client secret ID, for a secret added to app '{}'.".format(S.SP_APP_ID)))
+        scopes = (self._field('scope') or '').split()
+        resources = [s[:-len('/.default')] for s in scopes if s.endswith('/.default')]
+        if len(resources) != 1:
+            return self._json(400, _aad_error(
+                1002012, 'invalid_scope',
+                "The provided value for scope '{}' is not valid. Client credential flows must have a scope value "
+                'with /.default suffixed to the resource identifier (application ID URI).'.format(
+                    self._field('scope'))))
+        resource = resources[0].rstrip('/')
+        if resource == S.ARM_AUDIENCE.rstrip('/'):
+            aud = S.ARM_AUDIENCE
+        elif resource == S.ACR_AUDIENCE:
+            aud = S.ACR_AUDIENCE
+        else:
+            return self._json(400, _aad_error(
+                500011, 'invalid_resource',
+                "The resource principal named {} was not found in the tenant named Lab.".format(resource)))
+        token = lab.tokens.issue({
+            'aud': aud, 'iss': 'https://sts.lab.test/{}/'.format(S.TENANT_ID),
+            'tid': S.TENANT_ID, 'oid': S.SP_OBJECT_ID, 'sub': S.SP_OBJECT_ID,
+            'appid': S.SP_APP_ID, 'appidacr': '1', 'idp': 'https://sts.lab.test/{}/'.format(S.TENANT_ID),
+            'idtyp': 'app', 'ver': '1.0', 'rh': '0.lab.', 'uti': uuid.uuid4().hex[:22],
+            'xms_tcdt': 1600000000})
+        return self._json(200, {'token_type': 'Bearer', 'expires_in': TOKEN_LIFETIME - 1,
+                                'ext_expires_in': TOKEN_LIFETIME - 1, 'access_token': token})
+
+    # -- ARM --------------------------------------------------------------------------------
+    def _arm_error(self, status, code, message, headers=()):
+        return self._json(status, {'error': {'code': code, 'message': message}}, headers=headers)
+
+    def _arm(self, method):
+        lab = self.server.lab
+        path = self.url.path.rstrip('/')
+        lower = path.lower()
+        if lower == '/metadata/endpoints':
+            return self._json(200, cloud_metadata(self.host, self.host == S.ARM_HOST))
+        if 'api-version' not in self.query:
+            return self._arm_error(400, 'MissingApiVersionParameter',
+                                   "The api-version query parameter (?api-version=) is required for all requests.")
+        auth = self.headers.get('Authorization', '')
+        challenge = [('WWW-Authenticate', 'Bearer authorization_uri="https://{}/{}", error="invalid_token", '
+                      'error_description="The authentication failed because of missing \'Authorization\' '
+                      'header."'.format(S.AAD_HOST, S.TENANT_ID))]
+        if not auth.startswith('Bearer '):
+            return self._arm_error(401, 'AuthenticationFailed',
+                                   "Authentication failed. The 'Authorization' header is missing.", challenge)
+        try:
+            claims = lab.tokens.verify(auth[7:], [S.ARM_AUDIENCE, S.ARM_AUDIENCE.rstrip('/')])
+        except ValueError as e:
+            if str(e) == 'expired':
+                return self._arm_error(401, 'ExpiredAuthenticationToken',
+                                       'The access token expiry UTC time is earlier than current UTC time.',
+                                       challenge)
+            return self._arm_error(401, 'InvalidAuthenticationToken',
+                                   'The access token is invalid ({}).'.format(e), challenge)
+        if claims.get('tid') != S.TENANT_ID:
+            return self._arm_error(401, 'InvalidAuthenticationTokenTenant',
+                                   "The access token is from the wrong issuer. It must match the tenant "
+                                   "associated with this subscription.", challenge)
+        if method != 'GET':
+            return self._arm_error(405, 'MethodNotAllowed', 'The lab ARM is read-only.')
+
+        sub_prefix = '/subscriptions/' + S.SUBSCRIPTION_ID.lower()
+        rg_prefix = (sub_prefix + '/resourcegroups/' + S.RESOURCE_GROUP).lower()
+        if lower == '/subscriptions':
+            return self._json(200, {'value': [self._subscription()], 'count': {'type': 'Total', 'value': 1}})
+        if lower == '/tenants':
+            return self._json(200, {'value': [{
+                'id': '/tenants/' + S.TENANT_ID, 'tenantId': S.TENANT_ID, 'countryCode': 'NL',
+                'displayName': 'Lab', 'domains': [S.TENANT_DOMAIN], 'tenantCategory': 'Home',
+                'defaultDomain': S.TENANT_DOMAIN, 'tenantType': 'AAD', 'tenantBrandingLogoUrl': None}]})
+        if lower.startswith('/subscriptions/') and not lower.startswith(sub_prefix):
+            sub = path.split('/')[2]
+            return self._arm_error(404, 'SubscriptionNotFound', "The subscription '{}' could not be found.".format(sub))
+        if lower == sub_prefix:
+            return self._json(200, self._subscription())
+        if lower == sub_prefix + '/resources':
+            return self._resources()
+        reg_suffix = '/providers/microsoft.containerregistry/registries'
+        if lower in (sub_prefix + reg_suffix, rg_prefix + reg_suffix):
+            return self._json(200, {'value': [registry_doc(S.BY_NAME[n]) for n in S.ARM_REGISTRIES]})
+        if lower.startswith(rg_prefix + reg_suffix + '/'):
+            name = path.split('/')[-1]
+            if name.lower() in S.ARM_REGISTRIES and lower.count('/') == (rg_prefix + reg_suffix).count('/') + 1:
+                return self._json(200, registry_doc(S.BY_NAME[name.lower()]))
+            return self._arm_error(404, 'ResourceNotFound',
+                                   "The Resource 'Microsoft.ContainerRegistry/registries/{}' under resource group "
+                                   "'{}' was not found. For more details please go to "
+                                   "https://aka.ms/ARMResourceNotFoundFix".format(name, S.RESOURCE_GROUP))
+        msi_prefix = rg_prefix + '/providers/microsoft.managedidentity/userassignedidentities/'
+        if lower.startswith(msi_prefix):
+            name = path.split('/')[-1]
+            if name in IDENTITIES:
+                return self._json(200, identity_doc(name))
+            return self._arm_error(404, 'ResourceNotFound',
+                                   "The Resource 'Microsoft.ManagedIdentity/userAssignedIdentities/{}' under "
+                                   "resource group '{}' was not found. For more details please go to "
+                                   "https://aka.ms/ARMResourceNotFoundFix".format(name, S.RESOURCE_GROUP))
+        if lower == (rg_prefix + '/providers/microsoft.network/privateendpoints/' + PE_NAME).lower():
+            return self._json(200, private_endpoint_doc())
+        if lower == (rg_prefix + '/providers/microsoft.network/networkinterfaces/' + NIC_NAME).lower():
+            return self._json(200, nic_doc())
+        if lower.startswith(rg_prefix + '/providers/microsoft.network/'):
+            kind, name = path.split('/')[-2:]
+            return self._arm_error(404, 'ResourceNotFound',
+                                   "The Resource 'Microsoft.Network/{}/{}' under resource group '{}' was not "
+                                   "found.".format(kind, name, S.RESOURCE_GROUP))
+        if lower.startswith(sub_prefix + '/resourcegroups/') and lower.count('/') == 4:
+            rg = path.split('/')[4]
+            if rg.lower() == S.RESOURCE_GROUP.lower():
+                return self._json(200, {'id': '/subscriptions/{}/resourceGroups/{}'.format(
+                    S.SUBSCRIPTION_ID, S.RESOURCE_GROUP), 'name': S.RESOURCE_GROUP, 'location': S.LOCATION,
+                    'type': 'Microsoft.Resources/resourceGroups', 'properties': {'provisioningState': 'Succeeded'}})
+            return self._arm_error(404, 'ResourceGroupNotFound', "Resource group '{}' could not be found.".format(rg))
+        return self._arm_error(404, 'InvalidResourceType',
+                               "The resource type could not be found in the namespace for api version.")
+
+    def _subscription(self):
+        return {'id': '/subscriptions/' + S.SUBSCRIPTION_ID, 'authorizationSource': 'RoleBased',
+                'managedByTenants': [], 'tags': {}, 'subscriptionId': S.SUBSCRIPTION_ID,
+                'tenantId': S.TENANT_ID, 'displayName': S.SUBSCRIPTION_NAME, 'state': 'Enabled',
+                'subscriptionPolicies': {'locationPlacementId': 'Public_2014-09-01', 'quotaId': 'PayAsYouGo_2014-09-01',
+                                         'spendingLimit': 'Off'}}
+
+    def _resources(self):
+        flt = (self.query.get('$filter') or [''])[0]
+        items = []
+        for name in S.ARM_REGISTRIES:
+            d = registry_doc(S.BY_NAME[name])
+            items.append({'id': d['id'], 'name': d['name'], 'type': d['type'], 'sku': d['sku'],
+                          'location': d['location'], 'tags': {}})
+        if flt:
+            want = flt.split("'")[1].lower() if flt.count("'") >= 2 and 'resourcetype' in flt.lower() else None
+            if want is not None:
+                items = [i for i in items if i['type'].lower() == want]
+        skip = int((self.query.get('$skiptoken') or ['0'])[0] or 0)
+        page = items[skip:skip + RESOURCES_PAGE_SIZE]
+        doc = {'value': page}
+        if skip + RESOURCES_PAGE_SIZE < len(items):
+            q = '&'.join('{}={}'.format(quote(k), quote(v[0])) for k, v in self.query.items() if k != '$skiptoken')
+            doc['nextLink'] = 'https://{}/subscriptions/{}/resources?{}&%24skiptoken={}'.format(
+                self.host, S.SUBSCRIPTION_ID, q, skip + RESOURCES_PAGE_SIZE)
+        return self._json(200, doc)
+
+    # -- ACR data plane ---------------------------------------------------------------------
+    def _acr(self, method):
+        lab = self.server.lab
+        name = self.host[:-len(S.ACR_SUFFIX)]
+        sc = lab.registries.get(name)
+        if sc is None:
+            return self._json(404, _acr_errors('NAME_UNKNOWN', 'registry not found'))
+        path = self.url.path
+        hdr = [('Docker-Distribution-Api-Version', 'registry/2.0'),
+               ('X-Content-Type-Options', 'nosniff'),
+               ('Strict-Transport-Security', 'max-age=31536000; includeSubDomains')]
+        if sc.behaviour == 'forbidden':
+            return self._json(403, _acr_errors(
+                'DENIED', "client with IP '127.0.0.1' is not allowed access. Refer https://aka.ms/acr/firewall "
+                          'to grant access.'), hdr)
+        if path in ('/v2', '/v2/') or (path.startswith('/v2/') and method in ('GET', 'HEAD')):
+            return self._acr_v2(path, hdr)
+        if method == 'POST' and path == '/oauth2/exchange':
+            return self._acr_exchange(sc, hdr)
+        if method == 'POST' and path == '/oauth2/token':
+            return self._acr_token(sc, hdr)
+        return self._json(404, _acr_errors('NOT_FOUND', 'not found'), hdr)
+
+    def _acr_v2(self, path, hdr):
+        lab = self.server.lab
+        auth = self.headers.get('Authorization', '')
+        if auth.startswith('Bearer '):
+            try:
+                claims = lab.tokens.verify(auth[7:], [self.host])
+                if claims.get('iss') != ACR_ISSUER or claims.get('grant_type') != 'access_token':
+                    raise ValueError('not an access token')
+            except ValueError:
+                claims = None
+            if claims is not None:
+                if path in ('/v2', '/v2/'):
+                    return self._json(200, {}, hdr)
+                if path == '/v2/_catalog':
+                    granted = any(a.get('type') == 'registry' and a.get('name') == 'catalog'
+                                  for a in claims.get('access', []))
+                    if granted:
+                        return self._json(200, {'repositories': [S.PULLONLY_REPOSITORY]}, hdr)
+                return self._json(404, _acr_errors('NAME_UNKNOWN', 'repository name not known to registry'), hdr)
+        challenge = 'Bearer realm="https://{h}/oauth2/token",service="{h}"'.format(h=self.host)
+        return self._json(401, _acr_errors('UNAUTHORIZED', 'authentication required, visit '
+                                           'https://aka.ms/acr/authorization for more information.'),
+                          hdr + [('WWW-Authenticate', challenge)])
+
+    def _acr_exchange(self, sc, hdr):
+        lab = self.server.lab
+        if sc.behaviour == 'throttled':
+            return self._json(429, _acr_errors('TOOMANYREQUESTS', 'too many requests'),
+                              hdr + [('Retry-After', '30')])
+        missing = [f for f in ('grant_type', 'service', 'access_token') if not self._field(f)]
+        if missing:
+            return self._json(400, _acr_errors('UNSUPPORTED', 'missing form fields: ' + ', '.join(missing)), hdr)
+        if self._field('grant_type') != 'access_token':
+            return self._json(400, _acr_errors('UNSUPPORTED', 'grant_type not supported'), hdr)
+        if self._field('service') != self.host:
+            return self._json(401, _acr_errors('UNAUTHORIZED', 'the service does not match the login server'), hdr)
+        try:
+            aad = lab.tokens.verify(self._field('access_token'), [S.ACR_AUDIENCE, S.ACR_AUDIENCE + '/'])
+        except ValueError as e:
+            return self._json(401, _acr_errors('UNAUTHORIZED', 'the AAD access token is not valid ({})'.format(e)),
+                              hdr)
+        tenant = self._field('tenant')
+        if aad.get('tid') != S.TENANT_ID or (tenant and tenant != aad.get('tid')):
+            return self._json(401, _acr_errors('UNAUTHORIZED', 'the token is not from the expected tenant'), hdr)
+        if sc.behaviour == 'exchange-denied':
+            return self._json(401, _acr_errors('UNAUTHORIZED', 'the caller has no role assignment on this '
+                                               'registry. Visit https://aka.ms/acr/authorization'), hdr)
+        refresh = lab.tokens.issue({
+            'jti': str(uuid.uuid4()), 'sub': aad.get('oid'), 'iss': ACR_ISSUER, 'aud': self.host,
+            'version': '1.0', 'rid': uuid.uuid4().hex, 'grant_type': 'refresh_token',
+            'appid': aad.get('appid'), 'tenant': aad.get('tid'),
+            'permissions': {'actions': ['read', 'write', 'delete'], 'notActions': []}, 'roles': []},
+            lifetime=3 * TOKEN_LIFETIME)
+        return self._json(200, {'refresh_token': refresh}, hdr)
+
+    def _acr_token(self, sc, hdr):
+        lab = self.server.lab
+        grant = self._field('grant_type')
+        if grant != 'refresh_token' or not self._field('refresh_token') or not self._field('service'):
+            return self._json(400, _acr_errors('UNSUPPORTED', 'expected grant_type=refresh_token with '
+                                               'service and refresh_token'), hdr)
+        if self._field('service') != self.host:
+            return self._json(401, _acr_errors('UNAUTHORIZED', 'the service does not match the login server'), hdr)
+        try:
+            refresh = lab.tokens.verify(self._field('refresh_token'), [self.host])
+            if refresh.get('grant_type') != 'refresh_token' or refresh.get('iss') != ACR_ISSUER:
+                raise ValueError('not a refresh token')
+        except ValueError as e:
+            return self._json(401, _acr_errors('UNAUTHORIZED', 'the refresh token is not valid ({})'.format(e)), hdr)
+        if sc.behaviour == 'token-denied':
+            return self._json(401, _acr_errors('UNAUTHORIZED', 'authentication required, visit '
+                                               'https://aka.ms/acr/authorization for more information.'), hdr)
+        access = []
+        for scope in self.form.get('scope', []):
+            for one in scope.split(' '):
+                bits = one.split(':')
+                if len(bits) < 3:
+                    continue
+                kind, name, actions = bits[0], ':'.join(bits[1:-1]), bits[-1].split(',')
+                if sc.behaviour == 'pull-only' and kind == 'repository':
+                    actions = [a for a in actions if a == 'pull']
+                access.append({'type': kind, 'name': name, 'actions': actions})
+        token = lab.tokens.issue({
+            'jti': str(uuid.uuid4()), 'sub': refresh.get('sub'), 'iss': ACR_ISSUER, 'aud': self.host,
+            'version': '1.0', 'rid': refresh.get('rid'), 'access': access, 'roles': [],
+            'grant_type': 'access_token', 'appid': refresh.get('appid'), 'tenant': refresh.get('tenant')},
+            lifetime=TOKEN_LIFETIME // 3)
+        return self._json(200, {'access_token': token}, hdr)
+
+
+class LabHTTPSServer(ThreadingHTTPServer):
+    """Threaded HTTPS server; TLS is negotiated in the request's own thread (a client that
+    never finishes its handshake cannot stall the others) and the certificate is picked by SNI."""
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 64
+
+    def __init__(self, address, lab, contexts, default_host):
+        self.lab = lab
+        self.contexts = contexts
+        self.default_context = contexts[default_host]
+
+        def pick(sslsock, server_name, _ctx):
+            sslsock.lab_sni = server_name
+            ctx = contexts.get((server_name or '').lower())
+            if ctx is not None:
+                sslsock.context = ctx
+        for ctx in contexts.values():
+            ctx.sni_callback = pick
+        super().__init__(address, Handler)
+
+    def finish_request(self, request, client_address):
+        request.settimeout(30)
+
+        conn = self.default_context.wrap_socket(request, server_side=True, do_handshake_on_connect=False)
+        try:
+            conn.do_handshake()
+        except (ssl.SSLError, OSError) as e:
+            sni = getattr(conn, 'lab_sni', None)
+            if sni or not isinstance(e, ssl.SSLEOFError):  # a bare EOF without SNI is a port probe
+                self.lab.log.write({'time': round(time.time(), 3), 'event': 'tls-handshake-failed', 'sni': sni,
+                                    'error': type(e).__name__, 'reason': getattr(e, 'reason', None)})
+            conn.close()
+            return
+        try:
+            self.RequestHandlerClass(conn, client_address, self)
+        finally:
+            try:
+                conn.close()
+            except OSError:
+                pass
+
+    def shutdown_request(self, request):
+        try:
+            request.close()
+        except OSError:
+            pass
+
+
+class FakeAzure:
+    """The running fake cloud: one HTTPS server (all fake hosts) and the blackhole listeners."""
+
+    def __init__(self, state_dir, certs, latency=0.0):
+        """CERTS maps host name -> (certfile, keyfile)."""
+        self.log = RequestLog(os.path.join(state_dir, 'requests.jsonl'))
+        self.tokens = Tokens(os.path.join(state_dir, 'issued-tokens.txt'))
+        self.latency = latency
+        self.registries = {s.registry: s for s in S.SCENARIOS if s.backend == S.FAKE}
+        self.contexts = {}
+        for host, (crt, key) in certs.items():
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+            ctx.load_cert_chain(crt, key)
+            self.contexts[host] = ctx
+        self.servers = []
+        self.holes = []
+        self._held = []
+        self._stop = threading.Event()
+
+    def serve(self, ip, port=443):
+        server = LabHTTPSServer((ip, port), self, self.contexts, S.ARM_HOST)
+        t = threading.Thread(target=server.serve_forever, kwargs={'poll_interval': 0.2}, daemon=True,
+                             name='fakeazure-{}'.format(ip))
+        t.start()
+        self.servers.append(server)
+        return server
+
+    def blackhole(self, ip, port=443):
+        """Accept TCP connections on IP:PORT and never send a byte."""
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((ip, port))
+        sock.listen(64)
+        sock.settimeout(0.2)
+        self.holes.append(sock)
+
+        def hold():
+            while not self._stop.is_set():
+                try:
+                    conn, _ = sock.accept()
+                except socket.timeout:
+                    continue
+                except OSError:
+                    return
+                self._held.append(conn)
+                self.log.write({'time': round(time.time(), 3), 'event': 'blackhole-accepted', 'ip': ip})
+        threading.Thread(target=hold, daemon=True, name='blackhole-{}'.format(ip)).start()
+
+    def stop(self):
+        self._stop.set()
+        for server in self.servers:
+            server.shutdown()
+            server.server_close()
+        for s in self.holes + self._held:
+            try:
+                s.close()
+            except OSError:
+                pass

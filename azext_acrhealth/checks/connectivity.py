@@ -75,15 +75,14 @@ def proxy_settings(environ):
 
 
 def _without_userinfo(value):
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        return '(unreadable)'
-    if parts.username is None and parts.password is None:
+    # Textual, not urlsplit: the credential must go also when the URL has no scheme
+    # ("user:pw@proxy:3128", which requests accepts), a bad port or a "/" in the password.
+    scheme, sep, rest = value.partition('://')
+    if not sep:
+        scheme, rest = '', value
+    if '@' not in rest:
         return value
-    host = parts.hostname or ''
-    netloc = '***@' + host + (':{}'.format(parts.port) if parts.port else '')
-    return parts._replace(netloc=netloc).geturl()
+    return scheme + sep + '***@' + rest.rsplit('@', 1)[1]
 
 
 def check_challenge(ctx, results):
@@ -260,10 +259,12 @@ def connectivity_plan():
         Check('login-server', 'Login server', 'LOGIN_SERVER_ERROR', check_login_server),
         Check('dns', 'DNS lookup', 'CONNECTIVITY_DNS_ERROR', check_dns,
               requires=('login-server',)),
+        # Each check names every result it reads: the runner passes only those. The direct
+        # prerequisite comes first, so a skip names it.
         Check('challenge', 'Challenge endpoint', 'CONNECTIVITY_CHALLENGE_ERROR', check_challenge,
-              requires=('dns',)),
+              requires=('dns', 'login-server')),
         Check('refresh-token', 'Refresh token', 'CONNECTIVITY_REFRESH_TOKEN_ERROR',
-              check_refresh_token, requires=('challenge',), calls=2),
+              check_refresh_token, requires=('challenge', 'login-server'), calls=2),
         Check('access-token', 'Access token', 'CONNECTIVITY_ACCESS_TOKEN_ERROR',
-              check_access_token, requires=('refresh-token', 'login-server')),
+              check_access_token, requires=('refresh-token', 'challenge', 'login-server')),
     ]

@@ -132,7 +132,7 @@ def _json_field(body, name):
     """``(value, problem)``: a non-empty string field of a JSON object body."""
     try:
         data = json.loads(body.decode('utf-8'))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: "[[[[..." 
         return None, 'the answer is not JSON'
     if not isinstance(data, dict):
         return None, 'the answer is not a JSON object'
@@ -187,7 +187,7 @@ def token_claims(token):
     payload = parts[1] + '=' * (-len(parts[1]) % 4)
     try:
         claims = json.loads(base64.urlsafe_b64decode(payload.encode('ascii')).decode('utf-8'))
-    except (ValueError, UnicodeError, TypeError):
+    except (ValueError, UnicodeError, TypeError, RecursionError):
         raise ValueError('its claims are not readable') from None
     if not isinstance(claims, dict):
         raise ValueError('its claims are not a JSON object')
@@ -245,7 +245,8 @@ def check_access_token(ctx, results):
     try:
         granted = granted_actions(token_claims(result.data), repository)
     except ValueError as ex:
-        return CheckResult('connectivity.access.unreadable', dict(result.facts, problem=str(ex)))
+        return CheckResult('connectivity.access.unreadable', dict(
+            result.facts, repository=repository, problem=str(ex)))
     missing = [action for action in REPOSITORY_ACTIONS if action not in granted]
     facts = dict(result.facts, repository=repository, granted=granted, missing=missing)
     if missing:

@@ -1,0 +1,279 @@
+# acrhealth (MIT licence). Refresh-token (/oauth2/exchange) and access-token (/oauth2/token) checks.
+import pytest
+
+from azext_acrhealth import catalogue
+from azext_acrhealth._azure import AadTokenError
+from azext_acrhealth._http import HttpError
+from azext_acrhealth.checks.connectivity import (REPOSITORY_ACTIONS, access_scope,
+                                                 granted_actions, token_claims)
+
+from .connectivity_fakes import (AAD_TOKEN, LOGIN, NAME, NOT_LOGGED_IN, REFRESH_TOKEN, TENANT,
+                                 FakeAad, FakeHttp, acr_access, arm_registry, b64url,
+                                 challenge_response, flat, healthy_answers, json_response,
+                                 jwt, make_ctx, rendered, response, run_through)
+
+EXCHANGE = 'https://{}/oauth2/exchange'.format(LOGIN)
+TOKEN = 'https://{}/oauth2/token'.format(LOGIN)
+
+
+def refresh(exchange=None, challenge=None, aad=None, **kwargs):
+    table = healthy_answers()
+    if exchange is not None:
+        table['/oauth2/exchange'] = exchange
+    if challenge is not None:
+        table['/v2/'] = challenge
+    http = FakeHttp(table)
+    ctx = make_ctx(http=http, aad=aad, **kwargs)
+    result, _ = run_through(ctx, 'refresh-token')
+    return result, http, ctx
+
+
+def posts(http):
+    return [(url, form) for method, url, form in http.calls if method == 'POST']
+
+
+# ---- refresh token --------------------------------------------------------------------------
+
+def test_refresh_token_ok_sends_the_aad_token_to_the_login_server_only():
+    result, http, ctx = refresh()
+    assert result.finding == 'connectivity.refresh.ok'
+    assert result.data == REFRESH_TOKEN
+    assert posts(http) == [(EXCHANGE, {'grant_type': 'access_token', 'service': LOGIN,
+                                       'tenant': TENANT, 'access_token': AAD_TOKEN})]
+    assert ctx.aad_token.calls == 1
+    entry = rendered('refresh-token', result)
+    assert entry['status'] == 'passed' and TENANT in entry['message']
+    # Tokens are private data, never facts.
+    assert REFRESH_TOKEN not in flat(entry) and AAD_TOKEN not in flat(entry)
+    assert REFRESH_TOKEN not in repr(result)
+
+
+@pytest.mark.parametrize('realm', [
+    'https://evil.example/oauth2/token',                   # another host
+    'http://{}/oauth2/token'.format(LOGIN),                # not HTTPS
+    'https://{}:8443/oauth2/token'.format(LOGIN),          # another port
+    'https://{}.evil.example/oauth2/token'.format(LOGIN),  # a look-alike
+    'https://{}:notaport/oauth2/token'.format(LOGIN),      # unreadable
+    '//{}/oauth2/token'.format(LOGIN),                     # no scheme
+    'token',
+])
+def test_refresh_token_foreign_realm_sends_nothing(realm):
+    challenge = challenge_response('Bearer realm="{}",service="{}"'.format(realm, LOGIN))
+    result, http, ctx = refresh(challenge=challenge)
+    assert result.finding == 'connectivity.refresh.foreign_realm'
+    assert posts(http) == []
+    assert [method for method, _, _ in http.calls] == ['GET']
+    assert ctx.aad_token.calls == 0
+    entry = rendered('refresh-token', result)
+    assert entry['code'] == 'CONNECTIVITY_REFRESH_TOKEN_ERROR'
+    assert 'no token was sent' in entry['message']
+
+
+@pytest.mark.parametrize('realm', [
+    'https://{}/oauth2/token'.format(LOGIN.upper()),
+    'https://{}:443/oauth2/token'.format(LOGIN),
+    'HTTPS://{}/oauth2/token'.format(LOGIN),
+])
+def test_refresh_token_realm_on_the_login_server_itself_is_accepted(realm):
+    challenge = challenge_response('Bearer realm="{}",service="{}"'.format(realm, LOGIN))
+    result, http, _ = refresh(challenge=challenge)
+    assert result.finding == 'connectivity.refresh.ok'
+    assert [url for url, _ in posts(http)] == [EXCHANGE]
+
+
+@pytest.mark.parametrize('error', [NOT_LOGGED_IN,
+                                   AadTokenError('AADSTS700082: The refresh token has expired')])
+def test_refresh_token_not_logged_in_says_az_login(error):
+    result, http, _ = refresh(aad=FakeAad(error=error))
+    assert result.finding == 'connectivity.refresh.no_login'
+    assert posts(http) == []
+    entry = rendered('refresh-token', result)
+    assert entry['code'] == 'CONNECTIVITY_REFRESH_TOKEN_ERROR'
+    assert 'az login' in entry['message'] and str(error) in entry['message']
+
+
+def test_refresh_token_429_is_too_many_requests():
+    result, _, _ = refresh(exchange=response(429, b'{"errors":[]}', {'Retry-After': '30'}))
+    assert result.finding == 'connectivity.refresh.throttled'
+    assert rendered('refresh-token', result)['code'] == 'CONNECTIVITY_TOOMANYREQUESTS_ERROR'
+
+
+@pytest.mark.parametrize('status', [401, 403, 400, 500, 503, 302])
+def test_refresh_token_denied_names_the_status(status):
+    result, _, _ = refresh(exchange=response(status, b'{"errors":[{"code":"UNAUTHORIZED"}]}'))
+    assert result.finding == 'connectivity.refresh.denied'
+    entry = rendered('refresh-token', result)
+    assert entry['code'] == 'CONNECTIVITY_REFRESH_TOKEN_ERROR'
+    assert str(status) in entry['message']
+
+
+@pytest.mark.parametrize('body, problem', [
+    (b'<html><body>Sign in</body></html>', 'not JSON'),
+    (b'{"refresh_token": ', 'not JSON'),
+    (b'\xff\xfe garbage', 'not JSON'),
+    (b'', 'not JSON'),
+    (b'["refresh_token"]', 'not a JSON object'),
+    (b'{"access_token": "x"}', 'no "refresh_token"'),
+    (b'{"refresh_token": 42}', 'no "refresh_token"'),
+    (b'{"refresh_token": ["a"]}', 'no "refresh_token"'),
+    (b'{"refresh_token": null}', 'no "refresh_token"'),
+    (b'{"refresh_token": ""}', 'no "refresh_token"'),
+    (b'[' * 60000 + b']' * 60000, 'not JSON'),           # nested deeper than json can go
+    (b'{"refresh_token": ' + b'9' * 5000 + b'}', 'not JSON'),  # an integer too long to read
+])
+def test_refresh_token_malformed_answers(body, problem):
+    result, _, _ = refresh(exchange=response(200, body))
+    assert result.finding == 'connectivity.refresh.malformed'
+    assert problem in result.facts['problem']
+    entry = rendered('refresh-token', result)
+    assert entry['code'] == 'CONNECTIVITY_REFRESH_TOKEN_ERROR'
+    assert '200' in entry['message']
+
+
+@pytest.mark.parametrize('error', [HttpError('timeout', 'no complete answer within 5 s'),
+                                   HttpError('connection', 'Connection reset by peer')])
+def test_refresh_token_unreachable(error):
+    result, _, _ = refresh(exchange=error)
+    assert result.finding == 'connectivity.refresh.unreachable'
+    entry = rendered('refresh-token', result)
+    assert entry['code'] == 'CONNECTIVITY_REFRESH_TOKEN_ERROR' and error.detail in entry['message']
+
+
+# ---- access token ---------------------------------------------------------------------------
+
+def access(token_answer=None, repository=None, registries=None):
+    table = healthy_answers()
+    if token_answer is not None:
+        table['/oauth2/token'] = token_answer
+    http = FakeHttp(table)
+    ctx = make_ctx(http=http, repository=repository, registries=registries)
+    result, _ = run_through(ctx, 'access-token')
+    return result, http
+
+
+def test_access_token_catalog_scope_without_repository():
+    result, http = access()
+    assert result.finding == 'connectivity.access.ok'
+    assert result.facts['scope'] == 'registry:catalog:*'
+    assert posts(http)[-1] == (TOKEN, {'grant_type': 'refresh_token', 'service': LOGIN,
+                                       'scope': 'registry:catalog:*',
+                                       'refresh_token': REFRESH_TOKEN})
+    entry = rendered('access-token', result)
+    assert entry['status'] == 'passed' and 'registry:catalog:*' in entry['message']
+    assert REFRESH_TOKEN not in flat(entry)
+
+
+def test_access_token_repository_scope():
+    token = jwt({'access': acr_access('team/app', REPOSITORY_ACTIONS)})
+    result, http = access(json_response({'access_token': token}), repository='team/app')
+    scope = 'repository:team/app:pull,push,metadata_read,metadata_write,delete'
+    assert access_scope('team/app') == scope
+    assert posts(http)[-1][1]['scope'] == scope
+    assert result.finding == 'connectivity.access.ok_repository'
+    assert result.facts['granted'] == sorted(REPOSITORY_ACTIONS)
+    assert result.facts['missing'] == []
+    entry = rendered('access-token', result)
+    assert entry['status'] == 'passed' and 'team/app' in entry['message']
+    assert token not in flat(entry)
+
+
+def test_access_token_429():
+    result, _ = access(response(429))
+    assert result.finding == 'connectivity.access.throttled'
+    assert rendered('access-token', result)['code'] == 'CONNECTIVITY_TOOMANYREQUESTS_ERROR'
+
+
+@pytest.mark.parametrize('status', [401, 403, 500])
+def test_access_token_denied(status):
+    result, _ = access(response(status, b'{"errors":[{"code":"DENIED"}]}'))
+    assert result.finding == 'connectivity.access.denied'
+    entry = rendered('access-token', result)
+    assert entry['code'] == 'CONNECTIVITY_ACCESS_TOKEN_ERROR'
+    assert str(status) in entry['message'] and 'registry:catalog:*' in entry['message']
+
+
+@pytest.mark.parametrize('body', [b'<html/>', b'{"access_token": 7}', b'{}'])
+def test_access_token_malformed(body):
+    result, _ = access(response(200, body))
+    assert result.finding == 'connectivity.access.malformed'
+    assert rendered('access-token', result)['code'] == 'CONNECTIVITY_ACCESS_TOKEN_ERROR'
+
+
+def test_access_token_unreachable():
+    result, _ = access(HttpError('timeout', 'no complete answer within 5 s'))
+    assert result.finding == 'connectivity.access.unreachable'
+    assert rendered('access-token', result)['code'] == 'CONNECTIVITY_ACCESS_TOKEN_ERROR'
+
+
+@pytest.mark.parametrize('claims, granted', [
+    ({'access': acr_access('r', ['pull'])}, ['pull']),
+    ({'access': acr_access('r', ['pull', 'metadata_read'])}, ['metadata_read', 'pull']),
+    ({'access': [{'type': 'repository', 'name': 'r', 'actions': 'pull'}]}, ['pull']),
+    ({'access': acr_access('other', REPOSITORY_ACTIONS)}, []),
+    ({'access': acr_access('r', ['pull']) + acr_access('r', ['push']) +
+                acr_access('other', ['delete'])}, ['pull', 'push']),
+    ({'access': [{'type': 'registry', 'name': 'catalog', 'actions': ['*']}]
+                + acr_access('r', ['pull'])}, ['pull']),
+    ({'access': []}, []),
+    ({'access': [None, 'x', {'type': 'repository', 'name': 'r', 'actions': [1, None, 'push']}]},
+     ['push']),
+])
+def test_access_token_repository_missing_actions_is_the_permission_variant(claims, granted):
+    token = jwt(claims)
+    result, _ = access(json_response({'access_token': token}), repository='r')
+    assert result.finding == 'connectivity.access.missing_actions'
+    assert result.facts['granted'] == granted
+    assert result.facts['missing'] == [a for a in REPOSITORY_ACTIONS if a not in granted]
+    entry = rendered('access-token', result)
+    assert entry['code'] == 'CONNECTIVITY_ACCESS_TOKEN_ERROR'
+    assert entry['remediation'] == catalogue.VARIANTS['repository-permissions'].remediation
+    assert entry['remediation'] != catalogue.CODES['CONNECTIVITY_ACCESS_TOKEN_ERROR'].remediation
+    assert 'delete' in entry['message']
+
+
+def test_access_token_star_grants_everything():
+    token = jwt({'access': acr_access('r', ['*'])})
+    result, _ = access(json_response({'access_token': token}), repository='r')
+    assert result.finding == 'connectivity.access.ok_repository'
+    assert result.facts['missing'] == []
+
+
+@pytest.mark.parametrize('token, problem', [
+    ('not-a-jwt', 'not a JWT'),
+    ('a.b', 'not a JWT'),
+    ('a.!!!!.c', 'not readable'),
+    ('a.' + b64url(b'\xff\xfe') + '.c', 'not readable'),
+    (jwt(b'[1, 2]'), 'not a JSON object'),
+    (jwt({'sub': 'x'}), 'no "access" claim'),
+    (jwt({'access': {'type': 'repository'}}), 'no "access" claim'),
+    (jwt(b'[' * 30000 + b']' * 30000), 'not readable'),
+])
+def test_access_token_unreadable_with_repository(token, problem):
+    result, _ = access(json_response({'access_token': token}), repository='r')
+    assert result.finding == 'connectivity.access.unreadable'
+    assert problem in result.facts['problem']
+    entry = rendered('access-token', result)
+    assert entry['code'] == 'CONNECTIVITY_ACCESS_TOKEN_ERROR'
+    assert 'for r ' in entry['message']
+
+
+def test_access_token_abac_registry_without_repository_adds_a_note():
+    result, _ = access(registries={NAME: arm_registry(abac=True)})
+    assert result.finding == 'connectivity.access.ok_abac'
+    entry = rendered('access-token', result)
+    assert entry['status'] == 'passed' and '--repository' in entry['message']
+
+
+def test_access_token_abac_registry_with_repository_has_no_note():
+    token = jwt({'access': acr_access('r', REPOSITORY_ACTIONS)})
+    result, _ = access(json_response({'access_token': token}), repository='r',
+                       registries={NAME: arm_registry(abac=True)})
+    assert result.finding == 'connectivity.access.ok_repository'
+
+
+def test_token_claims_and_granted_actions_directly():
+    claims = token_claims(jwt({'access': acr_access('r', ['pull'])}))
+    assert granted_actions(claims, 'r') == ['pull']
+    assert granted_actions(claims, 'R') == []
+    with pytest.raises(ValueError):
+        granted_actions({}, 'r')

@@ -7,7 +7,7 @@ WHEEL := dist/acrhealth-$(VERSION)-py3-none-any.whl
 APT_PACKAGES := docker.io docker-registry notary iproute2 util-linux openssl
 PYTEST_ARGS ?=
 
-.PHONY: all venv deps wheel demo test unit clean
+.PHONY: all venv deps wheel demo test unit record clean
 
 all: wheel
 
@@ -38,6 +38,10 @@ wheel: $(WHEEL)
 
 demo: deps wheel
 	tests/lab/demo --wheel $(WHEEL)
+
+# Re-record the data-plane cassettes (tests/recordings) from the lab; never edit them by hand.
+record: deps venv
+	tests/lab/run -- $(abspath $(PY)) -m tests.recordings.record
 
 unit: venv
 	$(PY) -m pytest tests/unit -q $(PYTEST_ARGS)

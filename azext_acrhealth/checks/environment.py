@@ -36,6 +36,21 @@ def first_line(text, limit=300):
     return ''
 
 
+def _lines(text):
+    return [line.strip() for line in (text or '').splitlines() if line.strip()]
+
+
+def error_line(text, limit=300):
+    """The line of a client's stderr that says what went wrong: the first one that is not a
+    warning (docker warns first of e.g. an unreadable config file, then gives its real error),
+    else the first line."""
+    lines = _lines(text)
+    for line in lines:
+        if not line.upper().startswith('WARNING'):
+            return line[:limit]
+    return lines[0][:limit] if lines else ''
+
+
 # ---- parsers -------------------------------------------------------------------------------
 
 def parse_docker_client_version(output):
@@ -112,7 +127,7 @@ def check_docker_daemon(ctx, results):
     server = parse_docker_server_version(proc.stdout)
     if proc.returncode == 0 and server:
         return CheckResult('docker.daemon.running', {'serverVersion': server})
-    error = first_line(proc.stderr) or first_line(proc.stdout) or \
+    error = error_line(proc.stderr) or first_line(proc.stdout) or \
         'exit code {}'.format(proc.returncode)
     return CheckResult('docker.daemon.unreachable', {'error': error})
 
@@ -122,7 +137,7 @@ def check_docker_version(ctx, results):
     client = parse_docker_client_version(proc.stdout)
     if proc.timed_out or proc.returncode != 0 or not client:
         error = ('timed out after {} s'.format(shown_seconds(ctx.timeout)) if proc.timed_out
-                 else first_line(proc.stderr) or first_line(proc.stdout) or
+                 else error_line(proc.stderr) or first_line(proc.stdout) or
                  'exit code {}'.format(proc.returncode))
         return CheckResult('docker.version.failed', {'error': error})
     daemon = results.get('docker-daemon')
@@ -151,11 +166,16 @@ def check_docker_pull(ctx, results):
 
 
 def _daemon_error_line(stderr):
-    """The daemon's own error line (docker prints 'Error response from daemon: ...')."""
-    for line in (stderr or '').splitlines():
-        if 'Error' in line or 'error' in line:
-            return line.strip()[:300]
-    return first_line(stderr)
+    """The daemon's own error line (docker prints 'Error response from daemon: ...'), else
+    the first error that is not a warning."""
+    lines = _lines(stderr)
+    for line in lines:
+        if line.startswith('Error response from daemon'):
+            return line[:300]
+    for line in lines:
+        if 'error' in line.lower() and not line.upper().startswith('WARNING'):
+            return line[:300]
+    return error_line(stderr)
 
 
 def check_azure_cli(ctx, _results):

@@ -197,3 +197,30 @@ def test_stand_in_docker_pull_that_hangs_is_killed_at_the_timeout(az, tools):
     finally:
         for pid in _sleepers():
             os.kill(pid, 9)
+
+
+def test_real_docker_with_a_broken_config_file_still_reports_the_daemons_line(az, tools,
+                                                                               tmp_path):
+    # docker warns of the unreadable config before its real error; the report keeps the error.
+    config = tmp_path / 'docker-config'
+    config.mkdir()
+    (config / 'config.json').write_text('{broken')
+    tools.link('docker', real_docker())
+    result = az.run('acr', 'check-health', '-o', 'json', bin_dir=tools.path,
+                    DOCKER_CONFIG=config)
+    assert result.returncode == 1, result
+    error = result.checks()['docker-daemon']['details']['error']
+    assert error.startswith('Cannot connect to the Docker daemon'), error
+
+
+def test_cloud_shell_skips_the_environment_checks(az, tools):
+    tools.docker().helm(HELM3).notary('0.6.1')
+    result = az.run('acr', 'check-health', '--yes', '-o', 'json', bin_dir=tools.path,
+                    ACC_CLOUD='1')  # what the CLI reads to know it runs in Cloud Shell
+    assert result.returncode == 0, result
+    report = result.json()
+    assert report['environment']['cloudShell'] is True
+    assert {c['status'] for c in report['checks']} == {'skipped'}
+    assert {c['message'] for c in report['checks']} == {
+        'Environment checks do not apply in Azure Cloud Shell.'}
+    assert tools.calls('docker') == tools.calls('helm') == tools.calls('notary') == []

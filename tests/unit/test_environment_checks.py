@@ -318,3 +318,32 @@ def test_cloud_shell_skips_every_environment_check_without_running_anything():
     assert processes.calls == []
     report = build_report(list(zip(build_plan(ctx), results.values())), ctx.environment_summary())
     assert report['status'] == 'healthy' and report['summary']['skipped'] == 7
+
+
+# ---- docker's warnings before its error ---------------------------------------------------
+
+CONFIG_WARNING = ('WARNING: Error loading config file: /root/.docker/config.json: invalid '
+                  "character 'b' looking for beginning of object key string")
+
+
+def test_daemon_error_is_the_daemons_line_not_a_config_warning_before_it():
+    ctx, _ = make_ctx(answers={('docker', 'version'): fail(CONFIG_WARNING + '\n' + DAEMON_DOWN)})
+    assert env.check_docker_daemon(ctx, CLIENT).facts['error'] == DAEMON_DOWN
+
+
+def test_docker_version_error_skips_a_config_warning():
+    ctx, _ = make_ctx(answers={('docker', '--version'): fail(CONFIG_WARNING + '\nboom\n')})
+    assert env.check_docker_version(ctx, CLIENT).facts['error'] == 'boom'
+
+
+@pytest.mark.parametrize('stderr, line', [
+    (CONFIG_WARNING + '\nError response from daemon: manifest unknown\n',
+     'Error response from daemon: manifest unknown'),
+    (CONFIG_WARNING + '\nerror pulling image configuration: download failed\n',
+     'error pulling image configuration: download failed'),
+    ('Using default tag: latest\nsomething odd\n', 'Using default tag: latest'),
+    (CONFIG_WARNING + '\n', CONFIG_WARNING),  # only a warning: better than nothing
+])
+def test_pull_error_line_skips_warnings(stderr, line):
+    ctx, _ = make_ctx(answers={('docker', 'pull'): fail(stderr)})
+    assert env.check_docker_pull(ctx, CLIENT).facts['error'] == line

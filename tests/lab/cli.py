@@ -27,7 +27,7 @@ def _say(msg):
 
 def _stream(lab, argv, timeout=None, **kwargs):
     """Run ARGV inside the lab with this terminal's stdin/stdout/stderr; its exit code."""
-    proc = lab.popen(argv, **kwargs)
+    proc = lab.popen(argv, die_with_caller=True, **kwargs)
     try:
         rc = proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:

@@ -115,7 +115,10 @@ class Lab:
             '-n', '-m', '--fork', '--kill-child=SIGTERM', '--', VENV_PYTHON, '-m', 'tests.lab.inside', self.state_dir]
         log = open(os.path.join(self.state_dir, 'inside.log'), 'wb')
         self._proc = subprocess.Popen(argv, cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                                      stderr=subprocess.STDOUT, preexec_fn=_pdeathsig(signal.SIGTERM))
+                                      stderr=subprocess.STDOUT,
+                                      # unshare --fork ignores SIGTERM while it waits; SIGKILL it, and its
+                                      # --kill-child then sends SIGTERM to the namespace process, which cleans up.
+                                      preexec_fn=_pdeathsig(signal.SIGKILL))
         log.close()
         try:
             self._wait_ready(t0)
@@ -265,18 +268,20 @@ class Lab:
             e.update(env)
         return e
 
-    def popen(self, argv, *, extension_dir=None, cloud='lab', env=None, **kwargs):
-        """Start ARGV inside the lab (its own process group); kwargs go to subprocess.Popen."""
+    def popen(self, argv, *, extension_dir=None, cloud='lab', env=None, die_with_caller=False, **kwargs):
+        """Start ARGV inside the lab in a session of its own; kwargs go to subprocess.Popen.
+        DIE_WITH_CALLER: SIGKILL it when the calling *thread* ends (PR_SET_PDEATHSIG)."""
         if not self.running:
             raise RuntimeError('the lab is not running')
         full = ['nsenter', '-t', str(self.pid), '-n', '-m', '--'] + list(argv)
         return subprocess.Popen(full, env=self.env(cloud=cloud, extension_dir=extension_dir, env=env),
-                                start_new_session=True, **kwargs)
+                                start_new_session=True,
+                                preexec_fn=_pdeathsig(signal.SIGKILL) if die_with_caller else None, **kwargs)
 
     def run(self, argv, *, extension_dir=None, cloud='lab', env=None, timeout=60, input=None):
         """Run ARGV inside the lab; a CompletedProcess (text). On timeout the whole process group is
         killed and subprocess.TimeoutExpired is raised with what it had printed."""
-        proc = self.popen(argv, extension_dir=extension_dir, cloud=cloud, env=env, text=True,
+        proc = self.popen(argv, extension_dir=extension_dir, cloud=cloud, env=env, text=True, die_with_caller=True,
                           stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:

@@ -159,3 +159,34 @@ def test_fake_arm_checks_the_token_audience(lab):
                               'python'), '-c', script])
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ['401', 'InvalidAuthenticationToken']
+
+
+def _processes_mentioning(text):
+    found = []
+    for pid in os.listdir('/proc'):
+        if pid.isdigit():
+            try:
+                with open('/proc/{}/cmdline'.format(pid), 'rb') as f:
+                    if text.encode() in f.read():
+                        found.append(pid)
+            except OSError:
+                pass
+    return found
+
+
+def test_run_entry_point_streams_passes_exit_code_and_cleans_up():
+    run = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'run')
+    probe = ('import os, time, requests\n'
+             't = time.monotonic()\n'
+             'requests.get("https://management.lab.test/metadata/endpoints?api-version=2022-09-01", timeout=10)\n'
+             'print("state", os.environ["ACRHEALTH_LAB_STATE"])\n'
+             'print("elapsed", time.monotonic() - t)\n')
+    python = os.path.join(os.path.dirname(run), '..', '..', '.venv', 'bin', 'python')
+    r = subprocess.run([run, '--latency-ms', '300', '--', 'sh', '-c', '"$0" -c \'{}\' && exit 7'.format(probe), python],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert r.returncode == 7, r.stderr
+    facts = dict(line.split(' ', 1) for line in r.stdout.splitlines())
+    assert float(facts['elapsed']) >= 0.3  # the configured latency
+    state = facts['state']
+    assert not os.path.exists(state)
+    assert _processes_mentioning(state) == []

@@ -96,7 +96,8 @@ def read_log(path):
     """Entries of a request log file, oldest first."""
     try:
         with open(path) as f:
-            return [json.loads(line) for line in f if line.strip()]
+            # a line without its newline is still being written: not an entry yet
+            return [json.loads(line) for line in f if line.endswith('\n') and line.strip()]
     except FileNotFoundError:
         return []
 
@@ -639,6 +640,8 @@ class Handler(BaseHTTPRequestHandler):
             return self._acr_exchange(sc, hdr)
         if method == 'POST' and path == '/oauth2/token':
             return self._acr_token(sc, hdr)
+        if method == 'GET' and path == '/oauth2/token':
+            return self._acr_token_basic(sc, hdr)
         return self._json(404, _acr_errors('NOT_FOUND', 'not found'), hdr)
 
     def _acr_v2(self, path, hdr):
@@ -713,8 +716,12 @@ class Handler(BaseHTTPRequestHandler):
         if sc.behaviour == 'token-denied':
             return self._json(401, _acr_errors('UNAUTHORIZED', 'authentication required, visit '
                                                'https://aka.ms/acr/authorization for more information.'), hdr)
+        return self._json(200, {'access_token': self._access_token(sc, refresh, self.form.get('scope', []))}, hdr)
+
+    def _access_token(self, sc, refresh, scopes):
+        """An ACR access token granting what SCOPES ask for, minus what the scenario withholds."""
         access = []
-        for scope in self.form.get('scope', []):
+        for scope in scopes:
             for one in scope.split(' '):
                 bits = one.split(':')
                 if len(bits) < 3:
@@ -723,12 +730,38 @@ class Handler(BaseHTTPRequestHandler):
                 if sc.behaviour == 'pull-only' and kind == 'repository':
                     actions = [a for a in actions if a == 'pull']
                 access.append({'type': kind, 'name': name, 'actions': actions})
-        token = lab.tokens.issue({
+        return self.server.lab.tokens.issue({
             'jti': str(uuid.uuid4()), 'sub': refresh.get('sub'), 'iss': ACR_ISSUER, 'aud': self.host,
             'version': '1.0', 'rid': refresh.get('rid'), 'access': access, 'roles': [],
             'grant_type': 'access_token', 'appid': refresh.get('appid'), 'tenant': refresh.get('tenant')},
             lifetime=TOKEN_LIFETIME // 3)
+
+    def _acr_token_basic(self, sc, hdr):
+        """GET /oauth2/token with Basic auth, as docker asks after `docker login -u 00000000-... -p
+        REFRESH_TOKEN` (what `az acr login` does)."""
+        denied = self._json_later(401, _acr_errors('UNAUTHORIZED', 'authentication required, visit '
+                                                   'https://aka.ms/acr/authorization for more information.'), hdr)
+        auth = self.headers.get('Authorization', '')
+        try:
+            user, password = base64.b64decode(auth[6:]).decode().split(':', 1) if auth.startswith('Basic ') \
+                else (None, None)
+        except ValueError:
+            user, password = None, None
+        if user != '00000000-0000-0000-0000-000000000000' or sc.behaviour == 'token-denied':
+            return denied()
+        if (self.query.get('service') or [None])[0] != self.host:
+            return denied()
+        try:
+            refresh = self.server.lab.tokens.verify(password, [self.host])
+            if refresh.get('grant_type') != 'refresh_token':
+                raise ValueError('not a refresh token')
+        except ValueError:
+            return denied()
+        token = self._access_token(sc, refresh, self.query.get('scope', []))
         return self._json(200, {'access_token': token}, hdr)
+
+    def _json_later(self, status, doc, headers):
+        return lambda: self._json(status, doc, headers)
 
 
 class LabHTTPSServer(ThreadingHTTPServer):

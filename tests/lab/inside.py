@@ -109,9 +109,10 @@ class Inside:
         }
         bundle = make_bundle(ca, os.path.join(self.state, 'pki', 'ca-bundle.pem'))
         shutil.copy(ca.cert_path, self.path('etc-docker', 'certs.d', S.MCR_HOST, 'ca.crt'))
-        for sc in ('nochallenge', 'basiconly'):
-            d = self.path('etc-docker', 'certs.d', S.BY_NAME[sc].login_server, 'ca.crt')
-            shutil.copy(ca.cert_path, d)
+        # dockerd trusts the lab CA for every registry host (`az acr login`, `docker login`).
+        for host in self.info['hosts']:
+            if host.endswith(S.ACR_SUFFIX):
+                shutil.copy(ca.cert_path, self.path('etc-docker', 'certs.d', host, 'ca.crt'))
         self.info.update(ca=ca.cert_path, untrusted_ca=bad.cert_path, ca_bundle=bundle)
         return certs
 

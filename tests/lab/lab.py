@@ -247,8 +247,11 @@ class Lab:
         """The environment a command gets inside the lab."""
         e = self._scrubbed_environ()
         no_ext = os.path.join(self.state_dir, 'extensions', 'none')
-        os.makedirs(no_ext, exist_ok=True)
+        home = os.path.join(self.state_dir, 'home')
+        for d in (no_ext, home):
+            os.makedirs(d, exist_ok=True)
         e.update({
+            'HOME': home,  # nothing in the lab writes to the user's home (pip cache, ~/.docker, ~/.azure)
             'PATH': VENV_BIN + os.pathsep + os.environ.get('PATH', '/usr/local/bin:/usr/bin:/bin'),
             'AZURE_CONFIG_DIR': self._config_dir(cloud, extension_dir),
             'AZURE_EXTENSION_DIR': os.path.abspath(extension_dir) if extension_dir else no_ext,
@@ -260,6 +263,8 @@ class Lab:
             'AZURE_CORE_NO_COLOR': 'true',
             'AZURE_CORE_SURVEY_MESSAGE': 'false',
             'AZURE_EXTENSION_USE_DYNAMIC_INSTALL': 'no',
+            # There is no package index in the lab: fail at once instead of retrying a dead network.
+            'PIP_NO_INDEX': '1', 'PIP_NO_CACHE_DIR': '1', 'PIP_DISABLE_PIP_VERSION_CHECK': '1',
             'ACRHEALTH_LAB_STATE': self.state_dir,
             'ACRHEALTH_LAB_CLOUD': S.CLOUDS[cloud],
             'PYTHONUNBUFFERED': '1',
@@ -324,9 +329,19 @@ class Lab:
     def _login(self, cloud):
         config = self._config_dir(cloud, None)
         os.makedirs(config, exist_ok=True)
-        # The CLI's weekly "is there a newer version" check would go to the internet: say it just ran.
+        # The CLI's "is there a newer version" check would go to the internet: say it just ran and
+        # found nothing newer than what is installed.
+        from importlib.metadata import version, PackageNotFoundError
+        now = time.strftime('%Y-%m-%d %H:%M:%S.000000')
+        versions = {}
+        for name, dist in (('azure-cli', 'azure-cli'), ('core', 'azure-cli-core'),
+                           ('telemetry', 'azure-cli-telemetry')):
+            try:
+                versions[name] = {'local': version(dist), 'latest': version(dist)}
+            except PackageNotFoundError:
+                pass
         with open(os.path.join(config, 'versionCheck.json'), 'w') as f:
-            json.dump({'check_time': time.strftime('%Y-%m-%d %H:%M:%S.000000')}, f)
+            json.dump({'versions': versions, 'update_time': now, 'check_time': now}, f)
         arm = S.ARM_HOST if cloud == 'lab' else S.ARM_HOST_NOSUFFIX
         register = ['az', 'cloud', 'register', '--name', S.CLOUDS[cloud],
                     '--endpoint-resource-manager', 'https://{}/'.format(arm), '--only-show-errors']

@@ -190,3 +190,17 @@ def test_run_entry_point_streams_passes_exit_code_and_cleans_up():
     state = facts['state']
     assert not os.path.exists(state)
     assert _processes_mentioning(state) == []
+
+
+def test_az_acr_login_works_through_dockerd(lab):
+    # dockerd -> fake ACR: Basic auth with the refresh token, then Bearer on /v2/ (real TLS, lab CA).
+    lab.clear_requests()
+    r = lab.run(['az', 'acr', 'login', '-n', 'healthy'])
+    assert r.returncode == 0, r.stderr
+    assert 'Login Succeeded' in r.stdout + r.stderr
+    log = [q for q in lab.requests() if q.get('host') == 'healthy' + S.ACR_SUFFIX]
+    assert ('GET', '/oauth2/token', True, 200) in [(q['method'], q['path'], q['authorization'], q['status'])
+                                                  for q in log]
+    assert ('GET', '/v2/', True, 200) in [(q['method'], q['path'], q['authorization'], q['status']) for q in log]
+    denied = lab.run(['az', 'acr', 'login', '-n', 'tokendenied'])
+    assert denied.returncode != 0 and 'unauthorized' in denied.stderr

@@ -1,0 +1,240 @@
+# acrhealth (MIT licence). Our `az acr check-health` against every lab scenario, end to end.
+"""The installed extension, run with the real `az` inside the lab (real TLS, real AAD login,
+real dockerd and docker-registry): the documented code, statuses, exit code and JSON report
+for every scenario, the request log's proof of where credentials went, and no token in any
+output even with --debug."""
+
+import json
+import time
+
+import pytest
+
+from tests.lab import scenarios as S
+
+# Where each scenario's documented code must appear (the check that fails with it).
+FAILING_CHECK = {
+    'firewalled': 'challenge',
+    'nochallenge': 'challenge',
+    'basiconly': 'challenge',
+    'exchangedenied': 'refresh-token',
+    'tokendenied': 'access-token',
+    'throttled': 'refresh-token',
+    'untrustedcert': 'challenge',
+    'cmkbroken': 'cmk',
+    'pullonly': 'access-token',
+    'notindns': 'dns',
+    'blackholed': 'challenge',
+    'privatedns': 'challenge',
+    'nosuffix': 'login-server',
+    'dockerdown': 'docker-daemon',
+}
+CONNECTIVITY = ['login-server', 'dns', 'challenge', 'refresh-token', 'access-token']
+BLACKHOLE_TIMEOUT = 3
+
+
+@pytest.fixture(scope='session')
+def ext(lab, wheel):
+    return lab.install_extension(wheel)
+
+
+def run_ours(lab, ext, scenario, *extra, timeout=90):
+    argv = ['az', 'acr', 'check-health', '-n', scenario.registry, '--yes', '--ignore-errors',
+            '-o', 'json'] + list(scenario.extra_args) + list(extra)
+    return lab.run(argv, extension_dir=ext, cloud=scenario.cloud,
+                   env=lab.scenario_env(scenario), timeout=timeout)
+
+
+def by_id(report):
+    return {check['id']: check for check in report['checks']}
+
+
+def scenario_args(scenario):
+    if scenario.name == 'blackholed':
+        return ('--timeout', str(BLACKHOLE_TIMEOUT))
+    return ()
+
+
+@pytest.mark.parametrize('name', [s.name for s in S.SCENARIOS])
+def test_scenario_reports_its_documented_code(lab, ext, name):
+    scenario = lab.scenario(name)
+    started = time.monotonic()
+    result = run_ours(lab, ext, scenario, *scenario_args(scenario))
+    elapsed = time.monotonic() - started
+    assert 'Traceback' not in result.stderr, result.stderr[-2000:]
+    report = json.loads(result.stdout)
+    checks = by_id(report)
+    failed = [c['code'] for c in report['checks'] if c['status'] == 'failed']
+
+    if scenario.code is None:
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert report['status'] == 'healthy'
+        assert failed == []
+        for check_id in CONNECTIVITY:
+            assert checks[check_id]['status'] == 'passed', checks[check_id]
+    else:
+        assert result.returncode == 1, result.stderr[-2000:]
+        assert report['status'] == 'unhealthy'
+        failing = checks[FAILING_CHECK[name]]
+        assert (failing['status'], failing['code']) == ('failed', scenario.code), failing
+        assert failing['docsUrl'] == 'https://aka.ms/acr/errors#' + scenario.code.lower()
+        assert failing['remediation']
+        assert 'check failed' in result.stderr or 'checks failed' in result.stderr
+
+    # Everything after a failed connectivity check is skipped and says why.
+    for earlier, later in zip(CONNECTIVITY, CONNECTIVITY[1:]):
+        if checks[earlier]['status'] != 'passed':
+            assert checks[later]['status'] == 'skipped', checks[later]
+            assert 'did not pass' in checks[later]['message']
+
+    registry = report['registry']
+    assert registry['name'] == scenario.registry
+    if scenario.name == 'nosuffix':
+        assert registry['loginServer'] is None
+    elif scenario.in_arm:
+        assert registry == {'name': scenario.registry, 'loginServer': scenario.login_server,
+                            'resolvedBy': 'arm'}
+    else:
+        assert registry == {'name': scenario.registry, 'loginServer': scenario.login_server,
+                            'resolvedBy': 'cloudSuffix'}
+    if scenario.name == 'blackholed':
+        # Bounded: the silent server costs one --timeout, not forever (the built-in hangs).
+        assert elapsed < BLACKHOLE_TIMEOUT + 15, elapsed
+
+
+def test_healthy_report_in_detail(lab, ext):
+    scenario = lab.scenario('healthy')
+    report = json.loads(run_ours(lab, ext, scenario).stdout)
+    checks = by_id(report)
+    assert checks['docker-pull']['status'] == 'passed'
+    assert checks['dns']['details']['addresses'] and all(
+        kind == 'loopback' for kind in checks['dns']['details']['kinds'].values())
+    assert checks['challenge']['details']['service'] == scenario.login_server
+    assert checks['refresh-token']['details']['tenant'] == S.TENANT_ID
+    assert checks['access-token']['details']['scope'] == 'registry:catalog:*'
+    assert checks['cmk']['status'] == 'passed'
+    assert report['environment']['cloud'] == S.CLOUDS['lab']
+    assert report['summary']['failed'] == 0
+
+
+def test_firewalled_names_the_network_rules(lab, ext):
+    report = json.loads(run_ours(lab, ext, lab.scenario('firewalled')).stdout)
+    details = by_id(report)['challenge']['details']
+    assert details['statusCode'] == 403
+    assert details['publicNetworkAccess'] == 'Disabled' or details['networkDefaultAction'] == 'Deny'
+
+
+def test_pull_only_repository_lists_granted_and_missing_actions(lab, ext):
+    report = json.loads(run_ours(lab, ext, lab.scenario('pullonly')).stdout)
+    access = by_id(report)['access-token']
+    assert access['details']['granted'] == ['pull']
+    assert access['details']['missing'] == ['push', 'metadata_read', 'metadata_write', 'delete']
+    assert 'lacks push' in access['message']
+
+
+def test_abac_registry_without_repository_gets_a_note(lab, ext):
+    scenario = lab.scenario('pullonly')
+    result = lab.run(['az', 'acr', 'check-health', '-n', scenario.registry, '--yes', '-o', 'json'],
+                     extension_dir=ext, timeout=90)
+    access = by_id(json.loads(result.stdout))['access-token']
+    assert access['status'] == 'passed'
+    assert '--repository' in access['message']
+
+
+def test_private_endpoint_dns_mismatch_lists_expected_and_actual(lab, ext):
+    report = json.loads(run_ours(lab, ext, lab.scenario('privatedns')).stdout)
+    endpoints = by_id(report)['private-endpoints']
+    assert (endpoints['status'], endpoints['code']) == ('failed', 'CONNECTIVITY_DNS_ERROR')
+    mapping = endpoints['details']['mappings'][0]
+    assert mapping['fqdn'] == lab.scenario('privatedns').login_server
+    assert mapping['expected'] == S.PRIVATE_IP
+    assert mapping['actual'] and S.PRIVATE_IP not in mapping['actual']
+    assert S.PRIVATE_IP in endpoints['message']
+
+
+def test_vnet_without_private_endpoints_is_a_clear_failure(lab, ext):
+    result = lab.run(['az', 'acr', 'check-health', '-n', 'healthy', '--yes', '--ignore-errors',
+                      '--vnet', S.VNET, '-o', 'json'], extension_dir=ext, timeout=90)
+    endpoints = by_id(json.loads(result.stdout))['private-endpoints']
+    assert endpoints['status'] == 'failed'
+    assert 'has no private endpoints' in endpoints['message']
+
+
+def test_stop_at_first_failure_skips_the_rest(lab, ext):
+    result = lab.run(['az', 'acr', 'check-health', '-n', 'firewalled', '--yes', '-o', 'json'],
+                     extension_dir=ext, timeout=90)
+    assert result.returncode == 1
+    checks = by_id(json.loads(result.stdout))
+    assert checks['challenge']['code'] == 'CONNECTIVITY_FORBIDDEN_ERROR'
+    assert checks['cmk']['status'] == 'skipped'
+    assert '--ignore-errors' in checks['cmk']['message']
+
+
+def test_default_registry_from_az_configure(lab, ext):
+    lab.check(['az', 'configure', '--defaults', 'acr=exchangedenied'], extension_dir=ext)
+    try:
+        result = lab.run(['az', 'acr', 'check-health', '--yes', '--ignore-errors', '-o', 'json'],
+                         extension_dir=ext, timeout=90)
+    finally:
+        lab.check(['az', 'configure', '--defaults', 'acr='], extension_dir=ext)
+    report = json.loads(result.stdout)
+    assert report['registry']['name'] == 'exchangedenied'
+    assert by_id(report)['refresh-token']['code'] == 'CONNECTIVITY_REFRESH_TOKEN_ERROR'
+
+
+# ---- the request log: where credentials went, and nothing after a failure ------------------
+
+def _acr_requests(lab, host):
+    return [(r['method'], r['path']) for r in lab.requests() if r.get('host') == host]
+
+
+@pytest.mark.parametrize('name', [s.name for s in S.SCENARIOS if s.backend == S.FAKE])
+def test_credentials_go_only_to_the_login_server_and_aad(lab, ext, name):
+    scenario = lab.scenario(name)
+    lab.clear_requests()
+    run_ours(lab, ext, scenario, *scenario_args(scenario))
+    log = lab.requests()
+    assert log, 'the lab logged nothing'
+    for entry in log:
+        if 'event' in entry:  # a TLS handshake or a connection, not a request
+            continue
+        if {'access_token', 'refresh_token'} & set(entry['formFields']):
+            assert entry['host'] == scenario.login_server, entry
+            assert entry['path'] in ('/oauth2/exchange', '/oauth2/token'), entry
+        if entry['authorization']:
+            assert entry['host'] in (S.ARM_HOST, S.ARM_HOST_NOSUFFIX), entry
+        if entry['host'].endswith(S.ACR_SUFFIX):
+            assert entry['host'] == scenario.login_server, entry
+
+
+@pytest.mark.parametrize('name, allowed', [
+    ('firewalled', [('GET', '/v2/')]),
+    ('exchangedenied', [('GET', '/v2/'), ('POST', '/oauth2/exchange')]),
+    ('throttled', [('GET', '/v2/'), ('POST', '/oauth2/exchange')]),
+    ('tokendenied', [('GET', '/v2/'), ('POST', '/oauth2/exchange'), ('POST', '/oauth2/token')]),
+])
+def test_nothing_is_sent_after_a_failed_step(lab, ext, name, allowed):
+    scenario = lab.scenario(name)
+    lab.clear_requests()
+    run_ours(lab, ext, scenario)
+    assert _acr_requests(lab, scenario.login_server) == allowed
+
+
+def test_nothing_is_sent_to_a_registry_whose_name_does_not_resolve(lab, ext):
+    lab.clear_requests()
+    run_ours(lab, ext, lab.scenario('notindns'))
+    assert not [r for r in lab.requests() if r.get('host', '').endswith(S.ACR_SUFFIX)]
+
+
+@pytest.mark.parametrize('name', ['healthy', 'pullonly', 'exchangedenied'])
+def test_no_token_or_secret_in_any_output_even_with_debug(lab, ext, name):
+    scenario = lab.scenario(name)
+    # (With --debug the CLI itself logs the traceback of the error that sets exit code 1.)
+    result = run_ours(lab, ext, scenario, '--debug')
+    output = result.stdout + result.stderr
+    tokens = lab.issued_tokens()
+    assert tokens, 'the lab issued no token'
+    for token in tokens:
+        assert token not in output
+        # No recognisable piece of one either (a JWT's signature part is its most secret bit).
+        assert token.rsplit('.', 1)[-1] not in output
+    assert S.SP_SECRET not in output

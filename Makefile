@@ -41,7 +41,7 @@ demo: deps wheel
 
 # Re-record the data-plane cassettes (tests/recordings) from the lab; never edit them by hand.
 record: deps venv
-	tests/lab/run -- $(abspath $(PY)) -m tests.recordings.record
+	tests/lab/run -- env PYTHONPATH=$(CURDIR) $(abspath $(PY)) -m tests.recordings.record
 
 unit: venv
 	$(PY) -m pytest tests/unit -q $(PYTEST_ARGS)

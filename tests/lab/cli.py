@@ -65,7 +65,8 @@ def _install(lab, wheel, verbose):
 def _common(parser):
     parser.add_argument('--wheel', help='install the extension from this wheel into the lab first')
     parser.add_argument('--latency-ms', type=float, default=None,
-                        help='delay every answer of the fake Azure by this much (default: $ACRHEALTH_LAB_LATENCY_MS or 0)')
+                        help='delay every answer of the fake Azure by this much '
+                             '(default: $ACRHEALTH_LAB_LATENCY_MS or 0)')
     parser.add_argument('--keep', action='store_true', help='keep the lab state dir (logs) after stopping')
     parser.add_argument('-v', '--verbose', action='store_true', help='say what the lab does on stderr')
 

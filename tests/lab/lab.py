@@ -277,7 +277,8 @@ class Lab:
         """Start ARGV inside the lab in a session of its own; kwargs go to subprocess.Popen.
         DIE_WITH_CALLER: SIGKILL it when the calling *thread* ends (PR_SET_PDEATHSIG)."""
         if not self.running:
-            raise RuntimeError('the lab is not running')
+            raise RuntimeError('the lab is not running' + (
+                ':\n' + self._tail('inside.log') if self.state_dir and os.path.isdir(self.state_dir) else ''))
         full = ['nsenter', '-t', str(self.pid), '-n', '-m', '--'] + list(argv)
         return subprocess.Popen(full, env=self.env(cloud=cloud, extension_dir=extension_dir, env=env),
                                 start_new_session=True,

@@ -204,3 +204,24 @@ def test_az_acr_login_works_through_dockerd(lab):
     assert ('GET', '/v2/', True, 200) in [(q['method'], q['path'], q['authorization'], q['status']) for q in log]
     denied = lab.run(['az', 'acr', 'login', '-n', 'tokendenied'])
     assert denied.returncode != 0 and 'unauthorized' in denied.stderr
+
+
+def test_fake_acr_exchange_checks_audience_tenant_and_service(lab):
+    script = '''
+import json, subprocess, requests
+def token(resource):
+    return json.loads(subprocess.check_output(["az", "account", "get-access-token", "--resource", resource]))["accessToken"]
+acr, arm = token("https://containerregistry.azure.net"), token("https://management.lab.test/")
+url = "https://healthy.azurecr.lab.test/oauth2/exchange"
+def post(**form):
+    base = dict(grant_type="access_token", service="healthy.azurecr.lab.test", tenant="TENANT", access_token=acr)
+    base.update(form)
+    return requests.post(url, data=base, timeout=10).status_code
+print(post(), post(access_token=arm), post(tenant="00000000-0000-0000-0000-000000000000"),
+      post(service="other.azurecr.lab.test"), post(access_token=acr[:-4] + "AAAA"))
+'''.replace('TENANT', S.TENANT_ID)
+    python = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '.venv', 'bin', 'python')
+    r = lab.run([python, '-c', script])
+    assert r.returncode == 0, r.stderr
+    # right token; ARM audience; other tenant; other service; bad signature
+    assert r.stdout.split() == ['200', '401', '401', '401', '401']

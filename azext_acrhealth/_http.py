@@ -8,7 +8,9 @@ bundle from the environment, as the CLI does.
 """
 
 import re
+import socket
 import ssl
+import threading
 import time
 from collections import namedtuple
 from urllib.parse import urlsplit
@@ -40,15 +42,40 @@ class HttpClient:
 
     def request(self, method, url, form=None):
         """Send one request; return an :data:`HttpResponse` or raise :class:`HttpError`."""
-        import requests
         if urlsplit(url).scheme != 'https':
             raise HttpError('protocol', 'refusing a non-HTTPS URL')
+        # requests' timeouts bound each socket read, not the exchange: a server dripping a
+        # byte at a time (headers or body) would never trip them. So the exchange runs on a
+        # daemon thread raced against the deadline; on expiry its socket is shut down.
+        box = {}
+        worker = threading.Thread(target=self._exchange, args=(method, url, form, box),
+                                  name='acrhealth-http', daemon=True)
+        worker.start()
+        worker.join(self._timeout)
+        if worker.is_alive():
+            _abort(box.get('response'))
+            raise HttpError('timeout', 'no complete answer within {:g} s'.format(self._timeout))
+        if 'error' in box:
+            raise box['error']
+        return box['answer']
+
+    def _exchange(self, method, url, form, box):
+        try:
+            box['answer'] = self._request(method, url, form, box)
+        except HttpError as ex:
+            box['error'] = ex
+        except Exception as ex:  # pylint: disable=broad-except
+            box['error'] = HttpError('protocol', _reason(ex))
+
+    def _request(self, method, url, form, box):
+        import requests
         deadline = self._clock() + self._timeout
         try:
             response = self._session.request(
                 method, url, data=form, allow_redirects=False, stream=True,
                 verify=self._verify, timeout=(self._timeout, self._timeout),
                 headers={'Accept': 'application/json'})
+            box['response'] = response
             try:
                 body, truncated = self._read(response, deadline)
                 challenges = _header_values(response, 'WWW-Authenticate')
@@ -73,13 +100,30 @@ class HttpClient:
                 raise _Deadline()
             chunks.append(chunk)
             size += len(chunk)
-            if size >= self._max_body:
+            if size > self._max_body:  # a body of exactly max_body is complete
                 return b''.join(chunks)[:self._max_body], True
         return b''.join(chunks), False
 
 
 class _Deadline(Exception):
     pass
+
+
+def _abort(response):
+    """Best effort: shut down the socket of an exchange that overstayed its deadline, so its
+    abandoned thread ends now rather than when the server stops."""
+    raw = getattr(response, 'raw', None)
+    # urllib3 keeps the socket on its connection, or (after "Connection: close") only in
+    # http.client's response file.
+    file = getattr(getattr(raw, '_fp', None), 'fp', None)
+    for sock in (getattr(getattr(raw, '_connection', None), 'sock', None),
+                 getattr(getattr(file, 'raw', None), '_sock', None)):
+        try:
+            if sock is not None:
+                sock.shutdown(socket.SHUT_RDWR)
+                return
+        except (OSError, ValueError):
+            pass
 
 
 def _header_values(response, name):

@@ -242,3 +242,228 @@ def flat(value):
 
 
 __all__ = ['ArmError', 'DnsError', 'HttpError', 'AadTokenError']
+
+
+# ---- a throwaway PKI and a real HTTPS server on 127.0.0.1 (for _http.HttpClient) ------------
+
+def make_pki(directory):
+    """Write a CA and certificates to ``directory``; return ``{name: path}``:
+    ``ca`` (the trusted CA), ``good`` (localhost and 127.0.0.1), ``other_host``
+    (registry.example only), ``expired``, ``untrusted`` (signed by another CA) — each
+    certificate file holds the key too."""
+    import datetime
+    import ipaddress
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    day = datetime.timedelta(days=1)
+
+    def name(text):
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, text)])
+
+    def ca(common_name):
+        key = ec.generate_private_key(ec.SECP256R1())
+        cert = (x509.CertificateBuilder().subject_name(name(common_name))
+                .issuer_name(name(common_name)).public_key(key.public_key())
+                .serial_number(x509.random_serial_number())
+                .not_valid_before(now - day).not_valid_after(now + day)
+                .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                .add_extension(x509.KeyUsage(True, False, False, False, False, True, True, False,
+                                             False), critical=True)
+                .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
+                               critical=False)
+                .sign(key, hashes.SHA256()))
+        return key, cert
+
+    def leaf(issuer, sans, not_before=now - day, not_after=now + day):
+        issuer_key, issuer_cert = issuer
+        key = ec.generate_private_key(ec.SECP256R1())
+        names = [x509.IPAddress(ipaddress.ip_address(san)) if san[0].isdigit()
+                 else x509.DNSName(san) for san in sans]
+        cert = (x509.CertificateBuilder().subject_name(name(sans[0]))
+                .issuer_name(issuer_cert.subject).public_key(key.public_key())
+                .serial_number(x509.random_serial_number())
+                .not_valid_before(not_before).not_valid_after(not_after)
+                .add_extension(x509.SubjectAlternativeName(names), critical=False)
+                .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+                .add_extension(x509.ExtendedKeyUsage([x509.ExtendedKeyUsageOID.SERVER_AUTH]),
+                               critical=False)
+                .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
+                    issuer_key.public_key()), critical=False)
+                .sign(issuer_key, hashes.SHA256()))
+        return key, cert
+
+    def write(filename, key, cert):
+        path = str(directory / filename)
+        with open(path, 'wb') as out:
+            out.write(cert.public_bytes(serialization.Encoding.PEM))
+            if key is not None:
+                out.write(key.private_bytes(serialization.Encoding.PEM,
+                                            serialization.PrivateFormat.PKCS8,
+                                            serialization.NoEncryption()))
+        return path
+
+    trusted, stranger = ca('acrhealth test CA'), ca('someone else')
+    own_key = ec.generate_private_key(ec.SECP256R1())
+    # A certificate that signs itself (issuer == subject), trusted by no one.
+    self_signed = (own_key, (x509.CertificateBuilder().subject_name(name('localhost'))
+                             .issuer_name(name('localhost')).public_key(own_key.public_key())
+                             .serial_number(x509.random_serial_number())
+                             .not_valid_before(now - day).not_valid_after(now + day)
+                             .add_extension(x509.SubjectAlternativeName(
+                                 [x509.DNSName('localhost')]), critical=False)
+                             .sign(own_key, hashes.SHA256())))
+    return {
+        'ca': write('ca.pem', None, trusted[1]),
+        'good': write('good.pem', *leaf(trusted, ['localhost', '127.0.0.1'])),
+        'other_host': write('other.pem', *leaf(trusted, ['registry.example'])),
+        'expired': write('expired.pem', *leaf(trusted, ['localhost', '127.0.0.1'],
+                                              now - 10 * day, now - 2 * day)),
+        'untrusted': write('untrusted.pem', *leaf(stranger, ['localhost', '127.0.0.1'])),
+        'self_signed': write('self_signed.pem', *self_signed),
+    }
+
+
+class TlsServer:
+    """A tiny HTTPS server on 127.0.0.1 whose answers a test scripts at the byte level.
+
+    ``handler(conn, request, server)`` writes the answer on the TLS socket; ``request`` is
+    ``{'method', 'path', 'headers', 'body'}``. Every request is recorded in ``requests``;
+    ``connections`` counts accepted TCP connections. ``stop()`` ends everything it started.
+    """
+
+    def __init__(self, certfile, handler, tls=True):
+        import socket
+        import ssl
+        import threading
+        self.handler = handler
+        self.requests = []
+        self.connections = 0
+        self.sent = 0
+        self.stopping = threading.Event()
+        self._threads, self._sockets = [], []
+        self._lock = threading.Lock()
+        self._context = None
+        if tls:
+            self._context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self._context.load_cert_chain(certfile)
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._listener.bind(('127.0.0.1', 0))
+        self._listener.listen(16)
+        self._listener.settimeout(0.1)
+        self.port = self._listener.getsockname()[1]
+        self._spawn(self._accept_loop)
+
+    def url(self, path='/v2/', host='localhost', scheme='https'):
+        return '{}://{}:{}{}'.format(scheme, host, self.port, path)
+
+    def _spawn(self, target, *args):
+        import threading
+        thread = threading.Thread(target=target, args=args, daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def _accept_loop(self):
+        import socket
+        while not self.stopping.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            with self._lock:
+                self.connections += 1
+                self._sockets.append(conn)
+            self._spawn(self._serve, conn)
+
+    def _serve(self, conn):
+        try:
+            conn.settimeout(5)
+            if self._context is not None:
+                conn = self._context.wrap_socket(conn, server_side=True)
+                with self._lock:
+                    self._sockets.append(conn)
+            request = self._read_request(conn)
+            if request is None:
+                return
+            self.requests.append(request)
+            self.handler(conn, request, self)
+        except Exception:  # pylint: disable=broad-except
+            pass  # a client that gave up or refused our certificate
+        finally:
+            try:
+                conn.close()
+            except OSError:
+                pass
+
+    @staticmethod
+    def _read_request(conn):
+        data = b''
+        while b'\r\n\r\n' not in data:
+            chunk = conn.recv(4096)
+            if not chunk:
+                return None
+            data += chunk
+        head, body = data.split(b'\r\n\r\n', 1)
+        lines = head.decode('latin-1').split('\r\n')
+        method, path = lines[0].split(' ')[:2]
+        headers = {}
+        for line in lines[1:]:
+            key, _, value = line.partition(':')
+            headers[key.strip().lower()] = value.strip()
+        length = int(headers.get('content-length') or 0)
+        while len(body) < length:
+            chunk = conn.recv(4096)
+            if not chunk:
+                break
+            body += chunk
+        return {'method': method, 'path': path, 'headers': headers, 'body': body}
+
+    def send(self, conn, data):
+        conn.sendall(data)
+        with self._lock:
+            self.sent += len(data)
+
+    def stop(self):
+        self.stopping.set()
+        try:
+            self._listener.close()
+        except OSError:
+            pass
+        with self._lock:
+            sockets = list(self._sockets)
+        for sock in sockets:
+            try:
+                sock.shutdown(2)  # wakes a thread blocked on it; close() alone may not
+            except OSError:
+                pass
+            try:
+                sock.close()
+            except OSError:
+                pass
+        for thread in self._threads:
+            thread.join(5)
+        alive = [thread for thread in self._threads if thread.is_alive()]
+        assert not alive, 'server threads still running: {}'.format(alive)
+
+
+def http_answer(status=200, reason='OK', headers=(), body=b'', length=True):
+    """The bytes of an HTTP/1.1 answer; ``headers`` is a list of pairs (repeats allowed)."""
+    lines = ['HTTP/1.1 {} {}'.format(status, reason)]
+    lines += ['{}: {}'.format(key, value) for key, value in headers]
+    if length:
+        lines.append('Content-Length: {}'.format(len(body)))
+    lines.append('Connection: close')
+    return ('\r\n'.join(lines) + '\r\n\r\n').encode('latin-1') + body
+
+
+def answering(data):
+    """A TlsServer handler that writes ``data`` and closes."""
+    def handler(conn, _request, server):
+        server.send(conn, data)
+    return handler

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from azext_acrhealth._http import MAX_BODY, HttpClient, HttpError
+from azext_acrhealth._http import MAX_BODY, HttpClient, HttpError, bearer_params, parse_challenges
 
 from .connectivity_fakes import TlsServer, answering, http_answer, make_pki
 
@@ -248,3 +248,69 @@ def test_garbage_instead_of_http_is_an_http_error(pki, serve):
     server = serve(answering(b'\x00\x01 this is not HTTP\r\n\r\n'))
     error = timed(lambda: client(pki).request('GET', server.url()))[0]
     assert isinstance(error, HttpError) and error.kind in ('protocol', 'connection'), error
+
+
+# ---- WWW-Authenticate parsing (RFC 7235) ----------------------------------------------------
+
+ACR = 'Bearer realm="https://r.azurecr.io/oauth2/token",service="r.azurecr.io"'
+ACR_PARAMS = {'realm': 'https://r.azurecr.io/oauth2/token', 'service': 'r.azurecr.io'}
+
+
+@pytest.mark.parametrize('values, expected', [
+    ([ACR], [('Bearer', ACR_PARAMS)]),
+    # scheme and parameter names in any case
+    (['BEARER REALM="https://r.azurecr.io/oauth2/token", SeRvIcE="r.azurecr.io"'],
+     [('BEARER', ACR_PARAMS)]),
+    # whitespace around "=" and ",", tabs, trailing blanks
+    (['  Bearer \trealm = "https://r.azurecr.io/oauth2/token" ,\t service= "r.azurecr.io"  '],
+     [('Bearer', ACR_PARAMS)]),
+    # parameters in any order, unquoted tokens
+    (['Bearer service=r.azurecr.io,scope="repository:a:pull",realm=https://r.azurecr.io/oauth2/token'],
+     [('Bearer', dict(ACR_PARAMS, scope='repository:a:pull'))]),
+    # quoted strings with commas, "=" and escapes
+    (['Bearer realm="https://r.azurecr.io/a,b=c",service="s\\"q\\\\x",error="invalid, token"'],
+     [('Bearer', {'realm': 'https://r.azurecr.io/a,b=c', 'service': 's"q\\x',
+                  'error': 'invalid, token'})]),
+    # RFC 7235's own example: two challenges in one header
+    (['Newauth realm="apps", type=1, title="Login to \\"apps\\"", Basic realm="simple"'],
+     [('Newauth', {'realm': 'apps', 'type': '1', 'title': 'Login to "apps"'}),
+      ('Basic', {'realm': 'simple'})]),
+    # several challenges in several headers
+    (['Basic realm="b"', ACR], [('Basic', {'realm': 'b'}), ('Bearer', ACR_PARAMS)]),
+    # token68 credentials, alone and before another challenge
+    (['Negotiate YIIB8wYJKoZIhvcSAQICAQBuggHiMIIB3qADAgEFoQMCAQ6iBwMFACAAAACjggE=, ' + ACR],
+     [('Negotiate', {}), ('Bearer', ACR_PARAMS)]),
+    (['Basic YWxhZGRpbjpvcGVuc2VzYW1l'], [('Basic', {})]),
+    # a bare scheme, an empty value, a missing service
+    (['Bearer'], [('Bearer', {})]),
+    ([''], []),
+    (['Bearer realm="https://r.azurecr.io/oauth2/token"'],
+     [('Bearer', {'realm': 'https://r.azurecr.io/oauth2/token'})]),
+    # the first of a repeated parameter wins; an empty quoted value is kept
+    (['Bearer realm="a", realm="b", service=""'], [('Bearer', {'realm': 'a', 'service': ''})]),
+    # an unterminated quoted string ends the value
+    (['Bearer realm="https://r.azurecr.io/oauth2/token'],
+     [('Bearer', {'realm': 'https://r.azurecr.io/oauth2/token'})]),
+    # a parameter before any scheme is ignored; so are non-strings and None
+    (['realm="x", ' + ACR], [('Bearer', ACR_PARAMS)]),
+    ([None, b'Bearer x=y', 7, ACR], [('Bearer', ACR_PARAMS)]),
+    (None, []),
+    ([], []),
+])
+def test_parse_challenges(values, expected):
+    assert parse_challenges(values) == expected
+
+
+@pytest.mark.parametrize('values, expected', [
+    ([ACR], ACR_PARAMS),
+    (['Basic realm="b", ' + ACR], ACR_PARAMS),
+    (['Basic realm="b"', 'bearer realm="x", service="y"'], {'realm': 'x', 'service': 'y'}),
+    (['Bearer service="y"'], {'service': 'y'}),
+    (['Basic realm="b"'], None),
+    (['Negotiate abc=='], None),
+    ([], None),
+    # the first Bearer challenge counts
+    (['Bearer realm="first"', 'Bearer realm="second",service="s"'], {'realm': 'first'}),
+])
+def test_bearer_params(values, expected):
+    assert bearer_params(parse_challenges(values)) == expected

@@ -71,8 +71,10 @@ class Arm:
     def find_registry(self, name):
         """The registry called ``name`` in the current subscription as a plain dict, or None."""
         from azure.core.exceptions import AzureError, HttpResponseError
+        import time
         client = self._registry_client()
         seen = set()
+        deadline = time.monotonic() + 2 * self._timeout
         try:
             pages = client.registries.list(**self._call_options()).by_page()
             for count, page in enumerate(pages):
@@ -80,6 +82,9 @@ class Arm:
                 if count >= MAX_PAGES or (token and token in seen):
                     raise ArmError('the registry list never ends (paging stopped after {} '
                                    'pages)'.format(count))
+                if time.monotonic() > deadline:
+                    raise ArmError('listing registries took longer than {:g} s'.format(
+                        2 * self._timeout))
                 if token:
                     seen.add(token)
                 for registry in page:
@@ -233,8 +238,11 @@ def address_kind(address):
         ip = ipaddress.ip_address(address.split('%', 1)[0])
     except ValueError:
         return 'unusable'
-    if ip.is_unspecified or ip.is_multicast or ip.is_reserved:
-        return 'unusable'
+    if getattr(ip, 'ipv4_mapped', None):  # ::ffff:a.b.c.d is a.b.c.d
+        ip = ip.ipv4_mapped
+    # Loopback first: ::1 lies in ::/8, which ipaddress calls reserved.
     if ip.is_loopback:
         return 'loopback'
+    if ip.is_unspecified or ip.is_multicast or ip.is_reserved:
+        return 'unusable'
     return 'private' if ip.is_private else 'public'

@@ -40,15 +40,18 @@ class HttpClient:
         self._max_body = max_body
         self._clock = clock
 
-    def request(self, method, url, form=None):
-        """Send one request; return an :data:`HttpResponse` or raise :class:`HttpError`."""
+    def request(self, method, url, form=None, read_body=True):
+        """Send one request; return an :data:`HttpResponse` or raise :class:`HttpError`.
+
+        ``read_body=False`` reads only the status and headers (the /v2/ challenge needs no
+        more): a huge, slow or broken body then cannot fail the call."""
         if urlsplit(url).scheme != 'https':
             raise HttpError('protocol', 'refusing a non-HTTPS URL')
         # requests' timeouts bound each socket read, not the exchange: a server dripping a
         # byte at a time (headers or body) would never trip them. So the exchange runs on a
         # daemon thread raced against the deadline; on expiry its socket is shut down.
         box = {}
-        worker = threading.Thread(target=self._exchange, args=(method, url, form, box),
+        worker = threading.Thread(target=self._exchange, args=(method, url, form, read_body, box),
                                   name='acrhealth-http', daemon=True)
         worker.start()
         worker.join(self._timeout)
@@ -59,15 +62,15 @@ class HttpClient:
             raise box['error']
         return box['answer']
 
-    def _exchange(self, method, url, form, box):
+    def _exchange(self, method, url, form, read_body, box):
         try:
-            box['answer'] = self._request(method, url, form, box)
+            box['answer'] = self._request(method, url, form, read_body, box)
         except HttpError as ex:
             box['error'] = ex
         except Exception as ex:  # pylint: disable=broad-except
             box['error'] = HttpError('protocol', _reason(ex))
 
-    def _request(self, method, url, form, box):
+    def _request(self, method, url, form, read_body, box):
         import requests
         deadline = self._clock() + self._timeout
         try:
@@ -77,7 +80,7 @@ class HttpClient:
                 headers={'Accept': 'application/json'})
             box['response'] = response
             try:
-                body, truncated = self._read(response, deadline)
+                body, truncated = self._read(response, deadline) if read_body else (b'', False)
                 challenges = _header_values(response, 'WWW-Authenticate')
                 return HttpResponse(response.status_code, dict(response.headers), challenges,
                                     body, truncated)

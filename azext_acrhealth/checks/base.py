@@ -1,6 +1,7 @@
 # acrhealth (MIT licence). The types every check shares.
 """What a check is, what it is given and what it returns."""
 
+import time
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping, Optional, Tuple
 
@@ -94,6 +95,7 @@ class CheckContext:
     arm: Any = None                       # _azure.Arm: registry lookup and ARM GETs
     aad_token: Callable = None            # () -> (token, tenant); raises _azure.AadTokenError
     verify_tls: bool = True
+    sleep: Callable = time.sleep          # waits asked for by Retry-After
 
     @property
     def timeout(self):

@@ -90,7 +90,7 @@ def check_challenge(ctx, results):
     url = 'https://{}/v2/'.format(host)
     facts = {'loginServer': host, 'url': url}
     try:
-        response = ctx.http.request('GET', url)
+        response = ctx.http.request('GET', url, read_body=False)
     except HttpError as ex:
         if ex.kind == 'ssl':
             return CheckResult('connectivity.challenge.ssl', dict(
@@ -161,9 +161,39 @@ def check_refresh_token(ctx, results):
     return _token_call(ctx, 'refresh', url, form, 'refresh_token', facts)
 
 
+def retry_after_seconds(headers):
+    """Seconds a Retry-After header asks to wait (delay-seconds or HTTP-date), or None."""
+    value = next((v for k, v in (headers or {}).items() if k.lower() == 'retry-after'), None)
+    if value is None:
+        return None
+    value = str(value).strip()
+    if value.isdigit():
+        return int(value)
+    try:
+        from email.utils import parsedate_to_datetime
+        from datetime import datetime, timezone
+        when = parsedate_to_datetime(value)
+        if when.tzinfo is None:
+            return None
+        return max(0, int((when - datetime.now(timezone.utc)).total_seconds()) + 1)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
+def _post_with_one_retry(ctx, url, form):
+    """POST; on 429/503 with a Retry-After that fits in one call's time, wait and retry once."""
+    response = ctx.http.request('POST', url, form=form)
+    if response.status in (429, 503):
+        wait = retry_after_seconds(response.headers)
+        if wait is not None and wait <= ctx.timeout:
+            ctx.sleep(wait)
+            response = ctx.http.request('POST', url, form=form)
+    return response
+
+
 def _token_call(ctx, stage, url, form, field, facts):
     try:
-        response = ctx.http.request('POST', url, form=form)
+        response = _post_with_one_retry(ctx, url, form)
     except HttpError as ex:
         return CheckResult('connectivity.{}.unreachable'.format(stage), dict(facts, error=ex.detail))
     facts['statusCode'] = response.status
@@ -207,11 +237,13 @@ def granted_actions(claims, repository):
     for entry in access:
         if not isinstance(entry, dict):
             continue
-        if entry.get('type') != 'repository' or entry.get('name') != repository:
+        kind = entry.get('type')
+        if not isinstance(kind, str) or kind.lower() != 'repository' or \
+                entry.get('name') != repository:
             continue
         actions = entry.get('actions')
-        if isinstance(actions, str):
-            actions = [actions]
+        if isinstance(actions, str):  # "pull,push" in place of a list
+            actions = [action.strip() for action in actions.split(',')]
         if isinstance(actions, list):
             granted.update(action for action in actions if isinstance(action, str))
     if '*' in granted:
@@ -257,7 +289,10 @@ def check_access_token(ctx, results):
 def connectivity_plan():
     """The registry path checks, in plan order (each needs the one before)."""
     return [
-        Check('login-server', 'Login server', 'LOGIN_SERVER_ERROR', check_login_server),
+        # Budgets (calls x --timeout): an AAD token for ARM and the bounded registry listing;
+        # an AAD token, the exchange and one Retry-After retry; the token call and its retry.
+        Check('login-server', 'Login server', 'LOGIN_SERVER_ERROR', check_login_server,
+              calls=3),
         Check('dns', 'DNS lookup', 'CONNECTIVITY_DNS_ERROR', check_dns,
               requires=('login-server',)),
         # Each check names every result it reads: the runner passes only those. The direct
@@ -265,7 +300,8 @@ def connectivity_plan():
         Check('challenge', 'Challenge endpoint', 'CONNECTIVITY_CHALLENGE_ERROR', check_challenge,
               requires=('dns', 'login-server')),
         Check('refresh-token', 'Refresh token', 'CONNECTIVITY_REFRESH_TOKEN_ERROR',
-              check_refresh_token, requires=('challenge', 'login-server'), calls=2),
+              check_refresh_token, requires=('challenge', 'login-server'), calls=3),
         Check('access-token', 'Access token', 'CONNECTIVITY_ACCESS_TOKEN_ERROR',
-              check_access_token, requires=('refresh-token', 'challenge', 'login-server')),
+              check_access_token, requires=('refresh-token', 'challenge', 'login-server'),
+              calls=2),
     ]

@@ -63,7 +63,7 @@ class FakeHttp:
         self.answers = dict(answers or {})
         self.calls = []
 
-    def request(self, method, url, form=None):
+    def request(self, method, url, form=None, read_body=True):  # pylint: disable=unused-argument
         self.calls.append((method, url, dict(form) if form is not None else None))
         path = '/' + url.split('://', 1)[-1].split('/', 1)[-1]
         if path not in self.answers:

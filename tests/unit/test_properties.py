@@ -1,0 +1,155 @@
+# acrhealth (MIT licence). Property-based tests (hypothesis): hostile input never escapes a check.
+import json
+
+from hypothesis import HealthCheck, assume, given, settings, strategies as st
+
+from azext_acrhealth import catalogue
+from azext_acrhealth._http import bearer_params, parse_challenges
+from azext_acrhealth.checks.base import CheckResult
+from azext_acrhealth.checks.connectivity import granted_actions, token_claims
+
+from .connectivity_fakes import (LOGIN, FakeHttp, b64url, challenge_response, check_by_id,
+                                 healthy_answers, make_ctx, rendered, response, run_through)
+
+SETTINGS = settings(max_examples=150, deadline=None, database=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=10), inner,
+                                                                  max_size=5),
+    max_leaves=20)
+
+# Header text that looks like challenges: RFC 7235 punctuation, quotes, escapes, tokens.
+challenge_text = st.lists(st.sampled_from(
+    ['Bearer', 'bearer', 'Basic', 'Negotiate', ' ', '\t', ',', '=', '"', '\\', 'realm', 'service',
+     'scope', '"https://{}/oauth2/token"'.format(LOGIN), 'abc==', 'x', '\u00e9', '\x00']),
+    max_size=30).map(''.join)
+header_values = st.lists(st.one_of(st.text(max_size=60), challenge_text), max_size=4)
+
+statuses = st.integers(min_value=100, max_value=599)
+bodies = st.one_of(
+    st.binary(max_size=300),
+    json_values.map(lambda value: json.dumps(value).encode('utf-8')),
+    st.dictionaries(st.sampled_from(['refresh_token', 'access_token', 'error']), json_values,
+                    max_size=3).map(lambda value: json.dumps(value).encode('utf-8')))
+
+
+def assert_reportable(check_id, result):
+    assert isinstance(result, CheckResult)
+    found = catalogue.finding(result.finding)
+    if not result.passed:
+        assert result.status in (catalogue.FAILED, catalogue.WARNING, catalogue.SKIPPED)
+        if result.status != catalogue.SKIPPED:
+            assert (found.code or check_by_id(check_id).code) in catalogue.CODES
+    rendered(check_id, result)
+
+
+@SETTINGS
+@given(header_values)
+def test_parse_challenges_never_raises(values):
+    challenges = parse_challenges(values)
+    assert isinstance(challenges, list)
+    for scheme, params in challenges:
+        assert isinstance(scheme, str) and scheme
+        assert all(isinstance(k, str) and k == k.lower() and isinstance(v, str)
+                   for k, v in params.items())
+    params = bearer_params(challenges)
+    assert params is None or isinstance(params, dict)
+
+
+@SETTINGS
+@given(st.text(max_size=200))
+def test_parse_challenges_of_one_text_never_raises(value):
+    assert isinstance(parse_challenges([value]), list)
+
+
+@SETTINGS
+@given(statuses, header_values)
+def test_challenge_check_any_answer_gives_a_finding(status, values):
+    ctx = make_ctx(http=FakeHttp({'/v2/': response(status, b'', challenges=values)}))
+    result, _ = run_through(ctx, 'challenge')
+    assert_reportable('challenge', result)
+    if result.passed:
+        assert status == 401 and result.facts['realm'] and result.facts['service']
+
+
+@SETTINGS
+@given(statuses, bodies)
+def test_refresh_token_check_any_answer_gives_a_finding(status, body):
+    http = FakeHttp(dict(healthy_answers(), **{'/oauth2/exchange': response(status, body)}))
+    result, _ = run_through(make_ctx(http=http), 'refresh-token')
+    assert_reportable('refresh-token', result)
+    if result.passed:
+        assert status == 200 and isinstance(result.data, str) and result.data
+
+
+@SETTINGS
+@given(st.text(max_size=80))
+def test_refresh_token_check_any_realm_never_raises(realm):
+    value = 'Bearer realm="{}",service="{}"'.format(realm.replace('\\', '').replace('"', ''),
+                                                    LOGIN)
+    http = FakeHttp(dict(healthy_answers(), **{'/v2/': challenge_response(value)}))
+    ctx = make_ctx(http=http)
+    challenge, _ = run_through(ctx, 'challenge')
+    assume(challenge.passed)  # an empty realm fails the challenge: nothing to exchange
+    http.calls.clear()
+    result, _ = run_through(ctx, 'refresh-token')
+    assert_reportable('refresh-token', result)
+    if result.finding == 'connectivity.refresh.foreign_realm':
+        assert [method for method, _, _ in http.calls] == ['GET']
+
+
+@SETTINGS
+@given(statuses, bodies, st.sampled_from([None, 'r', 'team/app']))
+def test_access_token_check_any_answer_gives_a_finding(status, body, repository):
+    http = FakeHttp(dict(healthy_answers(), **{'/oauth2/token': response(status, body)}))
+    result, _ = run_through(make_ctx(http=http, repository=repository), 'access-token')
+    assert_reportable('access-token', result)
+
+
+tokens = st.one_of(
+    st.text(max_size=100),
+    st.tuples(st.text(max_size=10), json_values, st.text(max_size=10)).map(
+        lambda parts: '{}.{}.{}'.format(parts[0], b64url(parts[1]), parts[2])),
+    st.binary(max_size=60).map(lambda raw: 'h.{}.s'.format(b64url(raw))),
+    st.dictionaries(st.just('access'), json_values, max_size=1).map(
+        lambda claims: 'h.{}.s'.format(b64url(claims))))
+
+
+@SETTINGS
+@given(tokens, st.sampled_from(['r', 'team/app']))
+def test_access_token_check_any_token_gives_a_finding(token, repository):
+    http = FakeHttp(dict(healthy_answers(), **{'/oauth2/token': response(
+        200, json.dumps({'access_token': token}).encode('utf-8'))}))
+    result, _ = run_through(make_ctx(http=http, repository=repository), 'access-token')
+    assert_reportable('access-token', result)
+    if result.passed:
+        assert result.facts['missing'] == []
+
+
+@SETTINGS
+@given(tokens)
+def test_token_claims_only_raises_value_error(token):
+    try:
+        claims = token_claims(token)
+    except ValueError:
+        return
+    assert isinstance(claims, dict)
+
+
+@SETTINGS
+@given(st.one_of(st.dictionaries(st.text(max_size=10), json_values, max_size=4),
+                 st.builds(lambda access: {'access': access}, json_values),
+                 st.builds(lambda entries: {'access': entries}, st.lists(st.fixed_dictionaries(
+                     {'type': st.sampled_from(['repository', 'registry', 'x']),
+                      'name': st.sampled_from(['r', 'R', 'other']),
+                      'actions': json_values}), max_size=4))),
+       st.sampled_from(['r', 'other', '']))
+def test_granted_actions_only_raises_value_error(claims, repository):
+    try:
+        granted = granted_actions(claims, repository)
+    except ValueError:
+        return
+    assert granted == sorted(set(granted))
+    assert all(isinstance(action, str) for action in granted)

@@ -69,6 +69,7 @@ def test_login_server_failure_skips_everything_after_it_and_sends_nothing():
     assert 'needs "Login server"' in entries['dns']['message']
     assert 'needs "Login server"' in entries['cmk']['message']
     assert ctx.resolve.calls == [] and ctx.http.calls == [] and ctx.aad_token.calls == 0
+    assert ctx.arm.calls == [('find_registry', NAME)]
     assert built['registry'] == {'name': NAME, 'loginServer': None, 'resolvedBy': None}
     assert built['status'] == 'unhealthy'
 

@@ -218,6 +218,27 @@ def test_verification_off_accepts_an_untrusted_certificate(pki, serve):
     assert answer.status == 401 and answer.challenges == ['Bearer x=1']
 
 
+def test_the_ca_bundle_comes_from_the_environment_when_verify_is_true(pki, serve, monkeypatch):
+    server = serve(answering(http_answer(401, headers=[('WWW-Authenticate', 'Bearer x=1')])))
+    monkeypatch.setenv('REQUESTS_CA_BUNDLE', pki['ca'])
+    answer = timed(lambda: HttpClient(3).request('GET', server.url()))[0]
+    assert answer.status == 401
+    monkeypatch.delenv('REQUESTS_CA_BUNDLE')
+    error = timed(lambda: HttpClient(3).request('GET', server.url()))[0]
+    assert isinstance(error, HttpError) and error.kind == 'ssl'
+
+
+def test_the_proxy_comes_from_the_environment(pki, serve, monkeypatch):
+    proxy = serve(answering(b'HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n'), tls=False)
+    target = serve(answering(http_answer(401)))
+    monkeypatch.setenv('HTTPS_PROXY', 'http://127.0.0.1:{}'.format(proxy.port))
+    error = timed(lambda: client(pki).request('GET', target.url()))[0]
+    assert isinstance(error, HttpError) and error.kind == 'connection', error
+    assert proxy.requests[0]['method'] == 'CONNECT'
+    assert proxy.requests[0]['path'] == 'localhost:{}'.format(target.port)
+    assert target.connections == 0
+
+
 def test_connection_refused():
     with socket.socket() as probe:
         probe.bind(('127.0.0.1', 0))

@@ -12,6 +12,7 @@ from .._http import HttpError, bearer_params, parse_challenges
 
 REPOSITORY_ACTIONS = ('pull', 'push', 'metadata_read', 'metadata_write', 'delete')
 ABAC_MODE = 'AbacRepositoryPermissions'
+MAX_RETRY_WAIT = 5  # seconds: longer Retry-After waits are reported, not slept
 PROXY_VARIABLES = ('HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY',
                    'no_proxy', 'REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE')
 
@@ -168,7 +169,10 @@ def retry_after_seconds(headers):
         return None
     value = str(value).strip()
     if value.isdigit():
-        return int(value)
+        try:
+            return int(value)
+        except ValueError:  # "²" is a digit to isdigit(); 5000 digits exceed int()'s limit
+            return None
     try:
         from email.utils import parsedate_to_datetime
         from datetime import datetime, timezone
@@ -181,11 +185,12 @@ def retry_after_seconds(headers):
 
 
 def _post_with_one_retry(ctx, url, form):
-    """POST; on 429/503 with a Retry-After that fits in one call's time, wait and retry once."""
+    """POST; on 429/503 with a short Retry-After (that also fits in one call's time), wait
+    and retry once. A longer wait is the user's to decide: it is reported, not slept."""
     response = ctx.http.request('POST', url, form=form)
     if response.status in (429, 503):
         wait = retry_after_seconds(response.headers)
-        if wait is not None and wait <= ctx.timeout:
+        if wait is not None and wait <= min(MAX_RETRY_WAIT, ctx.timeout):
             ctx.sleep(wait)
             response = ctx.http.request('POST', url, form=form)
     return response
@@ -197,6 +202,10 @@ def _token_call(ctx, stage, url, form, field, facts):
     except HttpError as ex:
         return CheckResult('connectivity.{}.unreachable'.format(stage), dict(facts, error=ex.detail))
     facts['statusCode'] = response.status
+    if response.status in (429, 503):
+        retry_after = retry_after_seconds(response.headers)
+        if retry_after is not None:
+            facts['retryAfter'] = retry_after
     if response.status == 429:
         return CheckResult('connectivity.{}.throttled'.format(stage), facts)
     if response.status != 200:

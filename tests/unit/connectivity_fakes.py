@@ -62,9 +62,11 @@ class FakeHttp:
     def __init__(self, answers=None):
         self.answers = dict(answers or {})
         self.calls = []
+        self.read_body = []   # the read_body argument of each call
 
-    def request(self, method, url, form=None, read_body=True):  # pylint: disable=unused-argument
+    def request(self, method, url, form=None, read_body=True):
         self.calls.append((method, url, dict(form) if form is not None else None))
+        self.read_body.append(read_body)
         path = '/' + url.split('://', 1)[-1].split('/', 1)[-1]
         if path not in self.answers:
             raise AssertionError('unexpected HTTP call: {} {}'.format(method, url))
@@ -136,6 +138,16 @@ class FakeAad:
         return self.token, self.tenant
 
 
+class FakeSleep:
+    """``sleep(seconds)`` stand-in: records the waits, never waits."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, seconds):
+        self.calls.append(seconds)
+
+
 NOT_LOGGED_IN = AadTokenError("Please run 'az login' to setup account.")
 
 
@@ -175,7 +187,7 @@ def make_ctx(registries=None, http=None, resolver=None, aad=None, arm=None, time
         resolve=resolver if resolver is not None else FakeResolver({LOGIN: ['20.62.128.10']}),
         http=http if http is not None else FakeHttp(healthy_answers()),
         arm=arm, aad_token=aad if aad is not None else FakeAad(), verify_tls=verify_tls,
-        **extra)
+        **dict({'sleep': FakeSleep()}, **extra))
     return ctx
 
 

@@ -277,3 +277,59 @@ def test_token_claims_and_granted_actions_directly():
     assert granted_actions(claims, 'R') == []
     with pytest.raises(ValueError):
         granted_actions({}, 'r')
+
+
+# ---- Retry-After: at most one retry, only when the wait fits in one call's time --------------
+
+def test_exchange_429_with_a_short_retry_after_is_retried_once():
+    exchange = [response(429, headers={'Retry-After': '2'}),
+                json_response({'refresh_token': REFRESH_TOKEN})]
+    result, http, ctx = refresh(exchange=exchange)
+    assert result.finding == 'connectivity.refresh.ok'
+    assert [url for url, _ in posts(http)] == [EXCHANGE, EXCHANGE]
+    assert ctx.sleep.calls == [2]
+
+
+@pytest.mark.parametrize('status, finding', [(429, 'connectivity.refresh.throttled'),
+                                             (503, 'connectivity.refresh.denied')])
+def test_exchange_is_retried_at_most_once(status, finding):
+    again = response(status, headers={'Retry-After': '1'})
+    result, http, ctx = refresh(exchange=[again, again, again])
+    assert result.finding == finding
+    assert len(posts(http)) == 2 and ctx.sleep.calls == [1]
+
+
+@pytest.mark.parametrize('value', ['6', '3600', 'soon', '', '-1', '1.5', '\u00b2', '9' * 5000,
+                                   'Wed, 21 Oct 2099 07:28:00 GMT', 'Wed, 99 Oct 2015 07:28:00'])
+def test_exchange_retry_after_that_does_not_fit_or_cannot_be_read_is_not_waited_for(value):
+    result, http, ctx = refresh(exchange=[response(429, headers={'Retry-After': value}),
+                                          json_response({'refresh_token': REFRESH_TOKEN})],
+                                timeout=5.0)
+    assert result.finding == 'connectivity.refresh.throttled'
+    assert len(posts(http)) == 1 and ctx.sleep.calls == []
+    assert rendered('refresh-token', result)['code'] == 'CONNECTIVITY_TOOMANYREQUESTS_ERROR'
+
+
+def test_exchange_retry_after_as_a_near_http_date_is_waited_for():
+    from email.utils import format_datetime
+    from datetime import datetime, timedelta, timezone
+    when = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=2), usegmt=True)
+    result, _, ctx = refresh(exchange=[response(503, headers={'retry-after': when}),
+                                       json_response({'refresh_token': REFRESH_TOKEN})])
+    assert result.finding == 'connectivity.refresh.ok'
+    assert len(ctx.sleep.calls) == 1 and 0 <= ctx.sleep.calls[0] <= 4
+
+
+def test_access_token_429_with_retry_after_is_retried_once():
+    table = [response(429, headers={'Retry-After': '0'}),
+             json_response({'access_token': jwt({'access': acr_access('r', ['*'])})})]
+    result, http = access(table, repository='r')
+    assert result.finding == 'connectivity.access.ok_repository'
+    assert [url for url, _ in posts(http)] == [EXCHANGE, TOKEN, TOKEN]
+
+
+def test_the_challenge_does_not_read_the_body():
+    http = FakeHttp(healthy_answers())
+    run_through(make_ctx(http=http), 'access-token')
+    assert [(call[0], read) for call, read in zip(http.calls, http.read_body)] == [
+        ('GET', False), ('POST', True), ('POST', True)]

@@ -177,6 +177,20 @@ def test_headers_dripped_one_byte_at_a_time_are_stopped_by_the_total_deadline(pk
     assert seconds < 1.0 + 1.0
 
 
+@pytest.mark.parametrize('handler', [
+    big_body(256 * 1024 * 1024),
+    dripping(b'HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm="r",service="s"\r\n'
+             b'Content-Length: 100000\r\n\r\n'),
+])
+def test_without_read_body_only_status_and_headers_are_read(pki, serve, handler):
+    server = serve(handler)
+    answer, seconds = timed(lambda: client(pki, timeout=2.0).request('GET', server.url(),
+                                                                     read_body=False))
+    assert not isinstance(answer, HttpError), answer
+    assert answer.body == b'' and answer.truncated is False
+    assert seconds < 1.5
+
+
 def test_a_server_that_never_answers_times_out(pki, serve):
     server = serve(lambda conn, request, srv: srv.stopping.wait(10))
     error, seconds = timed(lambda: client(pki, timeout=0.5).request('GET', server.url()))

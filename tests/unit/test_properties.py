@@ -153,3 +153,17 @@ def test_granted_actions_only_raises_value_error(claims, repository):
         return
     assert granted == sorted(set(granted))
     assert all(isinstance(action, str) for action in granted)
+
+
+@SETTINGS
+@given(st.sampled_from([429, 503]), st.one_of(st.text(max_size=40), st.integers().map(str),
+                                               st.datetimes().map(lambda d: d.strftime(
+                                                   '%a, %d %b %Y %H:%M:%S GMT'))))
+def test_any_retry_after_gives_a_finding_with_at_most_one_bounded_retry(status, value):
+    answer = response(status, b'', headers={'Retry-After': value})
+    http = FakeHttp(dict(healthy_answers(), **{'/oauth2/exchange': [answer, answer]}))
+    ctx = make_ctx(http=http, timeout=5.0)
+    result, _ = run_through(ctx, 'refresh-token')
+    assert_reportable('refresh-token', result)
+    assert len([call for call in http.calls if call[0] == 'POST']) <= 2
+    assert all(0 <= wait <= ctx.timeout for wait in ctx.sleep.calls)

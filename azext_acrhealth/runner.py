@@ -15,6 +15,7 @@ import queue
 import threading
 import time
 
+from . import catalogue
 from .checks.base import CheckResult
 
 GRACE_SECONDS = 2.0
@@ -31,6 +32,16 @@ def _guarded(check, ctx, inputs, outbox):
         result = CheckResult('runner.failed.exception',
                              {'error': '{}: {}'.format(type(ex).__name__, ex)[:300]})
     outbox.put((check.id, result, time.monotonic() - started))
+
+
+def _fails(check, result):
+    """Whether a result is a failure, as the report shows it: a runner-made failure of a check
+    whose code is only a warning (an optional client) is a warning, and does not stop the run."""
+    if result.status != catalogue.FAILED:
+        return False
+    if catalogue.finding(result.finding).code is None and check.code in catalogue.CODES:
+        return catalogue.CODES[check.code].severity == catalogue.FAILED
+    return True
 
 
 def deadline_for(check, timeout):
@@ -80,7 +91,7 @@ def run_plan(plan, ctx, ignore_errors=False, on_result=None, clock=time.monotoni
     def record(check, result, seconds):
         nonlocal stop_at
         results[check.id] = result.timed(int(round(seconds * 1000)))
-        if result.status == 'failed' and not ignore_errors:
+        if _fails(check, result) and not ignore_errors:
             stop_at = min(stop_at, position[check.id])
 
     def start_ready():

@@ -188,3 +188,20 @@ def test_a_finding_with_a_code_reports_that_code_with_its_severity(key):
     assert entry['code'] == found.code  # the finding's own code wins over the check's
     assert entry['status'] == catalogue.CODES[found.code].severity
     assert entry['docsUrl'] == 'https://aka.ms/acr/errors#' + found.code.lower()
+
+
+@pytest.mark.parametrize('finding, facts', [('runner.failed.exception', {'error': 'OSError: x'}),
+                                            ('runner.failed.timeout', {'seconds': 7})])
+def test_a_runner_made_failure_of_an_optional_client_check_is_a_warning(finding, facts):
+    # The catalogue: a code's severity is the status a check reporting it gets. A crash or an
+    # overrun of the Helm check reports HELM_VERSION_ERROR, so it is a warning, not a failure
+    # that would make the registry workflow look broken (and exit 1).
+    entry = report.check_entry(check('helm', 'Helm', 'HELM_VERSION_ERROR'),
+                               CheckResult(finding, facts))
+    assert (entry['status'], entry['code']) == ('warning', 'HELM_VERSION_ERROR')
+    failed = report.check_entry(check('docker-pull', 'Docker pull', 'DOCKER_PULL_ERROR'),
+                                CheckResult(finding, facts))
+    assert (failed['status'], failed['code']) == ('failed', 'DOCKER_PULL_ERROR')
+    result = report.build_report([(check('helm', 'Helm', 'HELM_VERSION_ERROR'),
+                                   CheckResult(finding, facts).timed(1))], ENVIRONMENT)
+    assert result['summary']['failed'] == 0 and result['status'] == 'healthy'

@@ -271,3 +271,19 @@ def test_on_result_sees_every_check_once():
             mk('c', returns(PASS), after=['a'])]
     run_bounded(plan, on_result=lambda c, r: seen.append((c.id, r.status)))
     assert seen == [('a', 'failed'), ('b', 'skipped'), ('c', 'skipped')]
+
+
+def test_a_crash_of_a_check_whose_code_is_a_warning_does_not_stop_the_run():
+    def boom(_ctx, _results):
+        raise RuntimeError('helm exploded')
+    plan = [mk('helm', boom, code='HELM_VERSION_ERROR'), mk('next', returns(PASS), after=['helm'])]
+    results = by_id(run_bounded(plan)[0])
+    assert results['helm'].finding == 'runner.failed.exception'
+    assert results['next'].passed
+
+
+def test_a_crash_of_a_check_whose_code_is_a_failure_stops_the_run():
+    def boom(_ctx, _results):
+        raise RuntimeError('pull exploded')
+    plan = [mk('pull', boom, code='DOCKER_PULL_ERROR'), mk('next', returns(PASS), after=['pull'])]
+    assert by_id(run_bounded(plan)[0])['next'].finding == 'runner.skipped.stopped'

@@ -53,8 +53,10 @@ class Arm:
         self._client = None
 
     def _call_options(self):
-        return {'retry_total': 0, 'connection_timeout': self._timeout,
-                'read_timeout': self._timeout}
+        # One immediate retry for a dropped connection (an idle keep-alive the server closed),
+        # none for an HTTP status: every call stays within two timeouts.
+        return {'retry_total': 1, 'retry_status': 0, 'retry_backoff_factor': 0,
+                'connection_timeout': self._timeout, 'read_timeout': self._timeout}
 
     def _registry_client(self):
         if self._client is None:

@@ -159,6 +159,12 @@ def docs_url(code):
     return DOCS_URL.format(anchor=code.lower())
 
 
+def _throttled(facts):
+    wait = facts.get('retryAfter')
+    return '{} answered 429 Too Many Requests{}.'.format(
+        facts.get('url'), '' if wait is None else '; it asks to wait {} s'.format(wait))
+
+
 # Findings: what a check can conclude. The template is formatted with the result's facts.
 # A finding whose code is None and status is failed takes the check's own code.
 FINDINGS = {
@@ -286,7 +292,7 @@ FINDINGS = {
         FAILED, 'CONNECTIVITY_REFRESH_TOKEN_ERROR',
         '{url} answered {statusCode}: no refresh token for your Azure AD token.'),
     'connectivity.refresh.throttled': Finding(
-        FAILED, 'CONNECTIVITY_TOOMANYREQUESTS_ERROR', '{url} answered 429 Too Many Requests.'),
+        FAILED, 'CONNECTIVITY_TOOMANYREQUESTS_ERROR', _throttled),
     'connectivity.refresh.unreachable': Finding(
         FAILED, 'CONNECTIVITY_REFRESH_TOKEN_ERROR', '{url} could not be reached: {error}.'),
     'connectivity.refresh.malformed': Finding(
@@ -305,7 +311,7 @@ FINDINGS = {
         FAILED, 'CONNECTIVITY_ACCESS_TOKEN_ERROR',
         '{url} answered {statusCode}: no access token for {scope}.'),
     'connectivity.access.throttled': Finding(
-        FAILED, 'CONNECTIVITY_TOOMANYREQUESTS_ERROR', '{url} answered 429 Too Many Requests.'),
+        FAILED, 'CONNECTIVITY_TOOMANYREQUESTS_ERROR', _throttled),
     'connectivity.access.unreachable': Finding(
         FAILED, 'CONNECTIVITY_ACCESS_TOKEN_ERROR', '{url} could not be reached: {error}.'),
     'connectivity.access.malformed': Finding(

@@ -169,7 +169,9 @@ class FakeRegistries:
         self.pager, self.error = pager, error
 
     def list(self, **kwargs):
-        assert kwargs.get('retry_total') == 0 and kwargs.get('read_timeout') == 4.0
+        # Bounded: at most one retry (a dropped connection), never for an HTTP status.
+        assert kwargs.get('retry_total') == 1 and kwargs.get('retry_status') == 0
+        assert kwargs.get('retry_backoff_factor') == 0 and kwargs.get('read_timeout') == 4.0
         if self.error is not None:
             raise self.error
         return SimpleNamespace(by_page=lambda: self.pager)

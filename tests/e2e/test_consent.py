@@ -50,3 +50,21 @@ def test_terminal_end_of_input_is_no(az, tools):
                                 bin_dir=tools.path, timeout=30)
     assert result.returncode == 0, result
     assert result.checks()['docker-pull']['message'].startswith('You chose not to pull')
+
+
+def test_terminal_with_yes_does_not_ask(az, tools):
+    tools.docker()
+    result = az.run_on_terminal('acr', 'check-health', '--yes', '-o', 'json', answer='n\n',
+                                bin_dir=tools.path)
+    assert result.returncode == 0, result
+    assert QUESTION not in result.stderr
+    assert result.checks()['docker-pull']['status'] == 'passed'
+
+
+def test_terminal_asks_again_until_it_understands(az, tools):
+    tools.docker()
+    result = az.run_on_terminal('acr', 'check-health', '-o', 'json', answer='maybe\nYES\n',
+                                bin_dir=tools.path)
+    assert result.returncode == 0, result
+    assert result.stderr.count(QUESTION) == 2
+    assert result.checks()['docker-pull']['status'] == 'passed'

@@ -1,5 +1,8 @@
 # acrhealth (MIT licence). The report through the CLI's output layer: -o json|table|tsv, --query,
 # and the exit code with the report still on stdout.
+from importlib.metadata import version
+
+from azext_acrhealth.version import VERSION
 from tests.e2e.conftest import real_docker
 
 TOP_KEYS = {'status', 'registry', 'environment', 'checks', 'summary'}
@@ -14,8 +17,8 @@ def test_json_report(az, tools):
     report = result.json()
     assert set(report) == TOP_KEYS
     assert report['registry'] is None  # environment only, without --name
-    assert report['environment'] == {'cloud': 'AzureCloud', 'cliVersion': '2.91.0',
-                                     'extensionVersion': '1.0.0b1', 'cloudShell': False}
+    assert report['environment'] == {'cloud': 'AzureCloud', 'cliVersion': version('azure-cli-core'),
+                                     'extensionVersion': VERSION, 'cloudShell': False}
     assert all(set(check) == CHECK_KEYS for check in report['checks'])
     assert report['summary'] == {'passed': 1, 'failed': 0, 'warnings': 2, 'skipped': 4}
     assert report['status'] == 'healthy'

@@ -299,7 +299,8 @@ def connectivity_plan():
     """The registry path checks, in plan order (each needs the one before)."""
     return [
         # Budgets (calls x --timeout): an AAD token for ARM and the bounded registry listing;
-        # an AAD token, the exchange and one Retry-After retry; the token call and its retry.
+        # an AAD token, the exchange, a Retry-After wait (at most 5 s) and one retry; the
+        # token call, the wait and its retry.
         Check('login-server', 'Login server', 'LOGIN_SERVER_ERROR', check_login_server,
               calls=3),
         Check('dns', 'DNS lookup', 'CONNECTIVITY_DNS_ERROR', check_dns,
@@ -309,8 +310,8 @@ def connectivity_plan():
         Check('challenge', 'Challenge endpoint', 'CONNECTIVITY_CHALLENGE_ERROR', check_challenge,
               requires=('dns', 'login-server')),
         Check('refresh-token', 'Refresh token', 'CONNECTIVITY_REFRESH_TOKEN_ERROR',
-              check_refresh_token, requires=('challenge', 'login-server'), calls=3),
+              check_refresh_token, requires=('challenge', 'login-server'), calls=4),
         Check('access-token', 'Access token', 'CONNECTIVITY_ACCESS_TOKEN_ERROR',
               check_access_token, requires=('refresh-token', 'challenge', 'login-server'),
-              calls=2),
+              calls=3),
     ]

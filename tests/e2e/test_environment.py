@@ -101,8 +101,9 @@ HELM2 = ('Client: &version.Version{SemVer:"v2.16.1", '
          'GitCommit:"bbdfe5e7803a12bbdf97e94cd847859890cf4050", GitTreeState:"clean"}')
 HELM2_OLD = ('Client: &version.Version{SemVer:"v2.10.0", '
              'GitCommit:"9ad53aac42165a5fadc6c87be0dea6b115f93090", GitTreeState:"clean"}')
-HELM3 = ('version.BuildInfo{Version:"v3.12.0", GitCommit:"c9f554d75773799f72ceef38c51210f1842a1dea",'
-         ' GitTreeState:"clean", GoVersion:"go1.20.3"}')
+HELM3 = ('version.BuildInfo{Version:"v3.12.0", '
+         'GitCommit:"c9f554d75773799f72ceef38c51210f1842a1dea", '
+         'GitTreeState:"clean", GoVersion:"go1.20.3"}')
 
 
 @pytest.mark.parametrize('output, status, code, version', [
@@ -182,7 +183,8 @@ def _sleepers():
 
 
 def test_stand_in_docker_pull_that_hangs_is_killed_at_the_timeout(az, tools):
-    tools.docker(pull='echo "latest: Pulling from mcr/hello-world"; /bin/sleep {}'.format(HANG_MARK))
+    tools.docker(pull='echo "latest: Pulling from mcr/hello-world"; /bin/sleep {}'.format(
+        HANG_MARK))
     try:
         result = az.run('acr', 'check-health', '--yes', '--timeout', '2', '-o', 'json',
                         bin_dir=tools.path, timeout=30)

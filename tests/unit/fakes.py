@@ -61,13 +61,15 @@ DOCKER_NO_SERVER_JSON = ('{"Client":{"Version":"28.2.2","ApiVersion":"1.50","Os"
 DAEMON_DOWN = ('Cannot connect to the Docker daemon at unix:///var/run/docker.sock. '
                'Is the docker daemon running?')
 SOCKET_DENIED = ('permission denied while trying to connect to the Docker daemon socket at '
-                 'unix:///var/run/docker.sock: Get "http://%2Fvar%2Frun%2Fdocker.sock/v1.50/version":'
+                 'unix:///var/run/docker.sock: Get '
+                 '"http://%2Fvar%2Frun%2Fdocker.sock/v1.50/version":'
                  ' dial unix /var/run/docker.sock: connect: permission denied')
 HELM2 = ('Client: &version.Version{SemVer:"v2.16.1", '
          'GitCommit:"bbdfe5e7803a12bbdf97e94cd847859890cf4050", GitTreeState:"clean"}\n')
 HELM2_OLD = ('Client: &version.Version{SemVer:"v2.10.0", '
              'GitCommit:"9ad53aac42165a5fadc6c87be0dea6b115f93090", GitTreeState:"clean"}\n')
-HELM3 = ('version.BuildInfo{Version:"v3.12.0", GitCommit:"c9f554d75773799f72ceef38c51210f1842a1dea", '
+HELM3 = ('version.BuildInfo{Version:"v3.12.0", '
+         'GitCommit:"c9f554d75773799f72ceef38c51210f1842a1dea", '
          'GitTreeState:"clean", GoVersion:"go1.20.3"}\n')
 NOTARY_050 = 'notary\n Version:    0.5.0\n Git commit: 0a48fd5\n'
 NOTARY_061 = 'notary\n Version:    0.6.1\n Git commit: d6e1431f\n Go version: go1.12.17\n'

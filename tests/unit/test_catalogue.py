@@ -88,7 +88,8 @@ def test_status_of_a_finding_agrees_with_its_codes_severity(key):
     found = catalogue.FINDINGS[key]
     if found.code is None:
         # Without a code only passed/skipped, or a runner failure that takes the check's code.
-        assert found.status in (catalogue.PASSED, catalogue.SKIPPED) or key.startswith('runner.failed.')
+        assert (found.status in (catalogue.PASSED, catalogue.SKIPPED)
+                or key.startswith('runner.failed.'))
     else:
         assert found.code in catalogue.CODES
         variant = getattr(found, 'variant', None)

@@ -84,7 +84,8 @@ def test_daemon_timeout():
 # ---- docker version -----------------------------------------------------------------------
 
 def test_docker_version_with_server():
-    ctx, _ = make_ctx(answers={('docker', '--version'): ok('Docker version 20.10.24+dfsg1, build 297e128\n')})
+    ctx, _ = make_ctx(answers={
+        ('docker', '--version'): ok('Docker version 20.10.24+dfsg1, build 297e128\n')})
     daemon = CheckResult('docker.daemon.running', {'serverVersion': '20.10.24+dfsg1'})
     result = env.check_docker_version(ctx, dict(CLIENT, **{'docker-daemon': daemon}))
     assert result.passed
@@ -141,7 +142,8 @@ def test_pull_without_terminal_is_skipped_naming_yes():
 def test_pull_failure_carries_the_daemons_error_line():
     line = ('Error response from daemon: Get "https://mcr.microsoft.com/v2/": dial tcp: lookup '
             'mcr.microsoft.com on 10.0.0.2:53: no such host')
-    ctx, _ = make_ctx(answers={('docker', 'pull'): fail(line + '\n', 'Using default tag: latest\n')})
+    ctx, _ = make_ctx(answers={
+        ('docker', 'pull'): fail(line + '\n', 'Using default tag: latest\n')})
     result = env.check_docker_pull(ctx, CLIENT)
     assert (result.status, code(result)) == ('failed', 'DOCKER_PULL_ERROR')
     assert result.facts['error'] == line
@@ -239,7 +241,8 @@ def test_notary_missing_is_skipped():
 
 
 def test_notary_050_is_compatible():
-    ctx, processes = make_ctx(tools={'notary': NOTARY}, answers={('notary', 'version'): ok(NOTARY_050)})
+    ctx, processes = make_ctx(tools={'notary': NOTARY},
+                              answers={('notary', 'version'): ok(NOTARY_050)})
     result = env.check_notary(ctx, {})
     assert result.passed and result.facts == {'path': NOTARY, 'version': '0.5.0'}
     assert processes.calls == [([NOTARY, 'version'], 5.0)]

@@ -48,7 +48,8 @@ def test_docker_server_version(output, expected):
     (fakes.HELM2, '2.16.1'),
     (fakes.HELM2_OLD, '2.10.0'),
     (fakes.HELM3, '3.12.0'),
-    ('version.BuildInfo{Version:"v3.14.0-rc.1", GitCommit:"x", GoVersion:"go1.21.5"}', '3.14.0-rc.1'),
+    ('version.BuildInfo{Version:"v3.14.0-rc.1", GitCommit:"x", GoVersion:"go1.21.5"}',
+     '3.14.0-rc.1'),
     ('v3.12.0+gc9f554d\n', '3.12.0+gc9f554d'),   # `helm version --short`
     ('Client: v2.16.1+gbbdfe5e\n', None),         # helm 2 --short with a prefix: not a version line
     ('version.BuildInfo{Version:"", GoVersion:"go1.20.3"}', None),

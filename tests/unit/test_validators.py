@@ -43,7 +43,8 @@ def test_valid_registry_names(name):
 
 @pytest.mark.parametrize('name', [
     '', 'abcd', 'a' * 51, 'my-registry', 'my_registry', 'my registry', 'régistry',
-    'registry\u0660\u0661', 'ｍｙｒｅｇｉｓｔｒｙ', 'myregistry\n', ' myregistry', 'a/bcdef',
+    'registry\u0660\u0661', 'ｍｙｒｅｇｉｓｔｒｙ', 'myregistry\n', ' myregistry',
+    'a/bcdef',
     'myregistry\x1b[31m', 'myregistry.azurecr.io/repo',
 ])
 def test_invalid_registry_names(name):

@@ -11,8 +11,10 @@ the leak tests read.
 import base64
 import json
 import os
+import secrets
 import socket
 import ssl
+import struct
 import threading
 import time
 import uuid
@@ -29,6 +31,7 @@ TOKEN_LIFETIME = 3600
 ACR_ISSUER = 'Azure Container Registry'
 ARM_RG_ID = '/subscriptions/{}/resourceGroups/{}'.format(S.SUBSCRIPTION_ID, S.RESOURCE_GROUP)
 RESOURCES_PAGE_SIZE = 4  # small on purpose, so clients must follow nextLink
+REGISTRIES_PAGE_SIZE = 10  # the registries list pages too (clients must follow its nextLink)
 
 
 def _b64url_uint(n):
@@ -60,6 +63,12 @@ class Tokens:
         body.update(claims)
         value = jwt.encode(body, self.private_pem, algorithm='RS256',
                            headers={'kid': self.kid, 'x5t': self.kid})
+        with self._lock, open(self.issued_path, 'a') as f:
+            f.write(value + '\n')
+        return value
+
+    def remember(self, value):
+        """Record a token value the lab hands out without issuing it here (an opaque token)."""
         with self._lock, open(self.issued_path, 'a') as f:
             f.write(value + '\n')
         return value
@@ -191,6 +200,8 @@ def registry_doc(sc):
                                    'ipRules': [{'action': 'Allow', 'value': '203.0.113.0/24'}]}
     if sc.arm.get('abac'):
         props['roleAssignmentMode'] = 'AbacRepositoryPermissions'
+    if sc.arm.get('no_login_server'):
+        del props['loginServer']
     if sc.arm.get('private_endpoint'):
         props['publicNetworkAccess'] = 'Disabled'
         props['networkRuleSet'] = {'defaultAction': 'Deny', 'ipRules': []}
@@ -328,6 +339,10 @@ def _acr_errors(code, message, detail=None):
     return {'errors': [{'code': code, 'message': message, 'detail': detail}]}
 
 
+_UNAUTHORIZED = _acr_errors('UNAUTHORIZED', 'authentication required, visit https://aka.ms/acr/authorization for '
+                                            'more information.')
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = 'HTTP/1.1'
     server_version = 'acrhealth-lab'
@@ -368,10 +383,12 @@ class Handler(BaseHTTPRequestHandler):
                 self._arm(method)
             elif host.endswith(S.ACR_SUFFIX):
                 self._acr(method)
+            elif host == S.COLLECTOR_HOST:
+                self._collector()
             else:
                 self._json(404, {'error': 'unknown host {}'.format(host)})
-        except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
-            pass
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError, socket.timeout):
+            self.close_connection = True
         finally:
             self._write_log(None)  # no answer was sent (the client went away)
 
@@ -555,11 +572,11 @@ class Handler(BaseHTTPRequestHandler):
             return self._resources()
         reg_suffix = '/providers/microsoft.containerregistry/registries'
         if lower in (sub_prefix + reg_suffix, rg_prefix + reg_suffix):
-            return self._json(200, {'value': [registry_doc(S.BY_NAME[n]) for n in S.ARM_REGISTRIES]})
+            return self._registries(path)
         if lower.startswith(rg_prefix + reg_suffix + '/'):
             name = path.split('/')[-1]
             if name.lower() in S.ARM_REGISTRIES and lower.count('/') == (rg_prefix + reg_suffix).count('/') + 1:
-                return self._json(200, registry_doc(S.BY_NAME[name.lower()]))
+                return self._json(200, registry_doc(S.REGISTRIES[name.lower()]))
             return self._arm_error(404, 'ResourceNotFound',
                                    "The Resource 'Microsoft.ContainerRegistry/registries/{}' under resource group "
                                    "'{}' was not found. For more details please go to "
@@ -603,7 +620,7 @@ class Handler(BaseHTTPRequestHandler):
         flt = (self.query.get('$filter') or [''])[0]
         items = []
         for name in S.ARM_REGISTRIES:
-            d = registry_doc(S.BY_NAME[name])
+            d = registry_doc(S.REGISTRIES[name])
             items.append({'id': d['id'], 'name': d['name'], 'type': d['type'], 'sku': d['sku'],
                           'location': d['location'], 'tags': {}})
         if flt:
@@ -619,6 +636,57 @@ class Handler(BaseHTTPRequestHandler):
                 self.host, S.SUBSCRIPTION_ID, q, skip + RESOURCES_PAGE_SIZE)
         return self._json(200, doc)
 
+    def _arm_fault(self):
+        """Hostile mode: the fault a run asked of ARM's registry list (AZURE_HTTP_USER_AGENT), or None."""
+        agent = self.headers.get('User-Agent') or ''
+        at = agent.find(S.ARM_FAULT_AGENT)
+        if at < 0:
+            return None
+        return (agent[at + len(S.ARM_FAULT_AGENT):].split() or [''])[0]
+
+    def _registries(self, path):
+        """GET .../providers/Microsoft.ContainerRegistry/registries: paged with nextLink, as ARM does."""
+        fault = self._arm_fault()
+        if fault:
+            self._entry['armFault'] = fault
+        scope = '/subscriptions/' + S.SUBSCRIPTION_ID
+        if fault == '403':
+            return self._arm_error(403, 'AuthorizationFailed', (
+                "The client '{app}' with object id '{oid}' does not have authorization to perform action "
+                "'Microsoft.ContainerRegistry/registries/read' over scope '{scope}' or the scope is invalid. If "
+                'access was recently granted, please refresh your credentials.').format(
+                    app=S.SP_APP_ID, oid=S.SP_OBJECT_ID, scope=scope))
+        if fault == '404':
+            return self._arm_error(404, 'SubscriptionNotFound',
+                                   "The subscription '{}' could not be found.".format(S.SUBSCRIPTION_ID))
+        if fault == '500':
+            return self._arm_error(500, 'InternalServerError', (
+                'Encountered internal server error. Diagnostic information: timestamp \'{}\', subscription id '
+                "'{}', tracking id '{}', request correlation id '{}'.").format(
+                    time.strftime('%Y%m%dT%H%M%SZ', time.gmtime()), S.SUBSCRIPTION_ID, uuid.uuid4(), uuid.uuid4()))
+        base = 'https://{}{}?api-version={}'.format(self.host, path, quote((self.query.get('api-version') or [''])[0]))
+        token = (self.query.get('$skiptoken') or [''])[0]
+        if fault == 'loop':  # the same page, naming itself as the next one, forever
+            return self._json(200, {'value': [registry_doc(S.REGISTRIES['healthy'])],
+                                    'nextLink': base + '&%24skiptoken=loop'})
+        if fault == 'endless':  # a new (empty) page every time
+            n = int(token[len('endless'):] or 0) if token.startswith('endless') else 0
+            return self._json(200, {'value': [], 'nextLink': base + '&%24skiptoken=endless{}'.format(n + 1)})
+        docs = [registry_doc(S.REGISTRIES[n]) for n in S.ARM_REGISTRIES]
+        skip = int(token) if token.isdigit() else 0
+        doc = {'value': docs[skip:skip + REGISTRIES_PAGE_SIZE]}
+        if skip + REGISTRIES_PAGE_SIZE < len(docs):
+            doc['nextLink'] = base + '&%24skiptoken={}'.format(skip + REGISTRIES_PAGE_SIZE)
+        return self._json(200, doc)
+
+    # -- hostile mode: a host that must receive nothing ------------------------------------------
+    def _collector(self):
+        """collector.lab.test: where hostile registries redirect to or point their realm at. It answers
+        like a registry would (tempting a client to go on); the tests assert it was never reached."""
+        h = S.COLLECTOR_HOST
+        return self._json(401, _acr_errors('UNAUTHORIZED', 'authentication required'),
+                          [('WWW-Authenticate', 'Bearer realm="https://{h}/oauth2/token",service="{h}"'.format(h=h))])
+
     # -- ACR data plane ---------------------------------------------------------------------
     def _acr(self, method):
         lab = self.server.lab
@@ -626,6 +694,7 @@ class Handler(BaseHTTPRequestHandler):
         sc = lab.registries.get(name)
         if sc is None:
             return self._json(404, _acr_errors('NAME_UNKNOWN', 'registry not found'))
+        self._sc = sc
         path = self.url.path
         hdr = [('Docker-Distribution-Api-Version', 'registry/2.0'),
                ('X-Content-Type-Options', 'nosniff'),
@@ -663,10 +732,174 @@ class Handler(BaseHTTPRequestHandler):
                     if granted:
                         return self._json(200, {'repositories': [S.PULLONLY_REPOSITORY]}, hdr)
                 return self._json(404, _acr_errors('NAME_UNKNOWN', 'repository name not known to registry'), hdr)
-        challenge = 'Bearer realm="https://{h}/oauth2/token",service="{h}"'.format(h=self.host)
-        return self._json(401, _acr_errors('UNAUTHORIZED', 'authentication required, visit '
-                                           'https://aka.ms/acr/authorization for more information.'),
-                          hdr + [('WWW-Authenticate', challenge)])
+        hostile = getattr(self, '_v2_' + self._sc.behaviour, None)
+        if hostile is not None:
+            return hostile(hdr)
+        return self._json(401, _UNAUTHORIZED, hdr + [('WWW-Authenticate', self._challenge())])
+
+    def _challenge(self):
+        return 'Bearer realm="https://{h}/oauth2/token",service="{h}"'.format(h=self.host)
+
+    # -- hostile /v2/ answers (one method per behaviour: _v2_<behaviour>) ------------------------
+    def _v2_v2status500(self, hdr):
+        return self._json(500, _acr_errors('INTERNAL_ERROR', 'internal server error'), hdr)
+
+    def _v2_v2status503(self, hdr):
+        return self._json(503, _acr_errors('UNAVAILABLE', 'service unavailable'), hdr + [('Retry-After', '1')])
+
+    def _v2_v2status404(self, hdr):
+        return self._json(404, _acr_errors('NOT_FOUND', 'not found'), hdr)
+
+    def _v2_v2redirectloop(self, hdr):
+        return self._send(302, b'', headers=hdr + [('Location', 'https://{}/v2/'.format(self.host))])
+
+    def _v2_v2redirectaway(self, hdr):
+        return self._send(302, b'', headers=hdr + [('Location', 'https://{}/v2/'.format(S.COLLECTOR_HOST))])
+
+    def _v2_v2redirecthttp(self, hdr):
+        return self._send(302, b'', headers=hdr + [('Location', 'http://{}/v2/'.format(S.COLLECTOR_HOST))])
+
+    def _v2_v2noauthheader(self, hdr):
+        return self._json(401, _UNAUTHORIZED, hdr)
+
+    def _v2_chlowercase(self, hdr):
+        return self._json(401, _UNAUTHORIZED, hdr + [('WWW-Authenticate', 'bearer' + self._challenge()[6:])])
+
+    def _v2_chuppercase(self, hdr):
+        h = self.host
+        return self._json(401, _UNAUTHORIZED, hdr + [
+            ('WWW-Authenticate', 'BEARER REALM="https://{h}/oauth2/token",SERVICE="{h}"'.format(h=h))])
+
+    def _v2_chwhitespace(self, hdr):
+        h = self.host
+        return self._json(401, _UNAUTHORIZED, hdr + [
+            ('WWW-Authenticate', 'Bearer   realm = "https://{h}/oauth2/token" ,  service =\t"{h}" '.format(h=h))])
+
+    def _v2_chquotedcomma(self, hdr):
+        h = self.host
+        return self._json(401, _UNAUTHORIZED, hdr + [
+            ('WWW-Authenticate', 'Bearer realm="https://{h}/oauth2/token",scope="registry:catalog:*,'
+                                 'repository:a:pull",service="{h}"'.format(h=h))])
+
+    def _v2_chtwoinone(self, hdr):
+        return self._json(401, _UNAUTHORIZED, hdr + [
+            ('WWW-Authenticate', 'Basic realm="{}", {}'.format(self.host, self._challenge()))])
+
+    def _v2_chtwoheaders(self, hdr):
+        return self._json(401, _UNAUTHORIZED, hdr + [('WWW-Authenticate', 'Basic realm="{}"'.format(self.host)),
+                                                      ('WWW-Authenticate', self._challenge())])
+
+    def _v2_chreversed(self, hdr):
+        h = self.host
+        return self._json(401, _UNAUTHORIZED, hdr + [
+            ('WWW-Authenticate', 'Bearer service="{h}",realm="https://{h}/oauth2/token"'.format(h=h))])
+
+    def _v2_chnoservice(self, hdr):
+        return self._json(401, _UNAUTHORIZED, hdr + [
+            ('WWW-Authenticate', 'Bearer realm="https://{}/oauth2/token"'.format(self.host))])
+
+    def _v2_chbasiconly(self, hdr):
+        return self._json(401, _UNAUTHORIZED, hdr + [('WWW-Authenticate', 'Basic realm="{}"'.format(self.host))])
+
+    def _v2_chforeignrealm(self, hdr):
+        return self._json(401, _UNAUTHORIZED, hdr + [('WWW-Authenticate', 'Bearer realm="https://{}/oauth2/token",'
+                                                                           'service="{}"'.format(S.COLLECTOR_HOST,
+                                                                                                 self.host))])
+
+    def _head(self, status_line, headers):
+        lines = [status_line] + ['{}: {}'.format(k, v) for k, v in headers]
+        return ('\r\n'.join(lines) + '\r\n\r\n').encode('latin-1')
+
+    def _v2_head(self, hdr, *extra, version='HTTP/1.1'):
+        return self._head(version + ' 401 Unauthorized', [('Content-Type', 'application/json; charset=utf-8')] +
+                          list(extra) + hdr + [('WWW-Authenticate', self._challenge())])
+
+    def _v2_v2hugebody(self, hdr):
+        body = json.dumps(_UNAUTHORIZED).encode()
+
+        def chunks():
+            yield self._v2_head(hdr, ('Content-Length', str(S.HUGE_BODY))) + body
+            left, pad = S.HUGE_BODY - len(body), b' ' * 65536
+            while left > 0:
+                yield pad[:left]
+                left -= len(pad)
+        return self._raw(401, chunks())
+
+    def _v2_v2slowbody(self, hdr):
+        body = json.dumps(_UNAUTHORIZED).encode()
+        return self._raw(401, [self._v2_head(hdr, ('Content-Length', str(len(body))))] + [bytes([b]) for b in body],
+                         pace=S.DRIP_SECONDS, first_now=True)
+
+    def _v2_v2truncated(self, hdr):
+        body = json.dumps(_UNAUTHORIZED).encode()
+        return self._raw(401, [self._v2_head(hdr, ('Content-Length', '1000')) + body[:40]])
+
+    def _v2_v2http10(self, hdr):
+        body = json.dumps(_UNAUTHORIZED).encode()
+        return self._raw(401, [self._v2_head(hdr, ('Connection', 'close'), version='HTTP/1.0') + body])
+
+    def _v2_v2badchunked(self, hdr):
+        return self._raw(401, [self._v2_head(hdr, ('Transfer-Encoding', 'chunked')) +
+                               b'zz\r\n{"errors":[{"code":"UNAUTHORIZED"\r\n-1\r\n'])
+
+    def _v2_v2dripheaders(self, hdr):
+        body = json.dumps(_UNAUTHORIZED).encode()
+        data = self._v2_head(hdr, ('Content-Length', str(len(body)))) + body
+        return self._raw(401, [bytes([b]) for b in data], pace=S.DRIP_SECONDS)
+
+    def _v2_v2reset(self, hdr):
+        self._write_log('reset')
+        self.close_connection = True
+        # SO_LINGER 0: closing the socket (after this handler returns) sends RST, not FIN.
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+
+    def _raw(self, status, chunks, pace=None, first_now=False):
+        """Write CHUNKS (bytes) on the connection exactly as given, PACE seconds apart, then close."""
+        self._write_log(status)
+        self.close_connection = True
+        stop = self.server.lab.stopping
+        for n, chunk in enumerate(chunks):
+            if pace and not (first_now and n == 0) and stop.wait(pace):
+                return
+            self.wfile.write(chunk)
+            if stop.is_set():
+                return
+
+    # -- hostile /oauth2/exchange and /oauth2/token answers ---------------------------------------
+    def _token_fault(self, sc, stage, field, good, hdr):
+        """The hostile answer of STAGE ('exchange' or 'token') for SC, or None to answer GOOD()."""
+        if not sc.behaviour.startswith(stage):
+            return None
+        fault = sc.behaviour[len(stage):]
+        if fault == 'html':
+            return lambda: self._send(200, b'<!DOCTYPE html><html><head><title>Sign in</title></head><body>'
+                                           b'<form method="post" action="/login"></form></body></html>',
+                                      ctype='text/html; charset=utf-8', headers=hdr)
+        if fault == 'malformed':
+            return lambda: self._send(200, '{{"{}": "eyJhbGciOiJSUzI1NiJ9.'.format(field).encode(), headers=hdr)
+        if fault == 'missing':
+            return lambda: self._json(200, {'token_type': 'Bearer', 'expires_in': 3600}, hdr)
+        if fault == 'number':
+            return lambda: self._json(200, {field: 12345}, hdr)
+        if fault == 'object':
+            return lambda: self._json(200, {field: {'value': good()}}, hdr)
+        if fault == '500':
+            return lambda: self._json(500, _acr_errors('INTERNAL_ERROR', 'internal server error'), hdr)
+        if fault == '503once':
+            if self.server.lab.count((sc.registry, stage)) % 2 == 1:  # odd requests fail, the retry succeeds
+                return lambda: self._json(503, _acr_errors('UNAVAILABLE', 'service unavailable'),
+                                          hdr + [('Retry-After', '1')])
+            return None
+        if fault == '429':
+            return lambda: self._json(429, _acr_errors('TOOMANYREQUESTS', 'too many requests'),
+                                      hdr + [('Retry-After', '1')])
+        if fault == 'late':
+            def late():
+                value = good()
+                if not self.server.lab.stopping.wait(S.LATE_SECONDS):
+                    self._json(200, {field: value}, hdr)
+            return late
+        return None
 
     def _acr_exchange(self, sc, hdr):
         lab = self.server.lab
@@ -691,13 +924,18 @@ class Handler(BaseHTTPRequestHandler):
         if sc.behaviour == 'exchange-denied':
             return self._json(401, _acr_errors('UNAUTHORIZED', 'the caller has no role assignment on this '
                                                'registry. Visit https://aka.ms/acr/authorization'), hdr)
-        refresh = lab.tokens.issue({
-            'jti': str(uuid.uuid4()), 'sub': aad.get('oid'), 'iss': ACR_ISSUER, 'aud': self.host,
-            'version': '1.0', 'rid': uuid.uuid4().hex, 'grant_type': 'refresh_token',
-            'appid': aad.get('appid'), 'tenant': aad.get('tid'),
-            'permissions': {'actions': ['read', 'write', 'delete'], 'notActions': []}, 'roles': []},
-            lifetime=3 * TOKEN_LIFETIME)
-        return self._json(200, {'refresh_token': refresh}, hdr)
+
+        def refresh_token():
+            return lab.tokens.issue({
+                'jti': str(uuid.uuid4()), 'sub': aad.get('oid'), 'iss': ACR_ISSUER, 'aud': self.host,
+                'version': '1.0', 'rid': uuid.uuid4().hex, 'grant_type': 'refresh_token',
+                'appid': aad.get('appid'), 'tenant': aad.get('tid'),
+                'permissions': {'actions': ['read', 'write', 'delete'], 'notActions': []}, 'roles': []},
+                lifetime=3 * TOKEN_LIFETIME)
+        fault = self._token_fault(sc, 'exchange', 'refresh_token', refresh_token, hdr)
+        if fault is not None:
+            return fault()
+        return self._json(200, {'refresh_token': refresh_token()}, hdr)
 
     def _acr_token(self, sc, hdr):
         lab = self.server.lab
@@ -716,7 +954,13 @@ class Handler(BaseHTTPRequestHandler):
         if sc.behaviour == 'token-denied':
             return self._json(401, _acr_errors('UNAUTHORIZED', 'authentication required, visit '
                                                'https://aka.ms/acr/authorization for more information.'), hdr)
-        return self._json(200, {'access_token': self._access_token(sc, refresh, self.form.get('scope', []))}, hdr)
+
+        def access_token():
+            return self._access_token(sc, refresh, self.form.get('scope', []))
+        fault = self._token_fault(sc, 'token', 'access_token', access_token, hdr)
+        if fault is not None:
+            return fault()
+        return self._json(200, {'access_token': access_token()}, hdr)
 
     def _access_token(self, sc, refresh, scopes):
         """An ACR access token granting what SCOPES ask for, minus what the scenario withholds."""
@@ -730,11 +974,32 @@ class Handler(BaseHTTPRequestHandler):
                 if sc.behaviour == 'pull-only' and kind == 'repository':
                     actions = [a for a in actions if a == 'pull']
                 access.append({'type': kind, 'name': name, 'actions': actions})
-        return self.server.lab.tokens.issue({
+        claims = {
             'jti': str(uuid.uuid4()), 'sub': refresh.get('sub'), 'iss': ACR_ISSUER, 'aud': self.host,
             'version': '1.0', 'rid': refresh.get('rid'), 'access': access, 'roles': [],
-            'grant_type': 'access_token', 'appid': refresh.get('appid'), 'tenant': refresh.get('tenant')},
-            lifetime=TOKEN_LIFETIME // 3)
+            'grant_type': 'access_token', 'appid': refresh.get('appid'), 'tenant': refresh.get('tenant')}
+        repos = [a['name'] for a in access if a['type'] == 'repository']
+        if sc.behaviour.startswith('claims') and repos:  # hostile mode: the access claim's shapes
+            repo, b = repos[0], sc.behaviour
+            if b == 'claimsnotjwt':
+                return self.server.lab.tokens.remember('labopaque' + secrets.token_urlsafe(48))
+            if b == 'claimsnoaccess':
+                del claims['access']
+            elif b == 'claimsstar':
+                claims['access'] = [{'type': 'repository', 'name': repo, 'actions': ['*']}]
+            elif b == 'claimsspread':
+                claims['access'] = [
+                    {'type': 'registry', 'name': 'catalog', 'actions': ['*']},
+                    {'type': 'repository', 'name': repo, 'actions': ['pull']},
+                    {'type': 'repository', 'name': repo, 'actions': ['push', 'metadata_read'],
+                     'parameters': {'pull_limit': '100'}},
+                    {'type': 'repository', 'name': repo, 'actions': ['metadata_write', 'delete']}]
+            elif b == 'claimsother':
+                claims['access'] = [{'type': 'repository', 'name': repo + '-other',
+                                     'actions': ['pull', 'push', 'metadata_read', 'metadata_write', 'delete']}]
+            elif b == 'claimsempty':
+                claims['access'] = []
+        return self.server.lab.tokens.issue(claims, lifetime=TOKEN_LIFETIME // 3)
 
     def _acr_token_basic(self, sc, hdr):
         """GET /oauth2/token with Basic auth, as docker asks after `docker login -u 00000000-... -p
@@ -771,8 +1036,9 @@ class LabHTTPSServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 64
 
-    def __init__(self, address, lab, contexts, default_host):
+    def __init__(self, address, lab, contexts, default_host, log_connections=False):
         self.lab = lab
+        self.log_connections = log_connections
         self.contexts = contexts
         self.default_context = contexts[default_host]
 
@@ -787,6 +1053,9 @@ class LabHTTPSServer(ThreadingHTTPServer):
 
     def finish_request(self, request, client_address):
         request.settimeout(30)
+        if self.log_connections:  # a host that must receive nothing logs even a bare connection
+            self.lab.log.write({'time': round(time.time(), 3), 'event': 'connection',
+                                'ip': self.server_address[0], 'port': self.server_address[1]})
 
         conn = self.default_context.wrap_socket(request, server_side=True, do_handshake_on_connect=False)
         try:
@@ -813,6 +1082,10 @@ class LabHTTPSServer(ThreadingHTTPServer):
             pass
 
 
+class LabHTTPSServer6(LabHTTPSServer):
+    address_family = socket.AF_INET6
+
+
 class FakeAzure:
     """The running fake cloud: one HTTPS server (all fake hosts) and the blackhole listeners."""
 
@@ -821,7 +1094,7 @@ class FakeAzure:
         self.log = RequestLog(os.path.join(state_dir, 'requests.jsonl'))
         self.tokens = Tokens(os.path.join(state_dir, 'issued-tokens.txt'))
         self.latency = latency
-        self.registries = {s.registry: s for s in S.SCENARIOS if s.backend == S.FAKE}
+        self.registries = {name: s for name, s in S.REGISTRIES.items() if s.backend == S.FAKE}
         self.contexts = {}
         for host, (crt, key) in certs.items():
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -832,9 +1105,23 @@ class FakeAzure:
         self.holes = []
         self._held = []
         self._stop = threading.Event()
+        self._counts = {}
+        self._count_lock = threading.Lock()
 
-    def serve(self, ip, port=443):
-        server = LabHTTPSServer((ip, port), self, self.contexts, S.ARM_HOST)
+    @property
+    def stopping(self):
+        """Set when the lab stops: a hostile answer that waits must wait on this."""
+        return self._stop
+
+    def count(self, key):
+        """1, 2, 3 ... : how many times KEY was counted, this time included."""
+        with self._count_lock:
+            self._counts[key] = self._counts.get(key, 0) + 1
+            return self._counts[key]
+
+    def serve(self, ip, port=443, log_connections=False):
+        cls = LabHTTPSServer6 if ':' in ip else LabHTTPSServer
+        server = cls((ip, port), self, self.contexts, S.ARM_HOST, log_connections=log_connections)
         t = threading.Thread(target=server.serve_forever, kwargs={'poll_interval': 0.2}, daemon=True,
                              name='fakeazure-{}'.format(ip))
         t.start()
@@ -861,6 +1148,41 @@ class FakeAzure:
                 self._held.append(conn)
                 self.log.write({'time': round(time.time(), 3), 'event': 'blackhole-accepted', 'ip': ip})
         threading.Thread(target=hold, daemon=True, name='blackhole-{}'.format(ip)).start()
+
+    def tap(self, ip, port, label):
+        """Hostile mode: accept TCP connections on IP:PORT and log each one (with the request line,
+        if one comes within a second), so a test can prove nothing ever connected there."""
+        family = socket.AF_INET6 if ':' in ip else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((ip, port))
+        sock.listen(16)
+        sock.settimeout(0.2)
+        self.holes.append(sock)
+
+        def watch():
+            while not self._stop.is_set():
+                try:
+                    conn, _ = sock.accept()
+                except socket.timeout:
+                    continue
+                except OSError:
+                    return
+                first = b''
+                try:
+                    conn.settimeout(1)
+                    first = conn.recv(256)
+                except OSError:
+                    pass
+                finally:
+                    conn.close()
+                line = first.split(b'\r\n', 1)[0].decode('latin-1')
+                words = line.split(' ')
+                self.log.write({'time': round(time.time(), 3), 'event': 'tap-connection', 'label': label,
+                                'ip': ip, 'port': port,
+                                # the request line's method and path only; TLS shows up as 'tls'
+                                'request': ' '.join(words[:2]) if line[:1].isalpha() else ('tls' if first else '')})
+        threading.Thread(target=watch, daemon=True, name='tap-{}-{}'.format(ip, port)).start()
 
     def stop(self):
         self._stop.set()

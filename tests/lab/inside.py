@@ -21,7 +21,7 @@ import time
 import traceback
 
 from . import scenarios as S
-from .pki import CertificateAuthority, make_bundle
+from .pki import CertificateAuthority, make_bundle, self_signed
 
 # Loopback addresses (the whole 127/8 is ours inside the namespace).
 IP_AZURE = '127.0.0.10'       # AAD, ARM and every fake ACR login server (SNI picks the certificate)
@@ -29,6 +29,11 @@ IP_MCR = '127.0.0.20'         # docker-registry with the sample image, as mcr.mi
 IP_OPEN = '127.0.0.21'        # docker-registry without auth
 IP_BASIC = '127.0.0.22'       # docker-registry with htpasswd
 IP_BLACKHOLE = '127.0.0.66'   # accepts, never answers
+IP_COLLECTOR = '127.0.0.30'   # hostile mode: collector.lab.test, logs every connection (must get none)
+# Hostile mode also taps these (logs any connection: nothing may arrive there): plain HTTP on the fake
+# Azure's and the collector's addresses, and 127.0.0.1:443 (where a connection to 0.0.0.0 would land).
+TAPS = ((IP_AZURE, 80, 'plain-http'), (IP_COLLECTOR, 80, 'plain-http'), ('127.0.0.1', 443, 'localhost-https'),
+        ('127.0.0.1', 80, 'plain-http'))
 BASIC_USER, BASIC_PASSWORD = 'labuser', 'labpassword'
 
 PR_SET_PDEATHSIG = 1
@@ -49,12 +54,13 @@ def _run(argv, **kw):
 
 def host_map():
     """Host name -> loopback IP for the lab's /etc/hosts (names left out do not resolve)."""
-    hosts = {S.AAD_HOST: IP_AZURE, S.ARM_HOST: IP_AZURE, S.ARM_HOST_NOSUFFIX: IP_AZURE, S.MCR_HOST: IP_MCR}
-    for sc in S.SCENARIOS:
+    hosts = {S.AAD_HOST: IP_AZURE, S.ARM_HOST: IP_AZURE, S.ARM_HOST_NOSUFFIX: IP_AZURE, S.MCR_HOST: IP_MCR,
+             S.COLLECTOR_HOST: IP_COLLECTOR}
+    for sc in S.ALL_SCENARIOS:
         if not sc.in_dns or sc.backend == S.NONE:
             continue
-        ip = {S.FAKE: IP_AZURE, S.OPEN_REGISTRY: IP_OPEN, S.BASIC_REGISTRY: IP_BASIC,
-              S.BLACKHOLE: IP_BLACKHOLE}[sc.backend]
+        ip = getattr(sc, 'address', None) or {S.FAKE: IP_AZURE, S.OPEN_REGISTRY: IP_OPEN,
+                                               S.BASIC_REGISTRY: IP_BASIC, S.BLACKHOLE: IP_BLACKHOLE}[sc.backend]
         hosts[sc.login_server] = ip
         if sc.arm.get('private_endpoint'):
             hosts['{}.{}.data{}'.format(sc.registry, S.LOCATION, S.ACR_SUFFIX)] = ip
@@ -98,10 +104,21 @@ class Inside:
         ca = CertificateAuthority(os.path.join(self.state, 'pki', 'lab'), 'acrhealth lab CA')
         bad = CertificateAuthority(os.path.join(self.state, 'pki', 'untrusted'), 'acrhealth untrusted CA')
         certs = {}
-        fake_hosts = [h for h, ip in self.info['hosts'].items() if ip == IP_AZURE]
+        served = (IP_AZURE, IP_COLLECTOR, S.ADDRESS_IPV6)
+        fake_hosts = [h for h, ip in self.info['hosts'].items() if ip in served]
+        tls = {sc.login_server: sc.tls for sc in S.HOSTILE if sc.tls}
         for host in fake_hosts:
             issuer = bad if host == S.BY_NAME['untrustedcert'].login_server else ca
-            certs[host] = issuer.issue(host, [host])
+            if tls.get(host) == 'wronghost':
+                certs[host] = ca.issue(host, ['elsewhere.lab.test'])
+            elif tls.get(host) == 'expired':
+                certs[host] = ca.issue(host, [host], expired=True)
+            elif tls.get(host) == 'unknownissuer':
+                certs[host] = bad.issue(host, [host], chain=False)
+            elif tls.get(host) == 'selfsigned':
+                certs[host] = self_signed(os.path.join(self.state, 'pki', 'selfsigned'), host, host)
+            else:
+                certs[host] = issuer.issue(host, [host])
         self.registry_certs = {
             'mcr': ca.issue('mcr', [S.MCR_HOST]),
             'open': ca.issue('open', [S.BY_NAME['nochallenge'].login_server]),
@@ -236,8 +253,16 @@ class Inside:
         latency = float(os.environ.get('ACRHEALTH_LAB_LATENCY_MS') or 0) / 1000.0
         self.fake = FakeAzure(self.state, certs, latency=latency)
         self.fake.serve(IP_AZURE)
+        self.fake.serve(IP_COLLECTOR, log_connections=True)
+        try:
+            self.fake.serve(S.ADDRESS_IPV6)
+            self.info['ipv6'] = True
+        except OSError as e:  # a kernel without IPv6: dnsipv6only then finds nothing listening
+            self.info['ipv6'] = 'no IPv6 loopback in the lab namespace: {}'.format(e)
+        for ip, port, label in TAPS:
+            self.fake.tap(ip, port, label)
         self.fake.blackhole(IP_BLACKHOLE)
-        for ip in (IP_AZURE, IP_MCR, IP_OPEN, IP_BASIC):
+        for ip in (IP_AZURE, IP_COLLECTOR, IP_MCR, IP_OPEN, IP_BASIC):
             self.check_children()
             self.wait_port(ip)
         self.wait_docker(sock)
@@ -245,7 +270,8 @@ class Inside:
         self.check_children()
         self.info['latency_ms'] = latency * 1000
         self.info['ips'] = {'azure': IP_AZURE, 'mcr': IP_MCR, 'open': IP_OPEN, 'basic': IP_BASIC,
-                            'blackhole': IP_BLACKHOLE}
+                            'blackhole': IP_BLACKHOLE, 'collector': IP_COLLECTOR}
+        self.info['taps'] = [list(t) for t in TAPS]
         self.info['basic_auth'] = [BASIC_USER, BASIC_PASSWORD]
         self.info['startup_seconds'] = round(time.monotonic() - t0, 2)
         tmp = os.path.join(self.state, 'lab.json.tmp')

@@ -77,6 +77,7 @@ class Lab:
     """A running lab. Use as a context manager, or call start() and stop()."""
 
     scenarios = S.SCENARIOS      # the scenario table (scenarios.Scenario rows)
+    hostile = S.HOSTILE          # hostile mode: one registry per way a server misbehaves (scenarios.Hostile rows)
     clouds = S.CLOUDS            # fixture cloud key -> registered cloud name
     facts = S                    # tenant, subscription, SP, host names, ACR suffix ...
 

@@ -55,18 +55,23 @@ class CertificateAuthority:
         self.cert_pem = self.cert.public_bytes(serialization.Encoding.PEM)
         self.cert_path = _write(os.path.join(directory, 'ca.crt'), self.cert_pem)
 
-    def issue(self, basename, hostnames):
-        """Write BASENAME.crt (leaf + CA chain) and BASENAME.key for HOSTNAMES; return both paths."""
+    def issue(self, basename, hostnames, expired=False, chain=True):
+        """Write BASENAME.crt (leaf + CA chain) and BASENAME.key for HOSTNAMES; return both paths.
+        EXPIRED: valid from three days ago until yesterday. CHAIN=False: the leaf alone."""
         key = _key()
         now = datetime.datetime.now(datetime.timezone.utc)
+        if expired:
+            not_before, not_after = now - datetime.timedelta(days=3), now - datetime.timedelta(days=1)
+        else:
+            not_before, not_after = now - datetime.timedelta(hours=1), now + datetime.timedelta(days=1)
         cert = (
             x509.CertificateBuilder()
             .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hostnames[0])]))
             .issuer_name(self.name)
             .public_key(key.public_key())
             .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(hours=1))
-            .not_valid_after(now + datetime.timedelta(days=1))
+            .not_valid_before(not_before)
+            .not_valid_after(not_after)
             .add_extension(x509.SubjectAlternativeName([x509.DNSName(h) for h in hostnames]), critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
@@ -75,9 +80,32 @@ class CertificateAuthority:
             .sign(self.key, hashes.SHA256())
         )
         crt = _write(os.path.join(self.directory, basename + '.crt'),
-                     cert.public_bytes(serialization.Encoding.PEM) + self.cert_pem)
+                     cert.public_bytes(serialization.Encoding.PEM) + (self.cert_pem if chain else b''))
         key_path = _write(os.path.join(self.directory, basename + '.key'), _pem_key(key))
         return crt, key_path
+
+
+def self_signed(directory, basename, hostname):
+    """Write a self-signed server certificate for HOSTNAME (its own issuer, trusted by nobody)."""
+    os.makedirs(directory, exist_ok=True)
+    key = _key()
+    now = datetime.datetime.now(datetime.timezone.utc)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hostname)])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name).issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(hostname)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    crt = _write(os.path.join(directory, basename + '.crt'), cert.public_bytes(serialization.Encoding.PEM))
+    key_path = _write(os.path.join(directory, basename + '.key'), _pem_key(key))
+    return crt, key_path
 
 
 def make_bundle(ca, path):

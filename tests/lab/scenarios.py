@@ -35,6 +35,7 @@ SAMPLE_IMAGE = 'mcr.microsoft.com/mcr/hello-world:latest'
 
 # Cloud names as registered with `az cloud register`; the fixture's `cloud=` argument takes the key.
 CLOUDS = {'lab': 'LabCloud', 'nosuffix': 'LabCloudNoSuffix'}
+COLLECTOR_HOST = 'collector.lab.test'   # hostile mode: redirect / foreign-realm target; must receive nothing
 VNET = 'labvnet'
 PRIVATE_IP = '10.1.2.3'          # only ever a string in ARM JSON, never connected to
 PRIVATE_DATA_IP = '10.1.2.4'
@@ -138,13 +139,192 @@ SCENARIOS = [
 
 BY_NAME = {s.name: s for s in SCENARIOS}
 
-# Registries the fake ARM knows (a scenario row may reuse another's registry, e.g. dockerdown).
-ARM_REGISTRIES = sorted({s.registry for s in SCENARIOS if s.in_arm})
+
+# ---------------------------------------------------------------------------------------------
+# Hostile mode: one registry per way a server, a proxy or ARM can misbehave. Not part of the
+# parity test (the built-in is not expected to survive these); tests/e2e/test_hostile.py runs our
+# command against every row.
+
+ARM_FAULT_AGENT = 'acrhealth-lab-arm-fault/'   # + fault: what AZURE_HTTP_USER_AGENT carries
+HUGE_BODY = 50 * 1024 * 1024                  # advertised (and streamed) size of the huge 401 body
+DRIP_SECONDS = 0.3                             # one byte every DRIP_SECONDS
+LATE_SECONDS = 8                               # the "late" answers come after this (> any --timeout used)
+ADDRESS_ZERO = '0.0.0.0'
+ADDRESS_IPV6 = '::1'
+
+
+@dataclass(frozen=True)
+class Hostile(Scenario):
+    """A hostile-mode row. ``code``/``check``: what a correct client reports, and on which check
+    (``code`` None: the whole registry flow passes). ``also`` lists other codes that are acceptable
+    on that check (a body the client may read or not). ``says``: words the check's message must
+    contain. ``address``: the login server's hosts-file address (default: its backend's).
+    ``tls``: 'wronghost', 'expired', 'selfsigned' or 'unknownissuer' certificate. ``arm_fault``: how the fake ARM's
+    registry list misbehaves (chosen per run through AZURE_HTTP_USER_AGENT, see ``env``)."""
+    check: Optional[str] = None
+    also: Tuple[str, ...] = ()
+    says: Tuple[str, ...] = ()
+    address: Optional[str] = None
+    tls: Optional[str] = None
+    arm_fault: Optional[str] = None
+    repository: Optional[str] = None
+
+
+def _h(name, description, code=None, check=None, **kw):
+    repository = kw.get('repository')
+    if repository:
+        kw['extra_args'] = ('--repository', repository)
+    if kw.get('arm_fault'):
+        kw['env'] = (('AZURE_HTTP_USER_AGENT', ARM_FAULT_AGENT + kw['arm_fault']),)
+    kw.setdefault('behaviour', name)
+    return Hostile(name, name, description, code, check=check, **kw)
+
+
+_CH = 'CONNECTIVITY_CHALLENGE_ERROR'
+_AAD = 'CONNECTIVITY_AAD_LOGIN_ERROR'
+_SSL = 'CONNECTIVITY_SSL_ERROR'
+_RT = 'CONNECTIVITY_REFRESH_TOKEN_ERROR'
+_AT = 'CONNECTIVITY_ACCESS_TOKEN_ERROR'
+_429 = 'CONNECTIVITY_TOOMANYREQUESTS_ERROR'
+_REPO = PULLONLY_REPOSITORY
+
+HOSTILE = [
+    # /v2/: no usable challenge (a redirect is never followed)
+    _h('v2status500', '/v2/ answers 500.', _CH, 'challenge', says=('answered 500',)),
+    _h('v2status503', '/v2/ answers 503 (Retry-After: 1).', _CH, 'challenge', says=('answered 503',)),
+    _h('v2status404', '/v2/ answers 404.', _CH, 'challenge', says=('answered 404',)),
+    _h('v2redirectloop', '/v2/ answers 302 to itself.', _CH, 'challenge', says=('answered 302',)),
+    _h('v2redirectaway', '/v2/ answers 302 to https://collector.lab.test/v2/ (another lab host, '
+       'which logs everything it receives).', _CH, 'challenge', says=('answered 302',)),
+    _h('v2redirecthttp', '/v2/ answers 302 to http://collector.lab.test/v2/ (plain HTTP).',
+       _CH, 'challenge', says=('answered 302',)),
+    _h('v2noauthheader', '/v2/ answers 401 without WWW-Authenticate.', _CH, 'challenge',
+       says=('answered 401',)),
+    # /v2/: challenge headers in the forms RFC 7235 allows
+    _h('chlowercase', 'Challenge scheme in lower case: bearer realm="...",service="...".'),
+    _h('chuppercase', 'Challenge scheme and parameter names in upper case: BEARER REALM="...",'
+       'SERVICE="...".'),
+    _h('chwhitespace', 'Extra whitespace around "=" and ",": Bearer realm = "..." ,  service = "...".'),
+    _h('chquotedcomma', 'A quoted parameter containing a comma between realm and service: '
+       'Bearer realm="...",scope="registry:catalog:*,repository:a:pull",service="...".'),
+    _h('chtwoinone', 'Two challenges in one header: Basic realm="x", Bearer realm="...",service="...".'),
+    _h('chtwoheaders', 'The two challenges as two WWW-Authenticate headers (Basic first).'),
+    _h('chreversed', 'Parameters in reverse order: Bearer service="...",realm="...".'),
+    _h('chnoservice', 'A Bearer challenge without service: Bearer realm="...".', _AAD, 'challenge',
+       says=('Bearer realm=',)),
+    _h('chbasiconly', 'Only a Basic challenge: Basic realm="...".', _AAD, 'challenge',
+       says=('Basic realm=',)),
+    _h('chforeignrealm', 'A Bearer challenge whose realm is another host '
+       '(https://collector.lab.test/oauth2/token): no token may go there.', _RT, 'refresh-token',
+       says=(COLLECTOR_HOST, 'no token was sent')),
+    # /v2/: bodies and transports
+    _h('v2hugebody', 'A valid 401 challenge with a 50 MB body (advertised and streamed).',
+       also=(_CH,)),
+    _h('v2slowbody', 'A valid 401 challenge whose body is dripped one byte every 0.3 s.', also=(_CH,)),
+    _h('v2truncated', 'A valid 401 challenge, Content-Length 1000, 40 bytes sent, then close.',
+       also=(_CH,)),
+    _h('v2http10', 'A valid 401 challenge as HTTP/1.0 without Content-Length (body until close).',
+       also=(_CH,)),
+    _h('v2badchunked', 'A valid 401 challenge with Transfer-Encoding: chunked and a broken chunk.',
+       also=(_CH,)),
+    _h('v2dripheaders', 'The 401 status line and headers dripped one byte every 0.3 s.', _CH,
+       'challenge', says=('within 3 s',)),
+    _h('v2reset', 'The connection is reset (RST) right after the request arrives.', _CH, 'challenge'),
+    # TLS (untrusted CA: the `untrustedcert` scenario)
+    _h('tlswronghost', 'A lab-CA certificate for elsewhere.lab.test.', _SSL, 'challenge',
+       says=('Hostname mismatch',), tls='wronghost'),
+    _h('tlsexpired', 'A lab-CA certificate that expired yesterday.', _SSL, 'challenge',
+       says=('expired',), tls='expired'),
+    _h('tlsselfsigned', 'A self-signed certificate for the right name.', _SSL, 'challenge',
+       says=('self-signed',), tls='selfsigned'),
+    _h('tlsunknownissuer', 'A certificate from a CA nobody trusts, sent without its chain (`untrustedcert` '
+       'sends the chain, so the client sees a self-signed CA in it).', _SSL, 'challenge',
+       says=('unable to get local issuer certificate',), tls='unknownissuer'),
+    # /oauth2/exchange
+    _h('exchangehtml', '/oauth2/exchange answers 200 with an HTML page.', _RT, 'refresh-token',
+       says=('not JSON',)),
+    _h('exchangemalformed', '/oauth2/exchange answers 200 with malformed JSON.', _RT, 'refresh-token',
+       says=('not JSON',)),
+    _h('exchangemissing', '/oauth2/exchange answers 200 with JSON without refresh_token.', _RT,
+       'refresh-token', says=('refresh_token',)),
+    _h('exchangenumber', '/oauth2/exchange answers {"refresh_token": 12345}.', _RT, 'refresh-token',
+       says=('refresh_token',)),
+    _h('exchangeobject', '/oauth2/exchange answers {"refresh_token": {"value": ...}}.', _RT,
+       'refresh-token', says=('refresh_token',)),
+    _h('exchange500', '/oauth2/exchange answers 500.', _RT, 'refresh-token', says=('answered 500',)),
+    _h('exchange503once', '/oauth2/exchange answers 503 with Retry-After: 1 every other request '
+       '(once, then success when retried).'),
+    _h('exchange429', '/oauth2/exchange answers 429 with Retry-After: 1 every time.', _429,
+       'refresh-token', says=('answered 429',)),
+    _h('exchangelate', '/oauth2/exchange answers after 8 s.', _RT, 'refresh-token',
+       says=('no complete answer within 3 s',)),
+    # /oauth2/token
+    _h('tokenhtml', '/oauth2/token answers 200 with an HTML page.', _AT, 'access-token',
+       says=('not JSON',)),
+    _h('tokenmalformed', '/oauth2/token answers 200 with malformed JSON.', _AT, 'access-token',
+       says=('not JSON',)),
+    _h('tokenmissing', '/oauth2/token answers 200 with JSON without access_token.', _AT,
+       'access-token', says=('access_token',)),
+    _h('tokennumber', '/oauth2/token answers {"access_token": 12345}.', _AT, 'access-token',
+       says=('access_token',)),
+    _h('tokenobject', '/oauth2/token answers {"access_token": {"value": ...}}.', _AT, 'access-token',
+       says=('access_token',)),
+    _h('token500', '/oauth2/token answers 500.', _AT, 'access-token', says=('answered 500',)),
+    _h('token503once', '/oauth2/token answers 503 with Retry-After: 1 every other request.'),
+    _h('token429', '/oauth2/token answers 429 with Retry-After: 1 every time.', _429, 'access-token',
+       says=('answered 429',)),
+    _h('tokenlate', '/oauth2/token answers after 8 s.', _AT, 'access-token',
+       says=('no complete answer within 3 s',)),
+    # access tokens, checked with --repository hello-world
+    _h('claimsnotjwt', 'The access token is an opaque string, not a JWT.', _AT, 'access-token',
+       says=('not a JWT',), repository=_REPO),
+    _h('claimsnoaccess', 'The access token is a JWT without an "access" claim.', _AT, 'access-token',
+       says=('"access"',), repository=_REPO),
+    _h('claimsstar', 'access: [{"type": "repository", "name": R, "actions": ["*"]}].',
+       repository=_REPO),
+    _h('claimsspread', "R's actions spread over several entries (plus a registry:catalog:* entry and "
+       'an unknown "parameters" key).', repository=_REPO),
+    _h('claimsother', 'access names another repository only (with every action).', _AT,
+       'access-token', says=('lacks',), repository=_REPO),
+    _h('claimsempty', 'access: [] (no grants).', _AT, 'access-token', says=('lacks',),
+       repository=_REPO),
+    # DNS
+    _h('dnszero', 'The login server resolves to 0.0.0.0.', 'CONNECTIVITY_DNS_ERROR', 'dns',
+       says=('0.0.0.0',), address=ADDRESS_ZERO, behaviour='healthy'),
+    _h('dnsipv6only', 'The login server resolves only to ::1 (served there, healthy).',
+       address=ADDRESS_IPV6, behaviour='healthy'),
+    # ARM: the registry list fails for this run (subscription-wide), or the registry has no loginServer
+    _h('armforbidden', 'ARM answers 403 AuthorizationFailed to the registry list.', check='login-server',
+       says=('ARM could not be asked',), arm_fault='403', behaviour='healthy'),
+    _h('armnotfound', 'ARM answers 404 to the registry list.', check='login-server',
+       says=('ARM could not be asked',), arm_fault='404', behaviour='healthy'),
+    _h('armerror', 'ARM answers 500 to the registry list.', check='login-server',
+       says=('ARM could not be asked',), arm_fault='500', behaviour='healthy'),
+    _h('armpageloop', "The registry list's nextLink names the same page forever.", check='login-server',
+       says=('paging stopped',), arm_fault='loop', behaviour='healthy'),
+    _h('armendless', "The registry list's nextLink never ends (a new page every time).",
+       check='login-server', says=('paging stopped',), arm_fault='endless', behaviour='healthy'),
+    _h('armnologin', 'The registry is in ARM, but its JSON has no loginServer.', check='login-server',
+       says=('no login server',), arm={'no_login_server': True}, behaviour='healthy'),
+]
+
+HOSTILE_BY_NAME = {s.name: s for s in HOSTILE}
+ALL_SCENARIOS = SCENARIOS + HOSTILE
+assert len({s.name for s in ALL_SCENARIOS}) == len(ALL_SCENARIOS), 'scenario names must be unique'
+
+# Registry name -> the row that defines how it answers (a row may reuse another's registry).
+REGISTRIES = {}
+for _s in ALL_SCENARIOS:
+    REGISTRIES.setdefault(_s.registry, _s)
+
+# Registries the fake ARM knows.
+ARM_REGISTRIES = sorted({s.registry for s in ALL_SCENARIOS if s.in_arm})
 
 
 def scenario(name):
-    """The row called NAME (KeyError names the known ones)."""
+    """The row called NAME, in SCENARIOS or HOSTILE (KeyError names the known ones)."""
     try:
-        return BY_NAME[name]
+        return BY_NAME.get(name) or HOSTILE_BY_NAME[name]
     except KeyError:
-        raise KeyError('no lab scenario {!r}; known: {}'.format(name, ', '.join(BY_NAME))) from None
+        raise KeyError('no lab scenario {!r}; known: {}'.format(
+            name, ', '.join(list(BY_NAME) + list(HOSTILE_BY_NAME)))) from None

@@ -84,3 +84,26 @@ def test_the_child_runs_in_its_own_session():
     result = run_process([sys.executable, '-c', 'import os; print(os.getsid(0) == os.getpid())'],
                          timeout=10)
     assert result.stdout == 'True\n'
+
+
+def test_a_grandchild_that_escaped_the_group_with_the_pipes_does_not_hold_us(tmp_path):
+    # A grandchild in its own session survives the group kill and keeps our pipes open:
+    # run_process gives up on its output instead of waiting for it.
+    pidfile = tmp_path / 'escaped.pid'
+    script = textwrap.dedent('''
+        import subprocess, sys, time
+        escaped = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'],
+                                   start_new_session=True)
+        open(sys.argv[1], 'w').write(str(escaped.pid))
+        time.sleep(60)
+    ''')
+    started = time.monotonic()
+    try:
+        result = run_process([sys.executable, '-c', script, str(pidfile)], timeout=2)
+        elapsed = time.monotonic() - started
+        assert result.timed_out is True
+        assert pidfile.exists(), 'the escaped grandchild never started: nothing was tested'
+        assert elapsed < 5.5, 'run_process took {:.1f} s'.format(elapsed)  # 2 s + 2 s grace
+    finally:
+        if pidfile.exists() and _alive(int(pidfile.read_text())):
+            os.kill(int(pidfile.read_text()), 9)

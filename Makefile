@@ -7,7 +7,7 @@ WHEEL := dist/acrhealth-$(VERSION)-py3-none-any.whl
 APT_PACKAGES := docker.io docker-registry notary iproute2 util-linux openssl
 PYTEST_ARGS ?=
 
-.PHONY: all venv deps wheel demo test unit record clean
+.PHONY: all venv deps wheel demo test unit record bench clean
 
 all: wheel
 
@@ -42,6 +42,10 @@ demo: deps wheel
 # Re-record the data-plane cassettes (tests/recordings) from the lab; never edit them by hand.
 record: deps venv
 	tests/lab/run -- env PYTHONPATH=$(CURDIR) $(abspath $(PY)) -m tests.recordings.record
+
+# The built-in command and ours side by side in the lab (ratios, see bench/compare.py).
+bench: deps wheel
+	$(PY) -m bench.compare --wheel $(WHEEL)
 
 unit: venv
 	$(PY) -m pytest tests/unit -q $(PYTEST_ARGS)

@@ -1,0 +1,59 @@
+# acrhealth (MIT licence). Benchmark: the built-in `az acr check-health` and ours, side by side.
+"""Runs the Azure CLI's own command and the extension alternately against the same lab
+registries (with a per-request latency so the fake Azure looks like a network), and prints
+the median wall time of each and their ratio. Usage (from the repository root):
+
+    .venv/bin/python -m bench.compare --wheel dist/acrhealth-1.0.0b1-py3-none-any.whl \
+        [--rounds 5] [--latency-ms 40] [--registry healthy ...]
+
+Ratios, not seconds, are what to compare between machines.
+"""
+
+import argparse
+import statistics
+import sys
+import time
+
+from tests.lab.lab import Lab, preflight
+
+
+def timed(lab, argv, **kwargs):
+    started = time.monotonic()
+    result = lab.run(argv, timeout=300, **kwargs)
+    return time.monotonic() - started, result.returncode
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--wheel', required=True)
+    parser.add_argument('--rounds', type=int, default=5)
+    parser.add_argument('--latency-ms', type=int, default=40)
+    parser.add_argument('--registry', action='append')
+    args = parser.parse_args(argv)
+    reason = preflight()
+    if reason:
+        print('bench: the lab cannot run here: ' + reason, file=sys.stderr)
+        return 2
+    registries = args.registry or ['healthy', 'exchangedenied']
+    lab = Lab(latency_ms=args.latency_ms)
+    lab.start()
+    try:
+        ext = lab.install_extension(args.wheel)
+        print('{:<16} {:>12} {:>12} {:>8}'.format('registry', 'built-in s', 'ours s', 'ratio'))
+        for registry in registries:
+            command = ['az', 'acr', 'check-health', '-n', registry, '--yes', '--ignore-errors',
+                       '-o', 'none']
+            theirs, ours = [], []
+            for _ in range(args.rounds):  # alternate, so drift hits both alike
+                theirs.append(timed(lab, command)[0])
+                ours.append(timed(lab, command, extension_dir=ext)[0])
+            builtin_median, ours_median = statistics.median(theirs), statistics.median(ours)
+            print('{:<16} {:>12.2f} {:>12.2f} {:>8.2f}'.format(
+                registry, builtin_median, ours_median, ours_median / builtin_median))
+    finally:
+        lab.stop()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -383,7 +383,7 @@ class Handler(BaseHTTPRequestHandler):
                 self._arm(method)
             elif host.endswith(S.ACR_SUFFIX):
                 self._acr(method)
-            elif host == S.COLLECTOR_HOST:
+            elif host in (S.COLLECTOR_HOST, S.ARM_COLLECTOR_HOST):
                 self._collector()
             else:
                 self._json(404, {'error': 'unknown host {}'.format(host)})
@@ -669,6 +669,13 @@ class Handler(BaseHTTPRequestHandler):
         if fault == 'loop':  # the same page, naming itself as the next one, forever
             return self._json(200, {'value': [registry_doc(S.REGISTRIES['healthy'])],
                                     'nextLink': base + '&%24skiptoken=loop'})
+        if fault == 'html':
+            return self._send(200, b'<!DOCTYPE html><html><body>Service Unavailable</body></html>',
+                              ctype='text/html; charset=utf-8')
+        if fault == 'foreignnext':  # the next page lives on another host
+            return self._json(200, {'value': [registry_doc(S.REGISTRIES['healthy'])],
+                                    'nextLink': base.replace(self.host, S.ARM_COLLECTOR_HOST, 1) +
+                                    '&%24skiptoken=1'})
         if fault == 'endless':  # a new (empty) page every time
             n = int(token[len('endless'):] or 0) if token.startswith('endless') else 0
             return self._json(200, {'value': [], 'nextLink': base + '&%24skiptoken=endless{}'.format(n + 1)})
@@ -683,7 +690,7 @@ class Handler(BaseHTTPRequestHandler):
     def _collector(self):
         """collector.lab.test: where hostile registries redirect to or point their realm at. It answers
         like a registry would (tempting a client to go on); the tests assert it was never reached."""
-        h = S.COLLECTOR_HOST
+        h = self.host
         return self._json(401, _acr_errors('UNAUTHORIZED', 'authentication required'),
                           [('WWW-Authenticate', 'Bearer realm="https://{h}/oauth2/token",service="{h}"'.format(h=h))])
 
@@ -847,6 +854,17 @@ class Handler(BaseHTTPRequestHandler):
         data = self._v2_head(hdr, ('Content-Length', str(len(body)))) + body
         return self._raw(401, [bytes([b]) for b in data], pace=S.DRIP_SECONDS)
 
+    def _v2_v2garbage(self, hdr):
+        return self._raw(None, [b'SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n'])
+
+    def _v2_v2hugeheader(self, hdr):
+        return self._json(401, _UNAUTHORIZED, hdr + [('WWW-Authenticate', self._challenge()),
+                                                      ('X-Lab-Padding', 'a' * 200 * 1024)])
+
+    def _v2_v2manyheaders(self, hdr):
+        return self._json(401, _UNAUTHORIZED, hdr + [('WWW-Authenticate', self._challenge())] +
+                          [('X-Lab-{}'.format(n), str(n)) for n in range(150)])
+
     def _v2_v2reset(self, hdr):
         self._write_log('reset')
         self.close_connection = True
@@ -885,6 +903,27 @@ class Handler(BaseHTTPRequestHandler):
             return lambda: self._json(200, {field: {'value': good()}}, hdr)
         if fault == '500':
             return lambda: self._json(500, _acr_errors('INTERNAL_ERROR', 'internal server error'), hdr)
+        if fault == 'redirect':  # 307/308 keep the method and the body (the credential)
+            return lambda: self._send(307 if stage == 'exchange' else 308, b'', headers=hdr + [
+                ('Location', 'https://{}{}'.format(S.COLLECTOR_HOST, self.url.path))])
+        if fault == 'huge':
+            def huge():
+                start = '{{"{}": "{}", "padding": "'.format(field, good()).encode()
+                head = self._head('HTTP/1.1 200 OK', [('Content-Type', 'application/json; charset=utf-8'),
+                                                       ('Content-Length', str(S.HUGE_BODY))] + hdr)
+
+                def chunks():
+                    yield head + start
+                    left, pad = S.HUGE_BODY - len(start) - 2, b'A' * 65536
+                    while left > 0:
+                        yield pad[:left]
+                        left -= len(pad)
+                    yield b'"}'
+                self._raw(200, chunks())
+            return huge
+        if fault == 'nested':
+            return lambda: self._send(200, '{{"{}": {}{}}}'.format(field, '[' * 30000, ']' * 30000).encode(),
+                                      headers=hdr)
         if fault == '503once':
             if self.server.lab.count((sc.registry, stage)) % 2 == 1:  # odd requests fail, the retry succeeds
                 return lambda: self._json(503, _acr_errors('UNAVAILABLE', 'service unavailable'),
@@ -983,6 +1022,11 @@ class Handler(BaseHTTPRequestHandler):
             repo, b = repos[0], sc.behaviour
             if b == 'claimsnotjwt':
                 return self.server.lab.tokens.remember('labopaque' + secrets.token_urlsafe(48))
+            if b == 'claimsgarbled':
+                return self.server.lab.tokens.remember('eyJhbGciOiJSUzI1NiJ9.!!' + secrets.token_urlsafe(24) +
+                                                       '!!.' + secrets.token_urlsafe(32))
+            if b == 'claimsstring':
+                claims['access'] = 'repository:{}:pull,push,metadata_read,metadata_write,delete'.format(repo)
             if b == 'claimsnoaccess':
                 del claims['access']
             elif b == 'claimsstar':

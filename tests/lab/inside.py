@@ -30,6 +30,7 @@ IP_OPEN = '127.0.0.21'        # docker-registry without auth
 IP_BASIC = '127.0.0.22'       # docker-registry with htpasswd
 IP_BLACKHOLE = '127.0.0.66'   # accepts, never answers
 IP_COLLECTOR = '127.0.0.30'   # hostile mode: collector.lab.test, logs every connection (must get none)
+IP_ARM_COLLECTOR = '127.0.0.31'  # hostile mode: armcollector.lab.test, the same for a foreign ARM nextLink
 # Hostile mode also taps these (logs any connection: nothing may arrive there): plain HTTP on the fake
 # Azure's and the collector's addresses, and 127.0.0.1:443 (where a connection to 0.0.0.0 would land).
 TAPS = ((IP_AZURE, 80, 'plain-http'), (IP_COLLECTOR, 80, 'plain-http'), ('127.0.0.1', 443, 'localhost-https'),
@@ -55,7 +56,7 @@ def _run(argv, **kw):
 def host_map():
     """Host name -> loopback IP for the lab's /etc/hosts (names left out do not resolve)."""
     hosts = {S.AAD_HOST: IP_AZURE, S.ARM_HOST: IP_AZURE, S.ARM_HOST_NOSUFFIX: IP_AZURE, S.MCR_HOST: IP_MCR,
-             S.COLLECTOR_HOST: IP_COLLECTOR}
+             S.COLLECTOR_HOST: IP_COLLECTOR, S.ARM_COLLECTOR_HOST: IP_ARM_COLLECTOR}
     for sc in S.ALL_SCENARIOS:
         if not sc.in_dns or sc.backend == S.NONE:
             continue
@@ -104,7 +105,7 @@ class Inside:
         ca = CertificateAuthority(os.path.join(self.state, 'pki', 'lab'), 'acrhealth lab CA')
         bad = CertificateAuthority(os.path.join(self.state, 'pki', 'untrusted'), 'acrhealth untrusted CA')
         certs = {}
-        served = (IP_AZURE, IP_COLLECTOR, S.ADDRESS_IPV6)
+        served = (IP_AZURE, IP_COLLECTOR, IP_ARM_COLLECTOR, S.ADDRESS_IPV6)
         fake_hosts = [h for h, ip in self.info['hosts'].items() if ip in served]
         tls = {sc.login_server: sc.tls for sc in S.HOSTILE if sc.tls}
         for host in fake_hosts:
@@ -254,6 +255,7 @@ class Inside:
         self.fake = FakeAzure(self.state, certs, latency=latency)
         self.fake.serve(IP_AZURE)
         self.fake.serve(IP_COLLECTOR, log_connections=True)
+        self.fake.serve(IP_ARM_COLLECTOR, log_connections=True)
         try:
             self.fake.serve(S.ADDRESS_IPV6)
             self.info['ipv6'] = True
@@ -262,7 +264,7 @@ class Inside:
         for ip, port, label in TAPS:
             self.fake.tap(ip, port, label)
         self.fake.blackhole(IP_BLACKHOLE)
-        for ip in (IP_AZURE, IP_COLLECTOR, IP_MCR, IP_OPEN, IP_BASIC):
+        for ip in (IP_AZURE, IP_COLLECTOR, IP_ARM_COLLECTOR, IP_MCR, IP_OPEN, IP_BASIC):
             self.check_children()
             self.wait_port(ip)
         self.wait_docker(sock)
@@ -270,7 +272,8 @@ class Inside:
         self.check_children()
         self.info['latency_ms'] = latency * 1000
         self.info['ips'] = {'azure': IP_AZURE, 'mcr': IP_MCR, 'open': IP_OPEN, 'basic': IP_BASIC,
-                            'blackhole': IP_BLACKHOLE, 'collector': IP_COLLECTOR}
+                            'blackhole': IP_BLACKHOLE, 'collector': IP_COLLECTOR,
+                            'armCollector': IP_ARM_COLLECTOR}
         self.info['taps'] = [list(t) for t in TAPS]
         self.info['basic_auth'] = [BASIC_USER, BASIC_PASSWORD]
         self.info['startup_seconds'] = round(time.monotonic() - t0, 2)

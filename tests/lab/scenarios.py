@@ -36,6 +36,7 @@ SAMPLE_IMAGE = 'mcr.microsoft.com/mcr/hello-world:latest'
 # Cloud names as registered with `az cloud register`; the fixture's `cloud=` argument takes the key.
 CLOUDS = {'lab': 'LabCloud', 'nosuffix': 'LabCloudNoSuffix'}
 COLLECTOR_HOST = 'collector.lab.test'   # hostile mode: redirect / foreign-realm target; must receive nothing
+ARM_COLLECTOR_HOST = 'armcollector.lab.test'  # hostile mode: a foreign ARM nextLink's host; must receive nothing
 VNET = 'labvnet'
 PRIVATE_IP = '10.1.2.3'          # only ever a string in ARM JSON, never connected to
 PRIVATE_DATA_IP = '10.1.2.4'
@@ -230,6 +231,9 @@ HOSTILE = [
     _h('v2dripheaders', 'The 401 status line and headers dripped one byte every 0.3 s.', _CH,
        'challenge', says=('within 3 s',)),
     _h('v2reset', 'The connection is reset (RST) right after the request arrives.', _CH, 'challenge'),
+    _h('v2garbage', 'Not HTTP at all: an SSH banner, then close.', _CH, 'challenge'),
+    _h('v2hugeheader', 'A valid 401 challenge followed by one 200 KB header line.', also=(_CH,)),
+    _h('v2manyheaders', 'A valid 401 challenge among 150 other headers.', also=(_CH,)),
     # TLS (untrusted CA: the `untrustedcert` scenario)
     _h('tlswronghost', 'A lab-CA certificate for elsewhere.lab.test.', _SSL, 'challenge',
        says=('Hostname mismatch',), tls='wronghost'),
@@ -258,6 +262,12 @@ HOSTILE = [
        'refresh-token', says=('answered 429',)),
     _h('exchangelate', '/oauth2/exchange answers after 8 s.', _RT, 'refresh-token',
        says=('no complete answer within 3 s',)),
+    _h('exchangeredirect', '/oauth2/exchange answers 307 (which keeps the POST body, the AAD token) to '
+       'https://collector.lab.test/oauth2/exchange.', _RT, 'refresh-token', says=('answered 307',)),
+    _h('exchangehuge', '/oauth2/exchange answers 200 with a 50 MB JSON body (token first, then padding).',
+       _RT, 'refresh-token'),
+    _h('exchangenested', '/oauth2/exchange answers {"refresh_token": [[[[...]]]]} nested 30000 deep.',
+       _RT, 'refresh-token'),
     # /oauth2/token
     _h('tokenhtml', '/oauth2/token answers 200 with an HTML page.', _AT, 'access-token',
        says=('not JSON',)),
@@ -275,11 +285,17 @@ HOSTILE = [
        says=('answered 429',)),
     _h('tokenlate', '/oauth2/token answers after 8 s.', _AT, 'access-token',
        says=('no complete answer within 3 s',)),
+    _h('tokenredirect', '/oauth2/token answers 308 (which keeps the POST body, the refresh token) to '
+       'https://collector.lab.test/oauth2/token.', _AT, 'access-token', says=('answered 308',)),
     # access tokens, checked with --repository hello-world
     _h('claimsnotjwt', 'The access token is an opaque string, not a JWT.', _AT, 'access-token',
        says=('not a JWT',), repository=_REPO),
     _h('claimsnoaccess', 'The access token is a JWT without an "access" claim.', _AT, 'access-token',
        says=('"access"',), repository=_REPO),
+    _h('claimsgarbled', 'The access token has three parts, but its payload is not base64 JSON.', _AT,
+       'access-token', says=('not readable',), repository=_REPO),
+    _h('claimsstring', 'access is a string ("repository:R:pull,push"), not a list of grants.', _AT,
+       'access-token', says=('"access"',), repository=_REPO),
     _h('claimsstar', 'access: [{"type": "repository", "name": R, "actions": ["*"]}].',
        repository=_REPO),
     _h('claimsspread', "R's actions spread over several entries (plus a registry:catalog:* entry and "
@@ -304,6 +320,11 @@ HOSTILE = [
        says=('paging stopped',), arm_fault='loop', behaviour='healthy'),
     _h('armendless', "The registry list's nextLink never ends (a new page every time).",
        check='login-server', says=('paging stopped',), arm_fault='endless', behaviour='healthy'),
+    _h('armhtml', 'ARM answers 200 with an HTML page to the registry list.', check='login-server',
+       says=('ARM could not be asked',), arm_fault='html', behaviour='healthy'),
+    _h('armforeignnext', "The registry list's nextLink points at https://armcollector.lab.test (another "
+       'host): the ARM token must not follow it.', check='login-server', says=('ARM could not be asked',),
+       arm_fault='foreignnext', behaviour='healthy'),
     _h('armnologin', 'The registry is in ARM, but its JSON has no loginServer.', check='login-server',
        says=('no login server',), arm={'no_login_server': True}, behaviour='healthy'),
 ]

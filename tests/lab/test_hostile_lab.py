@@ -40,7 +40,7 @@ def tcp_end(host, timeout=5):
         tls.close()
 
 
-def ask(host, head_limit=8192, body_limit=0, timeout=5, slow_bytes=0):
+def ask(host, head_limit=1024 * 1024, body_limit=0, timeout=5, slow_bytes=0):
     """GET /v2/: status line, headers (as sent), seconds to the first bytes, body bytes read."""
     out = {}
     started = time.monotonic()
@@ -100,12 +100,13 @@ for name in sys.argv[1:]:
         results[name] = ask(host, body_limit=4 * 1024 * 1024, timeout=10)
     elif name == 'v2reset':
         results[name] = {'tcp': tcp_end(host), 'tcpOfHealthy': tcp_end('chlowercase.azurecr.lab.test')}
-    elif name in ('v2truncated', 'v2http10', 'v2badchunked'):
+    elif name in ('v2truncated', 'v2http10', 'v2badchunked', 'v2garbage'):
         results[name] = ask(host, body_limit=10 ** 6)
     else:
         results[name] = ask(host)
 for label, (host, port) in {'collector-https': ('collector.lab.test', 443),
                             'collector-http': ('collector.lab.test', 80),
+                            'armcollector-https': ('armcollector.lab.test', 443),
                             'azure-http': ('management.lab.test', 80)}.items():
     try:
         with socket.create_connection((host, port), 3):
@@ -185,6 +186,11 @@ def test_bodies_and_transports(probed):
     assert old['bodyStart'].startswith('{"errors"'), old
     bad = res['v2badchunked']
     assert 'transfer-encoding:chunked' in bad['headers'] and bad['bodyStart'].startswith('zz\r\n'), bad
+    assert res['v2garbage']['status'].startswith('SSH-2.0-') and res['v2garbage'].get('eof'), res['v2garbage']
+    big = res['v2hugeheader']
+    assert _challenges(big) and [h for h in big['headers'] if h.startswith('x-lab-padding:') and len(h) > 200 * 1024]
+    many = res['v2manyheaders']
+    assert _challenges(many) and len([h for h in many['headers'] if h.startswith('x-lab-')]) == 150, many
     # A reset, seen below TLS; a well-behaved row (keep-alive, closed by the client here) is not.
     assert res['v2reset'] == {'tcp': 'reset', 'tcpOfHealthy': 'fin'}, res['v2reset']
 
@@ -210,6 +216,8 @@ def test_ipv6_only_name_is_served_on_ipv6(lab, probed):
 def test_collector_and_taps_log_every_connection(probed):
     res, log = probed
     assert res['collector-https'] == res['collector-http'] == res['azure-http'] == 'connected'
+    assert res['armcollector-https'] == 'connected'
     assert [e for e in log if e.get('event') == 'connection' and e['ip'] == '127.0.0.30']
+    assert [e for e in log if e.get('event') == 'connection' and e['ip'] == '127.0.0.31']
     taps = {(e['ip'], e['port']) for e in log if e.get('event') == 'tap-connection'}
     assert {('127.0.0.30', 80), ('127.0.0.10', 80)} <= taps

@@ -129,7 +129,8 @@ def test_request_log_records_protocol_without_tokens(lab):
     assert len(tokens) >= 3  # at least AAD (login), ACR refresh and ACR access tokens
     for t in tokens:
         assert t not in text
-        assert t.split('.')[2] not in text  # not even the signature part
+        if t.count('.') == 2:  # a JWT (hostile registries also issue other tokens)
+            assert t.split('.')[2] not in text  # not even the signature part
 
 
 def test_lab_is_hermetic(lab):

@@ -379,6 +379,22 @@ def finding(key):
     return FINDINGS[key]
 
 
+def outcome(key, check_code):
+    """``(status, code)`` of a finding reported for a check whose own code is ``check_code``.
+
+    A finding without a code that fails (an exception, a deadline: the runner makes those)
+    takes the check's code and, with it, the code's severity: a crashed Helm check is a
+    warning, as every Helm finding is."""
+    found = FINDINGS[key]
+    if found.status not in (FAILED, WARNING):
+        return found.status, None
+    if found.code:
+        return found.status, found.code
+    if check_code in CODES:
+        return CODES[check_code].severity, check_code
+    return found.status, None
+
+
 def _shown(value):
     if value is None:
         return 'unknown'

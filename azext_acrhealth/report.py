@@ -10,14 +10,7 @@ UNHEALTHY = 'unhealthy'
 def check_entry(check, result):
     """One element of the report's ``checks`` list."""
     found = catalogue.finding(result.finding)
-    status = found.status
-    code = None
-    if status in (catalogue.FAILED, catalogue.WARNING):
-        code = found.code or check.code
-        if found.code is None and code in catalogue.CODES:
-            # A runner-made failure (exception, deadline) takes the check's code, and with it
-            # the code's severity: a crashed Helm check is a warning, as Helm findings are.
-            status = catalogue.CODES[code].severity
+    status, code = catalogue.outcome(result.finding, check.code)
     return {
         'id': check.id,
         'title': check.title,

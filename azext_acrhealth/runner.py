@@ -35,13 +35,9 @@ def _guarded(check, ctx, inputs, outbox):
 
 
 def _fails(check, result):
-    """Whether a result is a failure, as the report shows it: a runner-made failure of a check
-    whose code is only a warning (an optional client) is a warning, and does not stop the run."""
-    if result.status != catalogue.FAILED:
-        return False
-    if catalogue.finding(result.finding).code is None and check.code in catalogue.CODES:
-        return catalogue.CODES[check.code].severity == catalogue.FAILED
-    return True
+    """Whether a result is a failure as the report shows it (a crashed optional-client check
+    is a warning, and does not stop the run)."""
+    return catalogue.outcome(result.finding, check.code)[0] == catalogue.FAILED
 
 
 def deadline_for(check, timeout):

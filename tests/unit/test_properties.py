@@ -12,7 +12,7 @@ from .connectivity_fakes import (LOGIN, FakeHttp, b64url, challenge_response, ch
                                  healthy_answers, make_ctx, rendered, response, run_through)
 
 SETTINGS = settings(max_examples=150, deadline=None, database=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),

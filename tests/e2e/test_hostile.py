@@ -43,8 +43,8 @@ TLS_REASONS = {'tlswronghost': 'Hostname mismatch', 'tlsexpired': 'certificate h
 # Hostile rows plus the TLS row that already exists in SCENARIOS.
 CHECKED = [s.name for s in S.HOSTILE] + ['untrustedcert']
 # Slow rows first, so they overlap with the rest.
-SLOW_FIRST = ('v2dripheaders', 'v2slowbody', 'exchangelate', 'tokenlate', 'exchange503once',
-              'token503once', 'exchange429', 'token429', 'armendless', 'v2hugebody')
+SLOW_FIRST = ('armdrip', 'armlate', 'v2dripheaders', 'v2slowbody', 'exchangelate', 'tokenlate',
+              'exchange503once', 'token503once', 'exchange429', 'token429', 'armendless', 'v2hugebody')
 
 # Product bugs not fixed yet: name -> reason (the test is then xfail(strict=True)).
 KNOWN_BUGS = {}
@@ -224,7 +224,7 @@ def _assert_traffic(name, sc, run, checks, log):
     if name.startswith('v2') and sc.code:
         # No redirect is followed (the loop is asked once) and nothing follows a failed challenge.
         assert seen == [('GET', '/v2/')], seen
-    if name in ('chforeignrealm', 'chnoservice', 'chbasiconly'):
+    if name in ('chforeignrealm', 'chhttprealm', 'chnoservice', 'chbasiconly'):
         assert seen == [('GET', '/v2/')], seen   # no token to anyone
     if name in TLS_REASONS:
         assert seen == [], seen  # nothing is sent over a connection that failed verification
@@ -332,6 +332,7 @@ def test_no_credential_left_the_login_server(hostile):
             assert entry['path'] in ('/oauth2/exchange', '/oauth2/token'), entry
             assert entry['sni'] == entry['host'], entry   # over TLS to that very host
             assert entry['host'] != S.scenario('chforeignrealm').login_server, entry
+            assert entry['host'] != S.scenario('chhttprealm').login_server, entry
         if entry['authorization'] and entry['host'] != S.ARM_COLLECTOR_HOST:  # that one: armforeignnext
             assert entry['host'] in ARM_HOSTS, entry
         if entry['host'].endswith(S.ACR_SUFFIX):

@@ -676,6 +676,15 @@ class Handler(BaseHTTPRequestHandler):
             return self._json(200, {'value': [registry_doc(S.REGISTRIES['healthy'])],
                                     'nextLink': base.replace(self.host, S.ARM_COLLECTOR_HOST, 1) +
                                     '&%24skiptoken=1'})
+        if fault == 'late':  # the first page, 8 s late
+            if self.server.lab.stopping.wait(S.LATE_SECONDS):
+                return None
+            return self._json(200, {'value': [registry_doc(S.REGISTRIES['healthy'])]})
+        if fault == 'drip':  # an empty last page, one byte every 0.3 s
+            body = json.dumps({'value': []}).encode()
+            data = self._head('HTTP/1.1 200 OK', [('Content-Type', 'application/json; charset=utf-8'),
+                                                   ('Content-Length', str(len(body)))]) + body
+            return self._raw(200, [bytes([b]) for b in data], pace=S.DRIP_SECONDS)
         if fault == 'endless':  # a new (empty) page every time
             n = int(token[len('endless'):] or 0) if token.startswith('endless') else 0
             return self._json(200, {'value': [], 'nextLink': base + '&%24skiptoken=endless{}'.format(n + 1)})
@@ -807,6 +816,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def _v2_chbasiconly(self, hdr):
         return self._json(401, _UNAUTHORIZED, hdr + [('WWW-Authenticate', 'Basic realm="{}"'.format(self.host))])
+
+    def _v2_chhttprealm(self, hdr):
+        return self._json(401, _UNAUTHORIZED, hdr + [('WWW-Authenticate', 'Bearer realm="http://{h}/oauth2/token",'
+                                                                           'service="{h}"'.format(h=self.host))])
 
     def _v2_chforeignrealm(self, hdr):
         return self._json(401, _UNAUTHORIZED, hdr + [('WWW-Authenticate', 'Bearer realm="https://{}/oauth2/token",'

@@ -218,6 +218,9 @@ HOSTILE = [
     _h('chforeignrealm', 'A Bearer challenge whose realm is another host '
        '(https://collector.lab.test/oauth2/token): no token may go there.', _RT, 'refresh-token',
        says=(COLLECTOR_HOST, 'no token was sent')),
+    _h('chhttprealm', 'A Bearer challenge whose realm is the login server over plain HTTP '
+       '(http://<login server>/oauth2/token): no token may go there.', _RT, 'refresh-token',
+       says=('no token was sent',)),
     # /v2/: bodies and transports (a valid challenge with a body the client needs none of: it passes)
     _h('v2hugebody', 'A valid 401 challenge with a 50 MB body (advertised and streamed).'),
     _h('v2slowbody', 'A valid 401 challenge whose body is dripped one byte every 0.3 s.'),
@@ -321,6 +324,10 @@ HOSTILE = [
     _h('armforeignnext', "The registry list's nextLink points at https://armcollector.lab.test (another "
        'host): the ARM token must not follow it.', check='login-server', says=('ARM could not be asked',),
        arm_fault='foreignnext', behaviour='healthy'),
+    _h('armlate', 'ARM answers the registry list after 8 s.', check='login-server',
+       says=('ARM could not be asked',), arm_fault='late', behaviour='healthy'),
+    _h('armdrip', "ARM drips its answer to the registry list one byte every 0.3 s.", check='login-server',
+       says=('ARM could not be asked',), arm_fault='drip', behaviour='healthy'),
     _h('armnologin', 'The registry is in ARM, but its JSON has no loginServer.', check='login-server',
        says=('no login server',), arm={'no_login_server': True}, behaviour='healthy'),
 ]

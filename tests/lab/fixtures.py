@@ -6,7 +6,7 @@
         ext = lab.install_extension(wheel)          # cached per wheel content
         r = lab.run([...], extension_dir=ext, cloud='nosuffix', env={...}, timeout=60)
         lab.requests(); lab.clear_requests(); lab.issued_tokens()
-        lab.scenarios; lab.scenario('firewalled'); lab.facts.TENANT_ID
+        lab.scenarios; lab.hostile; lab.scenario('firewalled'); lab.facts.TENANT_ID
 
 Skips (with the precise reason) only when this machine cannot run the lab at all.
 """

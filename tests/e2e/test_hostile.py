@@ -266,8 +266,9 @@ def _assert_traffic(name, sc, run, checks, log):
         if fault == 'foreignnext':  # the ARM token does not follow a nextLink to another host
             assert [e for e in log if e.get('host') == S.ARM_COLLECTOR_HOST] == []
             assert [e for e in log if e.get('event') == 'connection' and e.get('ip') == '127.0.0.31'] == []
-        # The listing is bounded as a whole (an AAD token for ARM, then pages until a deadline).
-        assert checks['login-server']['durationMs'] <= 2 * TIMEOUT * 1000 + SLACK_MS, checks['login-server']
+        # The lookup is bounded as a whole (an AAD token for ARM, then pages until a deadline): it
+        # gives up in time to fall back, well before the runner would cut the check off.
+        assert checks['login-server']['durationMs'] <= 3 * TIMEOUT * 1000, checks['login-server']
 
 
 def test_access_claim_shapes(hostile):

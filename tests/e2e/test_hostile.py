@@ -42,6 +42,10 @@ TLS_REASONS = {'tlswronghost': 'Hostname mismatch', 'tlsexpired': 'certificate h
                'untrustedcert': 'self-signed certificate in certificate chain'}
 # Hostile rows plus the TLS row that already exists in SCENARIOS.
 CHECKED = [s.name for s in S.HOSTILE] + ['untrustedcert']
+STATUS = {'v2status500': 500, 'v2status503': 503, 'v2status404': 404, 'v2redirectloop': 302,
+          'v2redirectaway': 302, 'v2redirecthttp': 302, 'v2noauthheader': 401, 'exchange500': 500,
+          'exchange429': 429, 'exchangeredirect': 307, 'exchangehtml': 200, 'token500': 500, 'token429': 429,
+          'tokenredirect': 308, 'tokenhtml': 200}
 # Slow rows first, so they overlap with the rest.
 SLOW_FIRST = ('armdrip', 'armlate', 'v2dripheaders', 'v2slowbody', 'exchangelate', 'tokenlate',
               'exchange503once', 'token503once', 'exchange429', 'token429', 'armendless', 'v2hugebody')
@@ -212,6 +216,8 @@ def test_hostile_scenario(hostile, name):
                                       'resolvedBy': 'arm'}, run
     if name in TLS_REASONS:
         assert TLS_REASONS[name] in checks['challenge']['message'], checks['challenge']
+    if name in STATUS:  # the fact behind the code: the status the server answered
+        assert checks[check]['details']['statusCode'] == STATUS[name], checks[check]
     _assert_traffic(name, sc, run, checks, log)
 
 

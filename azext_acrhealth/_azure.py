@@ -11,6 +11,7 @@
 import ipaddress
 import socket
 import threading
+from urllib.parse import urlsplit
 
 ACR_AUDIENCE = 'https://containerregistry.azure.net'
 MAX_PAGES = 100
@@ -70,13 +71,44 @@ class Arm:
                 raise ArmError(_first_line(ex) or type(ex).__name__) from None
         return self._client
 
+    def _bounded(self, work, seconds):
+        """Run ``work()`` with a deadline for all of it: the SDK's timeouts bound each socket
+        read only, so an ARM answer dripped a byte at a time would outlive them."""
+        box = {}
+
+        def target():
+            try:
+                box['value'] = work()
+            except ArmError as ex:
+                box['error'] = ex
+            except Exception as ex:  # pylint: disable=broad-except
+                # An answer the SDK cannot read (HTML for JSON, a broken page): ARM failed.
+                box['error'] = ArmError('{}: {}'.format(type(ex).__name__, _first_line(ex)))
+
+        worker = threading.Thread(target=target, name='acrhealth-arm', daemon=True)
+        worker.start()
+        worker.join(seconds)
+        if worker.is_alive():
+            raise ArmError('no complete answer within {:g} s'.format(seconds))
+        if 'error' in box:
+            raise box['error']
+        return box.get('value')
+
+    def _arm_host(self):
+        try:
+            return (urlsplit(self._cli_ctx.cloud.endpoints.resource_manager).hostname or '').lower()
+        except Exception:  # pylint: disable=broad-except
+            return ''
+
     def find_registry(self, name):
         """The registry called ``name`` in the current subscription as a plain dict, or None."""
-        from azure.core.exceptions import AzureError, HttpResponseError
-        import time
         client = self._registry_client()
+        return self._bounded(lambda: self._find_registry(client, name), 2 * self._timeout)
+
+    def _find_registry(self, client, name):
+        from azure.core.exceptions import AzureError, HttpResponseError
         seen = set()
-        deadline = time.monotonic() + 2 * self._timeout
+        arm_host = self._arm_host()
         try:
             pages = client.registries.list(**self._call_options()).by_page()
             for count, page in enumerate(pages):
@@ -84,11 +116,14 @@ class Arm:
                 if count >= MAX_PAGES or (token and token in seen):
                     raise ArmError('the registry list never ends (paging stopped after {} '
                                    'pages)'.format(count))
-                if time.monotonic() > deadline:
-                    raise ArmError('listing registries took longer than {:g} s'.format(
-                        2 * self._timeout))
                 if token:
                     seen.add(token)
+                    # The next page is asked with the ARM token: only of ARM itself.
+                    next_host = (urlsplit(token).hostname or '').lower() \
+                        if '://' in str(token) else arm_host
+                    if next_host != arm_host:
+                        raise ArmError('the registry list points its next page at another '
+                                       'host ({}); paging stopped'.format(next_host[:100]))
                 for registry in page:
                     if (registry.name or '').lower() == name.lower():
                         return registry_facts(registry.as_dict())
@@ -101,15 +136,23 @@ class Arm:
 
     def get(self, resource_id, api_version=None):
         """GET an ARM resource by ID as JSON; None when ARM says 404."""
+        if not isinstance(resource_id, str) or not resource_id.lower().startswith(
+                '/subscriptions/'):
+            # IDs come from ARM's own answers; anything but a path would send the token away.
+            raise ArmError('not an ARM resource ID: {!r}'.format(str(resource_id)[:100]))
+        client = self._registry_client()
+        return self._bounded(lambda: self._get_resource(client, resource_id, api_version),
+                             2 * self._timeout)
+
+    def _get_resource(self, client, resource_id, api_version):
         from azure.core.exceptions import AzureError
         from azure.core.rest import HttpRequest
-        client = self._registry_client()
         namespace = resource_id.split('/providers/', 1)[-1].split('/', 1)[0]
-        version = api_version or API_VERSIONS.get(namespace, '2023-09-01')
+        version = api_version
         for key, value in API_VERSIONS.items():
             if key.lower() == namespace.lower():
                 version = api_version or value
-        url = '{}?api-version={}'.format(resource_id, version)
+        url = '{}?api-version={}'.format(resource_id, version or '2023-09-01')
         try:
             response = client.send_request(HttpRequest('GET', url), **self._call_options())
         except AzureError as ex:

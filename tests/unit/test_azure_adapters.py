@@ -171,7 +171,7 @@ class FakeRegistries:
     def list(self, **kwargs):
         # Bounded: at most one retry (a dropped connection), never for an HTTP status.
         assert kwargs.get('retry_total') == 1 and kwargs.get('retry_status') == 0
-        assert kwargs.get('retry_backoff_factor') == 0 and kwargs.get('read_timeout') == 4.0
+        assert kwargs.get('retry_backoff_factor') == 0 and kwargs.get('read_timeout') in (4.0, 0.5)
         if self.error is not None:
             raise self.error
         return SimpleNamespace(by_page=lambda: self.pager)
@@ -323,3 +323,59 @@ def test_acr_suffix(value, expected):
 def test_acr_audience(configured, expected):
     config = SimpleNamespace(get=lambda section, option, fallback=None: configured or fallback)
     assert acr_audience(SimpleNamespace(config=config)) == expected
+
+
+# ---- Arm: hostile answers (issue 5) --------------------------------------------------------
+
+def arm_in_cloud(registries, timeout=4.0, send=None):
+    cloud = SimpleNamespace(endpoints=SimpleNamespace(resource_manager='https://management.example/'))
+    arm = Arm(cli_ctx=SimpleNamespace(cloud=cloud), timeout=timeout)
+    arm._client = SimpleNamespace(registries=registries, send_request=send)  # pylint: disable=protected-access
+    return arm
+
+
+def test_find_registry_never_follows_a_next_link_to_another_host():
+    pager = Pager([[Item(name='a')], [Item(name='myreg')]],
+                  ['https://collector.example/subscriptions/s/registries?page=2', None])
+    with pytest.raises(ArmError, match='another host'):
+        arm_in_cloud(FakeRegistries(pager)).find_registry('myreg')
+    assert pager.fetched == 1  # the second page (asked with the ARM token) was never fetched
+
+
+def test_find_registry_follows_a_next_link_on_arm_itself():
+    pager = Pager([[Item(name='a')], [Item(name='myreg')]],
+                  ['https://MANAGEMENT.example/subscriptions/s/registries?page=2', None])
+    assert arm_in_cloud(FakeRegistries(pager)).find_registry('myreg')['name'] == 'myreg'
+
+
+def test_find_registry_answer_the_sdk_cannot_read_is_an_arm_error():
+    class Unreadable:
+        def __iter__(self):
+            raise ValueError('Expecting value: line 1 column 1 (char 0)')  # HTML, not JSON
+            yield  # pylint: disable=unreachable
+    with pytest.raises(ArmError, match='ValueError'):
+        arm_in_cloud(FakeRegistries(Unreadable())).find_registry('myreg')
+
+
+def test_find_registry_has_a_deadline_for_all_of_it():
+    import time
+
+    class Dripping:
+        continuation_token = None
+
+        def __iter__(self):
+            time.sleep(30)  # an answer dripped a byte at a time
+            yield []
+    started = time.monotonic()
+    with pytest.raises(ArmError, match='within 1 s'):
+        arm_in_cloud(FakeRegistries(Dripping()), timeout=0.5).find_registry('myreg')
+    assert time.monotonic() - started < 3
+
+
+def test_get_refuses_anything_but_an_arm_resource_path():
+    sent = []
+    arm = arm_in_cloud(None, send=lambda *a, **k: sent.append(a))
+    for bad in ('https://collector.example/subscriptions/s', '//collector.example/x', '', None):
+        with pytest.raises(ArmError, match='not an ARM resource ID'):
+            arm.get(bad)
+    assert sent == []

@@ -51,16 +51,8 @@ SLOW_FIRST = ('armdrip', 'armlate', 'v2dripheaders', 'v2slowbody', 'exchangelate
               'exchange503once', 'token503once', 'exchange429', 'token429', 'armendless', 'v2hugebody')
 
 # Product bugs not fixed yet: name -> reason (the test is then xfail(strict=True)).
-KNOWN_BUGS = {
-    'armhtml': 'product bug: ARM answering its registry list with 200 and an HTML page makes Arm.find_registry '
-               'raise json.JSONDecodeError (not an AzureError), so login-server fails with LOGIN_SERVER_ERROR '
-               '"unexpected error: JSONDecodeError" instead of falling back to the cloud suffix',
-    'armforeignnext': 'product bug: Arm.find_registry follows a registry-list nextLink to another host '
-                      '(armcollector.lab.test) and sends the ARM bearer token there',
-    'armdrip': 'product bug: ARM calls have per-read timeouts only; a registry list dripped one byte every 0.3 s '
-               'keeps the lookup alive until the runner cuts login-server off (11 s with --timeout 3: '
-               'LOGIN_SERVER_ERROR) instead of giving up within --timeout and falling back to the cloud suffix',
-}
+# (armhtml, armforeignnext and armdrip were fixed in 42d015d.)
+KNOWN_BUGS = {}
 
 
 def _param(name):

@@ -83,7 +83,8 @@ class Arm:
                 box['error'] = ex
             except Exception as ex:  # pylint: disable=broad-except
                 # An answer the SDK cannot read (HTML for JSON, a broken page): ARM failed.
-                box['error'] = ArmError('{}: {}'.format(type(ex).__name__, _first_line(ex)))
+                box['error'] = ArmError('its answer could not be read ({}: {})'.format(
+                    type(ex).__name__, _first_line(ex)))
 
         worker = threading.Thread(target=target, name='acrhealth-arm', daemon=True)
         worker.start()
@@ -115,7 +116,7 @@ class Arm:
                 token = getattr(pages, 'continuation_token', None)
                 if count >= MAX_PAGES or (token and token in seen):
                     raise ArmError('the registry list never ends (paging stopped after {} '
-                                   'pages)'.format(count))
+                                   'page{})'.format(count, '' if count == 1 else 's'))
                 if token:
                     seen.add(token)
                     # The next page is asked with the ARM token: only of ARM itself.

@@ -167,10 +167,27 @@ def ssl_reason(ex):
 _ADDRESS = re.compile(r"<urllib3[^>]*>: ")
 
 
+_KNOWN_FAULTS = (
+    # (exception class name, what it means to a user); the first one found in the chain wins.
+    ('RemoteDisconnected', 'the server closed the connection without answering'),
+    ('ConnectionResetError', 'the connection was reset'),
+    ('BadStatusLine', 'the answer is not HTTP'),
+    ('LineTooLong', 'the answer has a header line that is too long'),
+    ('IncompleteRead', 'the answer ended early'),
+    ('InvalidChunkLength', 'the answer\'s chunked encoding is broken'),
+    ('HTTPException', 'the answer is not valid HTTP'),
+)
+
+
 def _reason(ex):
     """A short, single-line reason from a requests/urllib3 exception."""
+    chain = list(_walk(ex))
+    names = {klass.__name__ for inner in chain for klass in type(inner).__mro__}
+    for name, meaning in _KNOWN_FAULTS:
+        if name in names:
+            return meaning
     text = str(ex)
-    for inner in _walk(ex):
+    for inner in chain:
         if isinstance(inner, OSError) and getattr(inner, 'strerror', None):
             text = inner.strerror
             break

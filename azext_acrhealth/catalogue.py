@@ -6,6 +6,7 @@ A check never writes user-facing text. It returns a result naming a *finding* (a
 the status and, for failures and warnings, the documented code with its remediation.
 """
 
+import re
 from collections import namedtuple
 
 DOCS_URL = 'https://aka.ms/acr/errors#{anchor}'
@@ -419,5 +420,12 @@ def render(key, facts):
     """Message text of a finding, formatted with its facts."""
     template = FINDINGS[key].template
     if callable(template):
-        return template(facts or {})
-    return template.format_map(_Facts(facts or {}))
+        text = template(facts or {})
+    else:
+        text = template.format_map(_Facts(facts or {}))
+    # A fact that is a sentence ("... has expired.") placed before the template's own full
+    # stop: one stop, not two (an ellipsis stays).
+    return _DOUBLE_STOP.sub('.', text)
+
+
+_DOUBLE_STOP = re.compile(r'(?<!\.)\.\.(?!\.)')

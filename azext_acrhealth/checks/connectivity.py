@@ -210,6 +210,9 @@ def _token_call(ctx, stage, url, form, field, facts):
         return CheckResult('connectivity.{}.throttled'.format(stage), facts)
     if response.status != 200:
         return CheckResult('connectivity.{}.denied'.format(stage), facts)
+    if response.truncated:
+        return CheckResult('connectivity.{}.malformed'.format(stage), dict(
+            facts, problem='the answer is larger than {} KiB'.format(len(response.body) // 1024)))
     value, problem = _json_field(response.body, field)
     if problem:
         return CheckResult('connectivity.{}.malformed'.format(stage), dict(facts, problem=problem))
@@ -240,8 +243,10 @@ def granted_actions(claims, repository):
     ``*`` grants everything. Raises ValueError when the claim is absent or not of that shape.
     """
     access = claims.get('access')
-    if not isinstance(access, list):
+    if access is None:
         raise ValueError('it has no "access" claim')
+    if not isinstance(access, list):
+        raise ValueError('its "access" claim is not a list of grants')
     granted = set()
     for entry in access:
         if not isinstance(entry, dict):

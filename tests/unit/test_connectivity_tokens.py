@@ -245,7 +245,7 @@ def test_access_token_star_grants_everything():
     ('a.' + b64url(b'\xff\xfe') + '.c', 'not readable'),
     (jwt(b'[1, 2]'), 'not a JSON object'),
     (jwt({'sub': 'x'}), 'no "access" claim'),
-    (jwt({'access': {'type': 'repository'}}), 'no "access" claim'),
+    (jwt({'access': {'type': 'repository'}}), '"access" claim is not a list'),
     (jwt(b'[' * 30000 + b']' * 30000), 'not readable'),
 ])
 def test_access_token_unreadable_with_repository(token, problem):

@@ -16,7 +16,7 @@ import threading
 import time
 
 from . import catalogue
-from .checks.base import CheckResult
+from .checks.base import CheckResult, shown_seconds
 
 GRACE_SECONDS = 2.0
 
@@ -150,7 +150,7 @@ def run_plan(plan, ctx, ignore_errors=False, on_result=None, clock=time.monotoni
                 if now >= deadline:
                     del running[check_id]
                     record(check, CheckResult('runner.failed.timeout',
-                                              {'seconds': _seconds(deadline - start)}),
+                                              {'seconds': shown_seconds(deadline - start)}),
                            now - start)
         else:
             if check_id in running:  # a late answer from an abandoned check is dropped
@@ -159,8 +159,3 @@ def run_plan(plan, ctx, ignore_errors=False, on_result=None, clock=time.monotoni
         start_ready()
         announce()
     return [(check, finals[check.id]) for check in plan]
-
-
-def _seconds(value):
-    value = round(value, 1)
-    return int(value) if float(value).is_integer() else value

@@ -8,6 +8,12 @@ from typing import Any, Callable, Mapping, Optional, Tuple
 from .. import catalogue
 
 
+def shown_seconds(value):
+    """Seconds as a user reads them: 2.0 -> 2, 2.46 -> 2.5 ("timed out after 2 s")."""
+    value = round(float(value), 1)
+    return int(value) if value.is_integer() else value
+
+
 @dataclass(frozen=True)
 class CheckResult:
     """The immutable outcome of one check.

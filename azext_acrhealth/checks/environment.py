@@ -4,7 +4,7 @@
 import json
 import re
 
-from .base import (Check, CheckResult, PULL_ALLOWED, PULL_DECLINED)
+from .base import (Check, CheckResult, PULL_ALLOWED, PULL_DECLINED, shown_seconds)
 
 SAMPLE_IMAGE = 'mcr.microsoft.com/mcr/hello-world:latest'
 HELM_MINIMUM = (2, 11, 0)
@@ -19,12 +19,6 @@ def version_tuple(text):
     if not match:
         return None
     return tuple(int(part or 0) for part in match.groups())
-
-
-def shown_seconds(value):
-    """Seconds as a user reads them: 2.0 -> 2, 2.5 -> 2.5 ("timed out after 2 s")."""
-    value = float(value)
-    return int(value) if value.is_integer() else round(value, 1)
 
 
 def first_line(text, limit=300):

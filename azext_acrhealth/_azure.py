@@ -38,6 +38,28 @@ class DnsError(Exception):
     """A name did not resolve (or not in time)."""
 
 
+def within(work, seconds):
+    """``work()`` on a daemon thread, raced against ``seconds``: its value, or its exception
+    re-raised, or TimeoutError when it overruns (the thread is abandoned: a blocking call such
+    as getaddrinfo or a dripped read cannot be interrupted)."""
+    box = {}
+
+    def target():
+        try:
+            box['value'] = work()
+        except BaseException as ex:  # pylint: disable=broad-except
+            box['error'] = ex
+
+    worker = threading.Thread(target=target, name='acrhealth-bounded', daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise TimeoutError(seconds)
+    if 'error' in box:
+        raise box['error']
+    return box.get('value')
+
+
 # ---- ARM ------------------------------------------------------------------------------------
 
 def _first_line(text, limit=200):
@@ -71,29 +93,20 @@ class Arm:
                 raise ArmError(_first_line(ex) or type(ex).__name__) from None
         return self._client
 
-    def _bounded(self, work, seconds):
-        """Run ``work()`` with a deadline for all of it: the SDK's timeouts bound each socket
-        read only, so an ARM answer dripped a byte at a time would outlive them."""
-        box = {}
-
-        def target():
-            try:
-                box['value'] = work()
-            except ArmError as ex:
-                box['error'] = ex
-            except Exception as ex:  # pylint: disable=broad-except
-                # An answer the SDK cannot read (HTML for JSON, a broken page): ARM failed.
-                box['error'] = ArmError('its answer could not be read ({}: {})'.format(
-                    type(ex).__name__, _first_line(ex)))
-
-        worker = threading.Thread(target=target, name='acrhealth-arm', daemon=True)
-        worker.start()
-        worker.join(seconds)
-        if worker.is_alive():
-            raise ArmError('no complete answer within {:g} s'.format(seconds))
-        if 'error' in box:
-            raise box['error']
-        return box.get('value')
+    @staticmethod
+    def _bounded(work, seconds):
+        """``work()`` with a deadline for all of it: the SDK's timeouts bound each socket read
+        only, so an ARM answer dripped a byte at a time would outlive them."""
+        try:
+            return within(work, seconds)
+        except ArmError:
+            raise
+        except TimeoutError:
+            raise ArmError('no complete answer within {:g} s'.format(seconds)) from None
+        except Exception as ex:  # pylint: disable=broad-except
+            # An answer the SDK cannot read (HTML for JSON, a broken page): ARM failed.
+            raise ArmError('its answer could not be read ({}: {})'.format(
+                type(ex).__name__, _first_line(ex))) from None
 
     def _arm_host(self):
         try:
@@ -257,25 +270,15 @@ def aad_token(cli_ctx):
 
 def resolve(host, timeout):
     """The addresses ``host`` resolves to, in the resolver's order, within ``timeout`` s."""
-    outcome = {}
-
-    def work():
-        try:
-            infos = socket.getaddrinfo(host, 443, type=socket.SOCK_STREAM)
-            outcome['addresses'] = list(dict.fromkeys(info[4][0] for info in infos))
-        except UnicodeError as ex:
-            outcome['error'] = 'not a valid host name ({})'.format(ex)
-        except (OSError, ValueError) as ex:
-            outcome['error'] = getattr(ex, 'strerror', None) or str(ex)
-
-    worker = threading.Thread(target=work, name='acrhealth-dns', daemon=True)
-    worker.start()
-    worker.join(timeout)
-    if worker.is_alive():
-        raise DnsError('no answer within {:g} s'.format(timeout))
-    if 'error' in outcome:
-        raise DnsError(outcome['error'])
-    return outcome['addresses']
+    try:
+        infos = within(lambda: socket.getaddrinfo(host, 443, type=socket.SOCK_STREAM), timeout)
+    except TimeoutError:
+        raise DnsError('no answer within {:g} s'.format(timeout)) from None
+    except UnicodeError as ex:
+        raise DnsError('not a valid host name ({})'.format(ex)) from None
+    except (OSError, ValueError) as ex:
+        raise DnsError(getattr(ex, 'strerror', None) or str(ex)) from None
+    return list(dict.fromkeys(info[4][0] for info in infos))
 
 
 def address_kind(address):

@@ -71,6 +71,26 @@ def _common(parser):
     parser.add_argument('-v', '--verbose', action='store_true', help='say what the lab does on stderr')
 
 
+def _with_lab(args, body):
+    """Start the lab (and install --wheel), run ``body(lab, extension_dir)``, stop the lab
+    whatever happens; the exit code is body's, LAB_FAILED if the lab could not start."""
+    install_signal_handlers()
+    lab = None
+    try:
+        try:
+            lab = _start(args)
+            ext = _install(lab, args.wheel, args.verbose) if args.wheel else None
+        except (LabUnavailable, RuntimeError, OSError) as e:
+            _say('cannot start: {}'.format(e))
+            return LAB_FAILED
+        return body(lab, ext)
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        if lab is not None:
+            lab.stop()
+
+
 def run_main(argv=None):
     parser = argparse.ArgumentParser(prog='tests/lab/run', description='Run a command inside the acrhealth lab.')
     _common(parser)
@@ -82,22 +102,11 @@ def run_main(argv=None):
     cmd = args.cmd[1:] if args.cmd[:1] == ['--'] else args.cmd
     if not cmd:
         parser.error('give the command to run after --')
-    install_signal_handlers()
-    lab = None
-    try:
-        try:
-            lab = _start(args)
-            ext = _install(lab, args.wheel, args.verbose) if args.wheel else None
-        except (LabUnavailable, RuntimeError, OSError) as e:
-            _say('cannot start: {}'.format(e))
-            return LAB_FAILED
+
+    def body(lab, ext):
         rc = _stream(lab, cmd, timeout=args.timeout, extension_dir=ext, cloud=args.cloud)
         return LAB_FAILED if rc is None else rc
-    except KeyboardInterrupt:
-        return 130
-    finally:
-        if lab is not None:
-            lab.stop()
+    return _with_lab(args, body)
 
 
 DEMO = [
@@ -112,33 +121,24 @@ def demo_main(argv=None):
                                      description='Show az acr check-health on a healthy and two broken lab registries.')
     _common(parser)
     args = parser.parse_args(argv)
-    install_signal_handlers()
-    lab = None
-    try:
-        try:
-            lab = _start(args)
-            ext = _install(lab, args.wheel, args.verbose) if args.wheel else None
-        except (LabUnavailable, RuntimeError, OSError) as e:
-            _say('cannot start: {}'.format(e))
-            return LAB_FAILED
-        which = 'the acrhealth extension ({})'.format(os.path.basename(args.wheel)) if ext else \
-            "the Azure CLI's built-in command (no --wheel given)"
-        print('acrhealth lab demo: az acr check-health, run by {}.'.format(which), flush=True)
-        failed_to_run = False
-        for name, title in DEMO:
-            cmd = ['az', 'acr', 'check-health', '-n', name, '--yes', '-o', 'json']
-            sys.stdout.write('\n=== {}: {}\n$ {}\n'.format(name, title, ' '.join(cmd)))
-            sys.stdout.flush()
-            rc = _stream(lab, cmd, timeout=DEMO_TIMEOUT, extension_dir=ext)
-            failed_to_run |= rc is None
-            sys.stdout.write('=== exit code: {}\n'.format('timed out' if rc is None else rc))
-            sys.stdout.flush()
-        return 1 if failed_to_run else 0
-    except KeyboardInterrupt:
-        return 130
-    finally:
-        if lab is not None:
-            lab.stop()
+    return _with_lab(args, lambda lab, ext: _demo(lab, ext, args.wheel))
+
+
+def _demo(lab, ext, wheel):
+    """The demo's runs, in a started lab."""
+    which = 'the acrhealth extension ({})'.format(os.path.basename(wheel)) if ext else \
+        "the Azure CLI's built-in command (no --wheel given)"
+    print('acrhealth lab demo: az acr check-health, run by {}.'.format(which), flush=True)
+    failed_to_run = False
+    for name, title in DEMO:
+        cmd = ['az', 'acr', 'check-health', '-n', name, '--yes', '-o', 'json']
+        sys.stdout.write('\n=== {}: {}\n$ {}\n'.format(name, title, ' '.join(cmd)))
+        sys.stdout.flush()
+        rc = _stream(lab, cmd, timeout=DEMO_TIMEOUT, extension_dir=ext)
+        failed_to_run |= rc is None
+        sys.stdout.write('=== exit code: {}\n'.format('timed out' if rc is None else rc))
+        sys.stdout.flush()
+    return 1 if failed_to_run else 0
 
 
 if __name__ == '__main__':

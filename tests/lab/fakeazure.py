@@ -1185,39 +1185,18 @@ class FakeAzure:
         self.servers.append(server)
         return server
 
-    def blackhole(self, ip, port=443):
-        """Accept TCP connections on IP:PORT and never send a byte."""
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((ip, port))
-        sock.listen(64)
-        sock.settimeout(0.2)
-        self.holes.append(sock)
-
-        def hold():
-            while not self._stop.is_set():
-                try:
-                    conn, _ = sock.accept()
-                except socket.timeout:
-                    continue
-                except OSError:
-                    return
-                self._held.append(conn)
-                self.log.write({'time': round(time.time(), 3), 'event': 'blackhole-accepted', 'ip': ip})
-        threading.Thread(target=hold, daemon=True, name='blackhole-{}'.format(ip)).start()
-
-    def tap(self, ip, port, label):
-        """Hostile mode: accept TCP connections on IP:PORT and log each one (with the request line,
-        if one comes within a second), so a test can prove nothing ever connected there."""
+    def _accept_loop(self, ip, port, backlog, name, on_connection):
+        """Listen on IP:PORT and hand every accepted connection to ON_CONNECTION on a daemon
+        thread, until the lab stops (the socket is closed with the lab's other listeners)."""
         family = socket.AF_INET6 if ':' in ip else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((ip, port))
-        sock.listen(16)
+        sock.listen(backlog)
         sock.settimeout(0.2)
         self.holes.append(sock)
 
-        def watch():
+        def loop():
             while not self._stop.is_set():
                 try:
                     conn, _ = sock.accept()
@@ -1225,21 +1204,35 @@ class FakeAzure:
                     continue
                 except OSError:
                     return
-                first = b''
-                try:
-                    conn.settimeout(1)
-                    first = conn.recv(256)
-                except OSError:
-                    pass
-                finally:
-                    conn.close()
-                line = first.split(b'\r\n', 1)[0].decode('latin-1')
-                words = line.split(' ')
-                self.log.write({'time': round(time.time(), 3), 'event': 'tap-connection', 'label': label,
-                                'ip': ip, 'port': port,
-                                # the request line's method and path only; TLS shows up as 'tls'
-                                'request': ' '.join(words[:2]) if line[:1].isalpha() else ('tls' if first else '')})
-        threading.Thread(target=watch, daemon=True, name='tap-{}-{}'.format(ip, port)).start()
+                on_connection(conn)
+        threading.Thread(target=loop, daemon=True, name=name).start()
+
+    def blackhole(self, ip, port=443):
+        """Accept TCP connections on IP:PORT and never send a byte."""
+        def hold(conn):
+            self._held.append(conn)
+            self.log.write({'time': round(time.time(), 3), 'event': 'blackhole-accepted', 'ip': ip})
+        self._accept_loop(ip, port, 64, 'blackhole-{}'.format(ip), hold)
+
+    def tap(self, ip, port, label):
+        """Hostile mode: accept TCP connections on IP:PORT and log each one (with the request line,
+        if one comes within a second), so a test can prove nothing ever connected there."""
+        def watch(conn):
+            first = b''
+            try:
+                conn.settimeout(1)
+                first = conn.recv(256)
+            except OSError:
+                pass
+            finally:
+                conn.close()
+            line = first.split(b'\r\n', 1)[0].decode('latin-1')
+            words = line.split(' ')
+            self.log.write({'time': round(time.time(), 3), 'event': 'tap-connection', 'label': label,
+                            'ip': ip, 'port': port,
+                            # the request line's method and path only; TLS shows up as 'tls'
+                            'request': ' '.join(words[:2]) if line[:1].isalpha() else ('tls' if first else '')})
+        self._accept_loop(ip, port, 16, 'tap-{}-{}'.format(ip, port), watch)
 
     def stop(self):
         self._stop.set()

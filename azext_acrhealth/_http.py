@@ -139,18 +139,24 @@ def _header_values(response, name):
     return [value] if value is not None else []
 
 
+def _inner(ex):
+    """The exception ``ex`` wraps: requests and urllib3 keep it in args or ``reason``."""
+    for arg in getattr(ex, 'args', ()):
+        if isinstance(arg, BaseException):
+            return arg
+    reason = getattr(ex, 'reason', None)
+    if isinstance(reason, BaseException):
+        return reason
+    return ex.__cause__ or ex.__context__
+
+
 def _walk(ex):
+    """``ex`` and every exception inside it, outermost first."""
     seen = set()
     while ex is not None and id(ex) not in seen:
         seen.add(id(ex))
         yield ex
-        nxt = None
-        for arg in getattr(ex, 'args', ()):
-            if isinstance(arg, BaseException):
-                nxt = arg
-                break
-        ex = getattr(ex, 'reason', None) if nxt is None and isinstance(
-            getattr(ex, 'reason', None), BaseException) else nxt or ex.__cause__ or ex.__context__
+        ex = _inner(ex)
 
 
 def ssl_reason(ex):

@@ -236,11 +236,22 @@ def token_claims(token):
     return claims
 
 
+def _claim(entry, name):
+    """A key of an access entry, whatever its capitalisation: ACR writes ``Type``, ``Name``,
+    ``Actions``; the Docker token specification (other registries) ``type``, ``name``,
+    ``actions``."""
+    return next((value for key, value in entry.items()
+                 if isinstance(key, str) and key.lower() == name), None)
+
+
 def granted_actions(claims, repository):
     """Actions the token's ``access`` claim grants on ``repository`` (a sorted list).
 
-    Real registries emit ``access: [{"type": "repository", "name": ..., "actions": [...]}]``;
-    ``*`` grants everything. Raises ValueError when the claim is absent or not of that shape.
+    Real ACR access tokens carry ``"access": [{"Type": "repository", "Name": ...,
+    "Actions": [...]}]`` (capitalised keys, as recorded from a real registry in the Azure
+    CLI's ``test_acr_check_health.yaml``); other registries follow the Docker token
+    specification's lower-case keys: both are read. ``*`` grants everything. Raises
+    ValueError when the claim is absent or not of that shape.
     """
     access = claims.get('access')
     if access is None:
@@ -251,11 +262,11 @@ def granted_actions(claims, repository):
     for entry in access:
         if not isinstance(entry, dict):
             continue
-        kind = entry.get('type')
+        kind = _claim(entry, 'type')
         if not isinstance(kind, str) or kind.lower() != 'repository' or \
-                entry.get('name') != repository:
+                _claim(entry, 'name') != repository:
             continue
-        actions = entry.get('actions')
+        actions = _claim(entry, 'actions')
         if isinstance(actions, str):  # "pull,push" in place of a list
             actions = [action.strip() for action in actions.split(',')]
         if isinstance(actions, list):

@@ -284,7 +284,8 @@ def test_access_claim_shapes(hostile):
     every = ['pull', 'push', 'metadata_read', 'metadata_write', 'delete']
     star = runs['claimsstar'].checks()['access-token']
     spread = runs['claimsspread'].checks()['access-token']
-    for passed in (star, spread):
+    lowercase = runs['claimslowercase'].checks()['access-token']
+    for passed in (star, spread, lowercase):
         assert passed['status'] == 'passed', passed
         assert sorted(passed['details']['granted']) == sorted(every), passed
     for name in ('claimsother', 'claimsempty'):

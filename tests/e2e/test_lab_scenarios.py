@@ -128,7 +128,39 @@ def test_pull_only_repository_lists_granted_and_missing_actions(lab, ext):
     access = by_id(report)['access-token']
     assert access['details']['granted'] == ['pull']
     assert access['details']['missing'] == ['push', 'metadata_read', 'metadata_write', 'delete']
-    assert 'lacks push' in access['message']
+    assert 'grants pull but lacks push' in access['message']
+
+
+def _claims(token):
+    """A JWT's claims, or {} for the opaque and garbled tokens hostile registries issue."""
+    import base64
+    try:
+        payload = token.split('.')[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + '=' * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        return {}
+    return claims if isinstance(claims, dict) else {}
+
+
+def test_the_lab_issues_real_shaped_access_tokens(lab, ext):
+    """The tokens behind the two tests around this one carry ACR's capitalised access keys
+    (as a real registry does), not the Docker token spec's lower-case ones."""
+    scenario = lab.scenario('pullonly')
+    run_ours(lab, ext, scenario)
+    entries = [entry for token in lab.issued_tokens()
+               if _claims(token).get('aud') == scenario.login_server
+               for entry in _claims(token).get('access') or []]
+    assert entries and all(sorted(entry) == ['Actions', 'Name', 'Type'] for entry in entries)
+
+
+def test_all_actions_real_token_passes_with_repository(lab, ext):
+    scenario = lab.scenario('healthy')
+    report = json.loads(run_ours(lab, ext, scenario, '--repository', S.PULLONLY_REPOSITORY).stdout)
+    access = by_id(report)['access-token']
+    assert access['status'] == 'passed', access
+    assert access['details']['granted'] == sorted(
+        ['pull', 'push', 'metadata_read', 'metadata_write', 'delete'])
+    assert access['details']['missing'] == []
 
 
 def test_abac_registry_without_repository_gets_a_note(lab, ext):

@@ -743,7 +743,7 @@ class Handler(BaseHTTPRequestHandler):
                 if path in ('/v2', '/v2/'):
                     return self._json(200, {}, hdr)
                 if path == '/v2/_catalog':
-                    granted = any(a.get('type') == 'registry' and a.get('name') == 'catalog'
+                    granted = any(a.get('Type') == 'registry' and a.get('Name') == 'catalog'
                                   for a in claims.get('access', []))
                     if granted:
                         return self._json(200, {'repositories': [S.PULLONLY_REPOSITORY]}, hdr)
@@ -1025,12 +1025,14 @@ class Handler(BaseHTTPRequestHandler):
                 kind, name, actions = bits[0], ':'.join(bits[1:-1]), bits[-1].split(',')
                 if sc.behaviour == 'pull-only' and kind == 'repository':
                     actions = [a for a in actions if a == 'pull']
-                access.append({'type': kind, 'name': name, 'actions': actions})
+                # Real ACR: capitalised keys (Azure/azure-cli, acr tests/latest/recordings/
+                # test_acr_check_health.yaml, the access token's claims).
+                access.append({'Type': kind, 'Name': name, 'Actions': actions})
         claims = {
             'jti': str(uuid.uuid4()), 'sub': refresh.get('sub'), 'iss': ACR_ISSUER, 'aud': self.host,
             'version': '1.0', 'rid': refresh.get('rid'), 'access': access, 'roles': [],
             'grant_type': 'access_token', 'appid': refresh.get('appid'), 'tenant': refresh.get('tenant')}
-        repos = [a['name'] for a in access if a['type'] == 'repository']
+        repos = [a['Name'] for a in access if a['Type'] == 'repository']
         if sc.behaviour.startswith('claims') and repos:  # hostile mode: the access claim's shapes
             repo, b = repos[0], sc.behaviour
             if b == 'claimsnotjwt':
@@ -1043,17 +1045,20 @@ class Handler(BaseHTTPRequestHandler):
             if b == 'claimsnoaccess':
                 del claims['access']
             elif b == 'claimsstar':
-                claims['access'] = [{'type': 'repository', 'name': repo, 'actions': ['*']}]
+                claims['access'] = [{'Type': 'repository', 'Name': repo, 'Actions': ['*']}]
+            elif b == 'claimslowercase':  # the Docker token specification's keys (other registries)
+                claims['access'] = [{'type': 'repository', 'name': repo,
+                                     'actions': ['pull', 'push', 'metadata_read', 'metadata_write', 'delete']}]
             elif b == 'claimsspread':
                 claims['access'] = [
-                    {'type': 'registry', 'name': 'catalog', 'actions': ['*']},
-                    {'type': 'repository', 'name': repo, 'actions': ['pull']},
-                    {'type': 'repository', 'name': repo, 'actions': ['push', 'metadata_read'],
-                     'parameters': {'pull_limit': '100'}},
-                    {'type': 'repository', 'name': repo, 'actions': ['metadata_write', 'delete']}]
+                    {'Type': 'registry', 'Name': 'catalog', 'Actions': ['*']},
+                    {'Type': 'repository', 'Name': repo, 'Actions': ['pull']},
+                    {'Type': 'repository', 'Name': repo, 'Actions': ['push', 'metadata_read'],
+                     'Parameters': {'pull_limit': '100'}},
+                    {'Type': 'repository', 'Name': repo, 'Actions': ['metadata_write', 'delete']}]
             elif b == 'claimsother':
-                claims['access'] = [{'type': 'repository', 'name': repo + '-other',
-                                     'actions': ['pull', 'push', 'metadata_read', 'metadata_write', 'delete']}]
+                claims['access'] = [{'Type': 'repository', 'Name': repo + '-other',
+                                     'Actions': ['pull', 'push', 'metadata_read', 'metadata_write', 'delete']}]
             elif b == 'claimsempty':
                 claims['access'] = []
         return self.server.lab.tokens.issue(claims, lifetime=TOKEN_LIFETIME // 3)

@@ -295,7 +295,10 @@ HOSTILE = [
        'access-token', says=('not readable',), repository=_REPO),
     _h('claimsstring', 'access is a string ("repository:R:pull,push"), not a list of grants.', _AT,
        'access-token', says=('"access"',), repository=_REPO),
-    _h('claimsstar', 'access: [{"type": "repository", "name": R, "actions": ["*"]}].',
+    _h('claimsstar', 'access: [{"Type": "repository", "Name": R, "Actions": ["*"]}].',
+       repository=_REPO),
+    _h('claimslowercase', 'access in the Docker token specification\'s lower-case keys (what other '
+       'registries send): [{"type": "repository", "name": R, "actions": [every action]}].',
        repository=_REPO),
     _h('claimsspread', "R's actions spread over several entries (plus a registry:catalog:* entry and "
        'an unknown "parameters" key).', repository=_REPO),

@@ -50,7 +50,15 @@ def jwt(claims):
 
 
 def acr_access(repository='r', actions=('pull',)):
-    """The ``access`` claim as Azure Container Registry emits it."""
+    """The ``access`` claim as Azure Container Registry emits it: capitalised keys, as
+    recorded from a real registry in the Azure CLI's ``test_acr_check_health.yaml``
+    (Azure/azure-cli, acr module's ``tests/latest/recordings/``)."""
+    return [{'Type': 'repository', 'Name': repository, 'Actions': list(actions)}]
+
+
+def docker_spec_access(repository='r', actions=('pull',)):
+    """The ``access`` claim in the Docker token specification's lower-case form (what
+    registries other than ACR send)."""
     return [{'type': 'repository', 'name': repository, 'actions': list(actions)}]
 
 

@@ -9,7 +9,7 @@ from azext_acrhealth.checks.connectivity import (REPOSITORY_ACTIONS, access_scop
 
 from .connectivity_fakes import (AAD_TOKEN, LOGIN, NAME, NOT_LOGGED_IN, REFRESH_TOKEN, TENANT,
                                  FakeAad, FakeHttp, acr_access, arm_registry, b64url,
-                                 challenge_response, flat, healthy_answers, json_response,
+                                 docker_spec_access, challenge_response, flat, healthy_answers, json_response,
                                  jwt, make_ctx, rendered, response, run_through)
 
 EXCHANGE = 'https://{}/oauth2/exchange'.format(LOGIN)
@@ -208,7 +208,7 @@ def test_access_token_unreachable():
 @pytest.mark.parametrize('claims, granted', [
     ({'access': acr_access('r', ['pull'])}, ['pull']),
     ({'access': acr_access('r', ['pull', 'metadata_read'])}, ['metadata_read', 'pull']),
-    ({'access': [{'type': 'repository', 'name': 'r', 'actions': 'pull'}]}, ['pull']),
+    ({'access': [{'Type': 'repository', 'Name': 'r', 'Actions': 'pull'}]}, ['pull']),
     ({'access': acr_access('other', REPOSITORY_ACTIONS)}, []),
     ({'access': acr_access('r', ['pull']) + acr_access('r', ['push']) +
                 acr_access('other', ['delete'])}, ['pull', 'push']),
@@ -269,6 +269,28 @@ def test_access_token_abac_registry_with_repository_has_no_note():
     result, _ = access(json_response({'access_token': token}), repository='r',
                        registries={NAME: arm_registry(abac=True)})
     assert result.finding == 'connectivity.access.ok_repository'
+
+
+@pytest.mark.parametrize('shape', [acr_access, docker_spec_access])
+def test_a_real_pull_only_token_grants_pull_and_misses_the_rest(shape):
+    token = jwt({'access': shape('r', ['pull'])})
+    result, _ = access(json_response({'access_token': token}), repository='r')
+    assert result.finding == 'connectivity.access.missing_actions'
+    assert result.facts['granted'] == ['pull']
+    assert result.facts['missing'] == [a for a in REPOSITORY_ACTIONS if a != 'pull']
+    assert 'grants pull but lacks push' in rendered('access-token', result)['message']
+
+
+@pytest.mark.parametrize('shape', [acr_access, docker_spec_access])
+def test_a_real_all_actions_token_passes(shape):
+    token = jwt({'access': shape('r', REPOSITORY_ACTIONS)})
+    result, _ = access(json_response({'access_token': token}), repository='r')
+    assert result.finding == 'connectivity.access.ok_repository'
+
+
+def test_mixed_capitalisation_in_one_entry_is_read():
+    claims = {'access': [{'TYPE': 'Repository', 'name': 'r', 'Actions': ['pull', 'push']}]}
+    assert granted_actions(claims, 'r') == ['pull', 'push']
 
 
 def test_token_claims_and_granted_actions_directly():

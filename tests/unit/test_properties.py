@@ -142,10 +142,13 @@ def test_token_claims_only_raises_value_error(token):
 @SETTINGS
 @given(st.one_of(st.dictionaries(st.text(max_size=10), json_values, max_size=4),
                  st.builds(lambda access: {'access': access}, json_values),
-                 st.builds(lambda entries: {'access': entries}, st.lists(st.fixed_dictionaries(
-                     {'type': st.sampled_from(['repository', 'registry', 'x']),
-                      'name': st.sampled_from(['r', 'R', 'other']),
-                      'actions': json_values}), max_size=4))),
+                 st.builds(lambda entries: {'access': entries}, st.lists(st.builds(
+                     lambda keys, kind, name, actions: dict(zip(keys, (kind, name, actions))),
+                     # ACR's capitalised keys, the Docker token spec's lower-case ones, a mix
+                     st.sampled_from([('Type', 'Name', 'Actions'), ('type', 'name', 'actions'),
+                                      ('TYPE', 'name', 'Actions')]),
+                     st.sampled_from(['repository', 'registry', 'x']),
+                     st.sampled_from(['r', 'R', 'other']), json_values), max_size=4))),
        st.sampled_from(['r', 'other', '']))
 def test_granted_actions_only_raises_value_error(claims, repository):
     try:

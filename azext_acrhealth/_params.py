@@ -20,5 +20,7 @@ def load_arguments(loader, _command):
         c.argument('repository', options_list=['--repository'], help='Also check your permissions on this repository of the registry.')
         c.argument('vnet', options_list=['--vnet'], help='Name or resource ID of a virtual network: verify that DNS here '
                         'resolves the registry to its private endpoints in it.')
+        # Set by the validator from a login-server form of --name; not an option of its own.
+        c.ignore('login_server_hint')
         c.argument('timeout', options_list=['--timeout'], type=str, help='Seconds allowed to any one network call or child process. '
                         'Default: {}.'.format(DEFAULT_TIMEOUT))

@@ -6,11 +6,17 @@ instead of argument-level ones)."""
 import math
 import re
 
+from knack.log import get_logger
+
+logger = get_logger(__name__)
+
 DEFAULT_TIMEOUT = 30.0
 MAX_TIMEOUT = 600.0
 
 # fullmatch, not match: '$' also matches before a trailing newline ('name\n' would pass).
 _REGISTRY_NAME = re.compile(r'^[A-Za-z0-9]{5,50}$')
+# The hash of a domain-name-label login server (NAME-<hash>.azurecr.io).
+_DNL_HASH = re.compile(r'^[A-Za-z0-9]{1,50}$')
 # OCI distribution: path components of lower-case alphanumerics joined by separators.
 _REPO_COMPONENT = r'[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*'
 _REPOSITORY = re.compile(r'^{c}(?:/{c})*$'.format(c=_REPO_COMPONENT))
@@ -29,19 +35,38 @@ def _shown(value, limit=80):
     return repr(text if len(text) <= limit else text[:limit] + '...')
 
 
-def validate_registry_name(namespace):
+def validate_registry_name(cmd, namespace):
+    """A registry name, or its login server (``NAME.<suffix>``, or the domain-name-label form
+    ``NAME-<hash>.<suffix>``) in the current cloud, as every ``az acr`` command accepts: the
+    suffix is dropped with a warning and the login server kept as a hint for the checks."""
     name = namespace.registry_name
-    if name is None:
+    namespace.login_server_hint = None
+    if name is None or _REGISTRY_NAME.fullmatch(name):
         return
-    if _REGISTRY_NAME.fullmatch(name):
-        return
-    if '.' in name and _REGISTRY_NAME.fullmatch(name.split('.', 1)[0]) and '/' not in name:
-        raise _invalid('--name {} looks like a login server, not a registry name.'.format(
-            _shown(name)), 'Pass the registry name only, e.g. --name {}.'.format(
-                name.split('.', 1)[0]))
-    raise _invalid('--name {} is not a valid registry name: it must be 5 to 50 letters and '
-                   'digits.'.format(_shown(name)),
-                   'Check the name with `az acr list --query [].name`.')
+    label, dot, rest = name.partition('.')
+    registry, dash, dnl_hash = label.partition('-')
+    if not dot or not _REGISTRY_NAME.fullmatch(registry) or '/' in rest or \
+            (dash and not _DNL_HASH.fullmatch(dnl_hash)):
+        raise _invalid('--name {} is not a valid registry name: it must be 5 to 50 letters and '
+                       'digits (or the registry\'s login server).'.format(_shown(name)),
+                       'Check the name with `az acr list --query [].name`.')
+    from azext_acrhealth._azure import acr_suffix
+    cloud = cmd.cli_ctx.cloud
+    expected = acr_suffix(cmd.cli_ctx)
+    given = '.' + rest
+    if not expected:
+        raise _invalid('--name {} is a login server, and cloud {} has no ACR login server suffix '
+                       'to tell a registry name from it.'.format(_shown(name), cloud.name),
+                       'Pass the registry name only, e.g. --name {}.'.format(registry))
+    if given.lower() != expected.lower():
+        raise _invalid('--name {} ends in {}, which is not the ACR login server suffix of cloud {} '
+                       '({}).'.format(_shown(name), _shown(given), cloud.name, expected),
+                       'Pass the registry name only, e.g. --name {}, or select the registry\'s '
+                       'cloud with `az cloud set`.'.format(registry))
+    logger.warning("Registry name is '%s'. The following suffix '%s' is automatically omitted.",
+                   registry, name[len(registry):])
+    namespace.registry_name = registry
+    namespace.login_server_hint = name.lower()
 
 
 def validate_repository(namespace):
@@ -101,9 +126,9 @@ def validate_timeout(namespace):
     namespace.timeout = seconds
 
 
-def validate_check_health(namespace):
+def validate_check_health(cmd, namespace):
     """The command validator: every parameter, then the combinations."""
-    validate_registry_name(namespace)
+    validate_registry_name(cmd, namespace)
     validate_repository(namespace)
     validate_vnet(namespace)
     validate_timeout(namespace)

@@ -236,6 +236,9 @@ FINDINGS = {
     'registry.login_server.suffix': Finding(
         PASSED, None, 'Using {loginServer}, built from the cloud\'s ACR suffix: the registry was '
                       'not found through ARM ({armNote}).'),
+    'registry.login_server.given': Finding(
+        PASSED, None, 'Using {loginServer}, the login server given with --name: the registry was '
+                      'not found through ARM ({armNote}).'),
     'registry.login_server.none': Finding(
         FAILED, 'LOGIN_SERVER_ERROR', 'The login server of {name} is unknown: it was not found '
                                       'through ARM ({armNote}) and cloud {cloud} has no ACR '

@@ -11,7 +11,8 @@ from azext_acrhealth.version import VERSION
 
 
 def build_context(cli_ctx, registry_name=None, yes=False, ignore_errors=False,  # pylint: disable=too-many-arguments
-                  repository=None, vnet=None, timeout=30.0, ask=None):
+                  repository=None, vnet=None, timeout=30.0, login_server_hint=None,
+                  ask=None):
     """A context with the real adapters; ``ask(question)`` returns True, False or None
     (no terminal) and is called at most once, before any check runs."""
     from azure.cli.core import __version__ as cli_version
@@ -24,7 +25,7 @@ def build_context(cli_ctx, registry_name=None, yes=False, ignore_errors=False,  
                                        for value in (registry_name, repository, vnet))
     options = Options(registry_name=registry_name, yes=bool(yes),
                       ignore_errors=bool(ignore_errors), repository=repository, vnet=vnet,
-                      timeout=float(timeout))
+                      timeout=float(timeout), login_server_hint=login_server_hint)
     cloud_shell = bool(in_cloud_console())
     ctx = CheckContext(options=options, run_process=run_process, which=shutil.which,
                        environ=dict(os.environ), cli_ctx=cli_ctx, cli_version=cli_version,

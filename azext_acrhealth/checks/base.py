@@ -71,6 +71,7 @@ class Options:
     repository: Optional[str] = None
     vnet: Optional[str] = None
     timeout: float = 30.0
+    login_server_hint: Optional[str] = None   # --name given as the login server (validated)
 
 
 # How the pull check may proceed, decided by the handler before any check runs.

@@ -41,8 +41,12 @@ def check_login_server(ctx, _results):
     facts['armNote'] = arm_note
     if not ctx.acr_suffix:
         return CheckResult('registry.login_server.none', dict(facts, cloud=ctx.cloud_name))
-    login_server = name.lower() + ctx.acr_suffix
-    return CheckResult('registry.login_server.suffix', dict(
+    # The login server given with --name (a domain-name-label one cannot be built) or, as the
+    # Azure CLI does, the name and the cloud's suffix.
+    login_server = ctx.options.login_server_hint or name.lower() + ctx.acr_suffix
+    finding = 'registry.login_server.given' if ctx.options.login_server_hint else \
+        'registry.login_server.suffix'
+    return CheckResult(finding, dict(
         facts, loginServer=login_server, resolvedBy='cloudSuffix', suffix=ctx.acr_suffix),
         data=registry)
 

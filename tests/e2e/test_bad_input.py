@@ -10,7 +10,8 @@ CASES = [
     (['-n', 'ab'], '--name'),
     (['--name', 'a' * 51], '--name'),
     (['--name', 'my-registry'], '--name'),
-    (['--name', 'myregistry.azurecr.io'], '--name'),
+    (['--name', 'myregistry.azurecr.cn'], '--name'),   # not this cloud's suffix
+    (['--name', 'my-registry.example.com'], '--name'),
     (['--name', ''], '--name'),
     (['--name', 'régistry1'], '--name'),
     # repository names

@@ -270,3 +270,26 @@ def test_no_token_or_secret_in_any_output_even_with_debug(lab, ext, name):
         # No recognisable piece of one either (a JWT's signature part is its most secret bit).
         assert token.rsplit('.', 1)[-1] not in output
     assert S.SP_SECRET not in output
+
+
+@pytest.mark.parametrize('given', ['healthy' + S.ACR_SUFFIX, 'Healthy-abc123hash' + S.ACR_SUFFIX])
+def test_login_server_forms_of_name_run_the_checks_for_the_name(lab, ext, given):
+    """As every `az acr` command: NAME.<suffix> and the domain-name-label NAME-<hash>.<suffix>
+    run for NAME, with the CLI's warning."""
+    result = lab.run(['az', 'acr', 'check-health', '-n', given, '--yes', '-o', 'json'],
+                     extension_dir=ext, timeout=90)
+    assert result.returncode == 0, result
+    assert "Registry name is 'healthy'" in result.stderr or \
+        "Registry name is 'Healthy'" in result.stderr, result.stderr
+    report = json.loads(result.stdout)
+    assert report['registry']['name'].lower() == 'healthy'
+    assert report['registry']['loginServer'] == 'healthy' + S.ACR_SUFFIX
+    assert report['registry']['resolvedBy'] == 'arm'
+
+
+def test_a_foreign_login_server_suffix_is_refused_naming_the_clouds(lab, ext):
+    result = lab.run(['az', 'acr', 'check-health', '-n', 'healthy.azurecr.io', '--yes'],
+                     extension_dir=ext, timeout=90)
+    assert result.returncode == 1, result
+    assert result.stdout == ''
+    assert S.ACR_SUFFIX in result.stderr and 'Traceback' not in result.stderr

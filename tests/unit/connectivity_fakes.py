@@ -182,10 +182,11 @@ def arm_registry(name=NAME, login_server=LOGIN, public_network_access='Enabled',
 
 def make_ctx(registries=None, http=None, resolver=None, aad=None, arm=None, timeout=5.0,
              acr_suffix='.azurecr.io', environ=None, verify_tls=True, registry_name=NAME,
-             repository=None, vnet=None, ignore_errors=False, **extra):
+             repository=None, vnet=None, ignore_errors=False, login_server_hint=None, **extra):
     """A CheckContext for the registry checks with every adapter faked."""
     options = Options(registry_name=registry_name, repository=repository, vnet=vnet,
-                      timeout=timeout, ignore_errors=ignore_errors, yes=True)
+                      timeout=timeout, ignore_errors=ignore_errors, yes=True,
+                      login_server_hint=login_server_hint)
     if arm is None:
         arm = FakeArm({NAME: arm_registry()} if registries is None else registries)
     ctx = CheckContext(

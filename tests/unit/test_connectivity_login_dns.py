@@ -44,6 +44,22 @@ def test_login_server_not_in_arm_falls_back_to_the_cloud_suffix():
     assert 'not found in the current subscription' in entry['message']
 
 
+def test_a_login_server_given_with_name_is_used_when_arm_does_not_know_the_registry():
+    ctx = make_ctx(registries={}, login_server_hint='myreg-abc123.azurecr.io')
+    result = check_login_server(ctx, {})
+    assert result.finding == 'registry.login_server.given'
+    assert result.facts['loginServer'] == 'myreg-abc123.azurecr.io'
+    assert 'given with --name' in rendered('login-server', result)['message']
+
+
+def test_arm_wins_over_a_login_server_given_with_name():
+    ctx = make_ctx(registries={NAME: arm_registry(login_server='myreg-xyz.azurecr.io')},
+                   login_server_hint='myreg.azurecr.io')
+    result = check_login_server(ctx, {})
+    assert result.facts['loginServer'] == 'myreg-xyz.azurecr.io'
+    assert result.facts['resolvedBy'] == 'arm'
+
+
 @pytest.mark.parametrize('error', [
     ArmError("The client 'x' does not have authorization to perform action", 403),
     ArmError('ARM answered 503', 503),

@@ -10,6 +10,20 @@ SUB = '/subscriptions/00000000-0000-0000-0000-000000000000'
 VNET_ID = SUB + '/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/hub-vnet'
 
 
+class FakeCloud:
+    def __init__(self, name='AzureCloud', suffix='.azurecr.io'):
+        self.name = name
+        self.suffixes = type('Suffixes', (), {'acr_login_server_endpoint': suffix})()
+
+
+class FakeCmd:
+    def __init__(self, cloud=None):
+        self.cli_ctx = type('CliCtx', (), {'cloud': cloud or FakeCloud()})()
+
+
+CMD = FakeCmd()
+
+
 def ns(**kwargs):
     values = dict(registry_name='myregistry', yes=False, ignore_errors=False, repository=None,
                   vnet=None, timeout=None)
@@ -20,7 +34,7 @@ def ns(**kwargs):
 def rejected(error_class, option, **kwargs):
     namespace = ns(**kwargs)
     with pytest.raises(error_class) as info:
-        validate_check_health(namespace)
+        validate_check_health(CMD, namespace)
     text = str(info.value)
     assert option in text, text
     assert '\n' not in text, 'the error must be one line: ' + repr(text)
@@ -30,7 +44,7 @@ def rejected(error_class, option, **kwargs):
 
 def accepted(**kwargs):
     namespace = ns(**kwargs)
-    validate_check_health(namespace)
+    validate_check_health(CMD, namespace)
     return namespace
 
 
@@ -51,11 +65,45 @@ def test_invalid_registry_names(name):
     rejected(InvalidArgumentValueError, '--name', registry_name=name)
 
 
-@pytest.mark.parametrize('server', ['myregistry.azurecr.io', 'myregistry.azurecr.cn',
-                                    'MyRegistry.azurecr.us'])
-def test_login_server_instead_of_name_is_explained(server):
+@pytest.mark.parametrize('server, hint', [
+    ('myregistry.azurecr.io', 'myregistry.azurecr.io'),
+    ('MyRegistry.AzureCR.io', 'myregistry.azurecr.io'),
+    ('myregistry-abc123hash.azurecr.io', 'myregistry-abc123hash.azurecr.io'),
+])
+def test_login_server_forms_run_for_the_registry_name(server, hint, caplog):
+    namespace = accepted(registry_name=server)
+    assert namespace.registry_name.lower() == 'myregistry'
+    assert namespace.login_server_hint == hint
+    assert 'automatically omitted' in caplog.text
+
+
+def test_a_plain_name_has_no_login_server_hint():
+    assert accepted(registry_name='myregistry').login_server_hint is None
+    # the hidden argument cannot be set from the command line: the validator decides it
+    assert accepted(registry_name='myregistry',
+                    login_server_hint='evil.example.com').login_server_hint is None
+
+
+@pytest.mark.parametrize('server', ['myregistry.azurecr.cn', 'myregistry.azurecr.io.evil.test',
+                                    'myregistry-abc.example.com'])
+def test_a_foreign_suffix_is_refused_naming_the_clouds_suffix(server):
     text = rejected(InvalidArgumentValueError, '--name', registry_name=server)
-    assert 'login server' in text
+    assert '.azurecr.io' in text and 'AzureCloud' in text
+
+
+def test_a_login_server_in_a_cloud_without_suffix_is_refused():
+    namespace = ns(registry_name='myregistry.azurecr.io')
+    with pytest.raises(InvalidArgumentValueError) as info:
+        validate_check_health(FakeCmd(FakeCloud('Stack', None)), namespace)
+    assert 'no ACR login server suffix' in str(info.value)
+    assert info.value.recommendations
+
+
+@pytest.mark.parametrize('name', ['my-registry.azurecr.io-', 'abc.azurecr.io',
+                                  'myregistry-.azurecr.io', 'myregistry-a_b.azurecr.io',
+                                  '.azurecr.io', 'myregistry.'])
+def test_invalid_login_server_forms(name):
+    rejected(InvalidArgumentValueError, '--name', registry_name=name)
 
 
 def test_control_characters_are_not_echoed():
@@ -144,7 +192,7 @@ def test_repository_or_vnet_need_a_registry(option, kwargs):
 
 def test_the_recommendation_for_a_missing_registry_names_name():
     with pytest.raises(RequiredArgumentMissingError) as info:
-        validate_check_health(ns(registry_name=None, repository='samples/app'))
+        validate_check_health(CMD, ns(registry_name=None, repository='samples/app'))
     assert any('--name' in r for r in info.value.recommendations)
 
 

@@ -51,20 +51,26 @@ _CODES = [
     ErrorCode(
         'HELM_COMMAND_ERROR', 'Helm client not found',
         'No Helm client was found on PATH, so Helm commands cannot work.',
-        'Install Helm 3 and make sure the `helm` executable is on PATH; ignore this if you do '
-        'not use Helm charts.',
+        'Install Helm 3.8.0 or later and make sure the `helm` executable is on PATH; ignore '
+        'this if you do not use Helm charts.',
         WARNING, True),
     ErrorCode(
         'HELM_VERSION_ERROR', 'Helm version unsupported',
-        'The installed Helm version could not be determined, or it is older than supported.',
-        'Run `helm version` yourself and read its output; install a current Helm 3 release.',
+        'The installed Helm version could not be determined, or it is older than 3.8.0: OCI '
+        'registry support (`helm push` / `helm pull oci://...` with ACR) is on by default only '
+        'from Helm 3.8.0, Helm 2 is no longer supported and `az acr helm` is retired.',
+        'Run `helm version` yourself and read its output; install a current Helm 3 release and '
+        'use `helm registry login` with OCI references.',
         WARNING, True),
     ErrorCode(
         'NOTARY_VERSION_ERROR', 'Notary version incompatible',
-        'The installed Notary client may not work with the Azure CLI: the error reference asks '
-        'for a version earlier than 0.6.0.',
-        'Install a Notary client earlier than 0.6.0 if you sign images with Docker Content '
-        'Trust; ignore this otherwise.',
+        'The installed Notary (v1) client may not work with the Azure CLI: the error reference '
+        'asks for a version earlier than 0.6.0. Docker Content Trust, which uses it, is being '
+        'retired for ACR: it cannot be enabled on registries that never had it since '
+        '2026-05-31 and is removed on 2028-03-31.',
+        'Sign and verify images with Notation (https://aka.ms/acr/notation) instead; if you '
+        'still sign with Docker Content Trust until then, install a Notary client earlier '
+        'than 0.6.0.',
         WARNING, True),
     ErrorCode(
         'CMK_ERROR', 'Encryption identity unavailable',

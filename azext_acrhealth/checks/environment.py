@@ -7,7 +7,8 @@ import re
 from .base import (Check, CheckResult, PULL_ALLOWED, PULL_DECLINED, shown_seconds)
 
 SAMPLE_IMAGE = 'mcr.microsoft.com/mcr/hello-world:latest'
-HELM_MINIMUM = (2, 11, 0)
+# OCI registry support is on by default from Helm 3.8.0; Helm 2 and `az acr helm` are retired.
+HELM_MINIMUM = (3, 8, 0)
 NOTARY_INCOMPATIBLE_FROM = (0, 6, 0)
 
 _VERSION = re.compile(r'(\d+)\.(\d+)(?:\.(\d+))?')

@@ -107,7 +107,7 @@ HELM3 = ('version.BuildInfo{Version:"v3.12.0", '
 
 
 @pytest.mark.parametrize('output, status, code, version', [
-    (HELM2, 'passed', None, '2.16.1'),
+    (HELM2, 'warning', 'HELM_VERSION_ERROR', '2.16.1'),   # Helm 2: no OCI support
     (HELM3, 'passed', None, '3.12.0'),
     (HELM2_OLD, 'warning', 'HELM_VERSION_ERROR', '2.10.0'),
     ('helm: something went sideways', 'warning', 'HELM_VERSION_ERROR', None),

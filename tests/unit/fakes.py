@@ -71,6 +71,12 @@ HELM2_OLD = ('Client: &version.Version{SemVer:"v2.10.0", '
 HELM3 = ('version.BuildInfo{Version:"v3.12.0", '
          'GitCommit:"c9f554d75773799f72ceef38c51210f1842a1dea", '
          'GitTreeState:"clean", GoVersion:"go1.20.3"}\n')
+HELM38 = ('version.BuildInfo{Version:"v3.8.0", '
+          'GitCommit:"d14138609b01886f544b2025f5000351c9eb092e", '
+          'GitTreeState:"clean", GoVersion:"go1.17.5"}\n')
+HELM37 = ('version.BuildInfo{Version:"v3.7.2", '
+          'GitCommit:"663a896f4a815053445eec4153677ddc24a0a361", '
+          'GitTreeState:"clean", GoVersion:"go1.16.10"}\n')
 NOTARY_050 = 'notary\n Version:    0.5.0\n Git commit: 0a48fd5\n'
 NOTARY_061 = 'notary\n Version:    0.6.1\n Git commit: d6e1431f\n Go version: go1.12.17\n'
 NOTARY_DEBIAN = 'notary\n Version:    \n Git commit: \n Go version: go1.19.8\n'

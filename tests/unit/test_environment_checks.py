@@ -11,7 +11,7 @@ from azext_acrhealth.checks.base import (CheckResult, PULL_ALLOWED, PULL_DECLINE
 from azext_acrhealth.report import build_report
 from azext_acrhealth.runner import run_plan
 from tests.unit.fakes import (DAEMON_DOWN, DOCKER_28_JSON, DOCKER_NO_SERVER_JSON, HELM2,
-                              HELM2_OLD, HELM3, NOTARY_050, NOTARY_061, NOTARY_DEBIAN,
+                              HELM2_OLD, HELM3, HELM37, HELM38, NOTARY_050, NOTARY_061, NOTARY_DEBIAN,
                               PLATFORM_WARNING, SOCKET_DENIED, fail, make_ctx, ok, timed_out)
 
 DOCKER = '/usr/bin/docker'
@@ -200,7 +200,7 @@ def test_helm_missing_is_a_warning():
     assert processes.calls == []
 
 
-@pytest.mark.parametrize('output, version', [(HELM2, '2.16.1'), (HELM3, '3.12.0')])
+@pytest.mark.parametrize('output, version', [(HELM3, '3.12.0'), (HELM38, '3.8.0')])
 def test_helm_supported(output, version):
     ctx, processes = make_ctx(tools={'helm': HELM}, answers={('helm', 'version'): ok(output)})
     result = env.check_helm(ctx, {})
@@ -208,12 +208,21 @@ def test_helm_supported(output, version):
     assert processes.calls == [([HELM, 'version', '--client'], 5.0)]
 
 
-def test_helm_older_than_2_11_is_a_version_warning_with_the_raw_line():
-    ctx, _ = make_ctx(tools={'helm': HELM}, answers={('helm', 'version'): ok(HELM2_OLD)})
+@pytest.mark.parametrize('output, version', [(HELM2_OLD, '2.10.0'), (HELM2, '2.16.1'),
+                                             (HELM37, '3.7.2')])
+def test_helm_2_or_older_than_3_8_is_a_version_warning_with_the_raw_line(output, version):
+    ctx, _ = make_ctx(tools={'helm': HELM}, answers={('helm', 'version'): ok(output)})
     result = env.check_helm(ctx, {})
     assert (result.status, code(result)) == ('warning', 'HELM_VERSION_ERROR')
-    assert result.facts['version'] == '2.10.0' and result.facts['minimum'] == '2.11.0'
-    assert HELM2_OLD.strip() in message(result)
+    assert result.facts['version'] == version and result.facts['minimum'] == '3.8.0'
+    assert output.strip() in message(result)
+    assert 'az acr helm' in catalogue.CODES['HELM_VERSION_ERROR'].meaning
+
+
+def test_notary_advice_points_to_notation():
+    entry = catalogue.CODES['NOTARY_VERSION_ERROR']
+    assert 'Notation' in entry.remediation
+    assert '2026-05-31' in entry.meaning and '2028-03-31' in entry.meaning
 
 
 @pytest.mark.parametrize('answer, shown', [

@@ -62,10 +62,10 @@ def test_helm_version(output, expected):
 
 
 @pytest.mark.parametrize('version, too_old', [
-    ('2.10.0', True), ('2.0.0', True), ('1.99.99', True),
-    ('2.11.0', False), ('2.16.1', False), ('3.12.0', False), ('10.0.0', False),
+    ('2.10.0', True), ('2.0.0', True), ('1.99.99', True), ('2.16.1', True), ('3.7.2', True),
+    ('3.8.0', False), ('3.12.0', False), ('4.0.0', False), ('10.0.0', False),
 ])
-def test_helm_minimum_is_2_11_0(version, too_old):
+def test_helm_minimum_is_3_8_0(version, too_old):
     assert (env.version_tuple(version) < env.HELM_MINIMUM) is too_old
 
 

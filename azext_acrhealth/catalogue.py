@@ -190,10 +190,25 @@ FINDINGS = {
 
     # Docker.
     'docker.client.found': Finding(PASSED, None, 'Docker client found: {path}.'),
+    'docker.client.podman': Finding(
+        PASSED, None, 'Podman (used as the Docker client) found: {path}; there is no docker.'),
+    'docker.client.from_env': Finding(
+        PASSED, None, 'Docker client found: {path}, named by DOCKER_COMMAND.'),
+    'docker.client.command_missing': Finding(
+        WARNING, 'DOCKER_COMMAND_ERROR',
+        'DOCKER_COMMAND names {command}, which is not an executable on PATH or at that path.'),
+    'docker.client.in_cwd': Finding(
+        WARNING, 'DOCKER_COMMAND_ERROR',
+        'Refusing to use {path}: it is in the current directory ({cwd}), where a cloned '
+        'repository could have planted it. Set DOCKER_COMMAND to the absolute path of the '
+        'trusted client.'),
     'docker.client.missing': Finding(
-        WARNING, 'DOCKER_COMMAND_ERROR', 'No `docker` executable found on PATH.'),
+        WARNING, 'DOCKER_COMMAND_ERROR',
+        'No `docker` (or `podman`) executable found on PATH.'),
     'docker.daemon.running': Finding(
         PASSED, None, 'Docker daemon is running (server {serverVersion}).'),
+    'docker.daemon.podman': Finding(
+        PASSED, None, 'Podman runs containers without a daemon; `{path} version` answered.'),
     'docker.daemon.unreachable': Finding(
         FAILED, 'DOCKER_DAEMON_ERROR', 'The Docker daemon is not reachable: {error}'),
     'docker.daemon.timeout': Finding(
@@ -205,6 +220,9 @@ FINDINGS = {
     'docker.pull.pulled': Finding(PASSED, None, 'Pulled {image}.'),
     'docker.pull.platform_mismatch': Finding(
         PASSED, None, 'Pulled {image}; note: it is not built for this platform ({note}).'),
+    'docker.pull.other_os': Finding(
+        PASSED, None, 'Pulled {image}; note: this daemon runs containers of another operating '
+                      'system and cannot run it ({note}).'),
     'docker.pull.failed': Finding(
         FAILED, 'DOCKER_PULL_ERROR', 'Pulling {image} failed: {error}'),
     'docker.pull.timeout': Finding(
@@ -222,6 +240,10 @@ FINDINGS = {
     # Helm.
     'helm.found': Finding(PASSED, None, 'Helm {version} found: {path}.'),
     'helm.missing': Finding(WARNING, 'HELM_COMMAND_ERROR', 'No `helm` executable found on PATH.'),
+    'helm.in_cwd': Finding(
+        WARNING, 'HELM_COMMAND_ERROR',
+        'Refusing to use {path}: it is in the current directory ({cwd}), where a cloned '
+        'repository could have planted it.'),
     'helm.too_old': Finding(
         WARNING, 'HELM_VERSION_ERROR', 'Helm {version} is older than {minimum}: {output}'),
     'helm.unparsed': Finding(

@@ -6,7 +6,7 @@ import shutil
 
 from azext_acrhealth.checks.base import (CheckContext, Options, PULL_ALLOWED, PULL_DECLINED,
                                          PULL_NO_TERMINAL)
-from azext_acrhealth.checks.environment import SAMPLE_IMAGE
+from azext_acrhealth.checks.environment import SAMPLE_IMAGE, resolve_docker
 from azext_acrhealth.version import VERSION
 
 
@@ -27,7 +27,11 @@ def build_context(cli_ctx, registry_name=None, yes=False, ignore_errors=False,  
                       ignore_errors=bool(ignore_errors), repository=repository, vnet=vnet,
                       timeout=float(timeout), login_server_hint=login_server_hint)
     cloud_shell = bool(in_cloud_console())
-    ctx = CheckContext(options=options, run_process=run_process, which=shutil.which,
+    try:
+        cwd = os.getcwd()
+    except OSError:  # a deleted current directory: nothing can be found through it either
+        cwd = None
+    ctx = CheckContext(options=options, run_process=run_process, which=shutil.which, cwd=cwd,
                        environ=dict(os.environ), cli_ctx=cli_ctx, cli_version=cli_version,
                        extension_version=VERSION, cloud_name=cli_ctx.cloud.name,
                        cloud_shell=cloud_shell)
@@ -47,7 +51,7 @@ def build_context(cli_ctx, registry_name=None, yes=False, ignore_errors=False,  
 
 def pull_consent(ctx, ask):
     """Decide, before the run, whether the pull check may pull the sample image."""
-    if ctx.options.yes or ctx.cloud_shell or not ctx.which('docker'):
+    if ctx.options.yes or ctx.cloud_shell or not resolve_docker(ctx):
         return PULL_ALLOWED  # nothing to ask: allowed, or the pull check will not run
     answer = ask('The Docker pull check pulls {}. Pull it?'.format(SAMPLE_IMAGE)) if ask else None
     if answer is None:

@@ -89,6 +89,7 @@ class CheckContext:
     options: Options
     run_process: Callable = None          # (argv, timeout) -> _process.ProcessResult
     which: Callable = None                # (name) -> path or None
+    cwd: Optional[str] = None             # the current directory (None: not checked)
     environ: Mapping[str, str] = field(default_factory=dict)
     cli_ctx: Any = None
     cli_version: str = ''

@@ -2,6 +2,7 @@
 """Environment checks. Each returns a CheckResult naming a finding and its facts."""
 
 import json
+import os
 import re
 
 from .base import (Check, CheckResult, PULL_ALLOWED, PULL_DECLINED, shown_seconds)
@@ -49,8 +50,9 @@ def error_line(text, limit=300):
 # ---- parsers -------------------------------------------------------------------------------
 
 def parse_docker_client_version(output):
-    """'Docker version 20.10.24+dfsg1, build 297e128' -> '20.10.24+dfsg1' (None if absent)."""
-    match = re.search(r'Docker version\s+([^\s,]+)', output or '')
+    """'Docker version 20.10.24+dfsg1, build 297e128' -> '20.10.24+dfsg1', 'podman version
+    4.3.1' -> '4.3.1' (None if absent)."""
+    match = re.search(r'(?:Docker|podman) version\s+([^\s,]+)', output or '', re.IGNORECASE)
     return match.group(1) if match else None
 
 
@@ -90,6 +92,8 @@ def parse_notary_version(output):
     return match.group(1) if match else ''
 
 
+# What a Windows-containers daemon says of the (Linux) sample image.
+WRONG_OS = 'cannot be used on this platform'
 _PLATFORM_NOTE = re.compile(r'platform \(([^)]+)\) does not match[^\n]*?platform \(([^)]+)\)')
 
 
@@ -101,27 +105,88 @@ def parse_pull_platform_note(output):
     return '{} image on {}'.format(match.group(1), match.group(2))
 
 
+# ---- finding the clients ---------------------------------------------------------------------
+
+def _same_dir(one, other):
+    try:
+        return os.path.samefile(one, other)
+    except (OSError, ValueError):
+        return os.path.normcase(os.path.normpath(one)) == os.path.normcase(os.path.normpath(other))
+
+
+def in_current_directory(path, cwd):
+    """Whether ``path`` (or what its symbolic link points at) lies in ``cwd``: on Windows the
+    current directory is searched first, so a cloned repository could plant ``docker.exe``."""
+    if not cwd:
+        return False
+    return any(_same_dir(os.path.dirname(os.path.abspath(candidate)), cwd)
+               for candidate in (path, os.path.realpath(path)))
+
+
+def find_client(ctx, names):
+    """``(name, path, refused)`` for the first of ``names`` on PATH: ``refused`` when it lies in
+    the current directory; ``(None, None, False)`` when none is there."""
+    for name in names:
+        path = ctx.which(name)
+        if path:
+            return name, path, in_current_directory(path, ctx.cwd)
+    return None, None, False
+
+
+def docker_candidates(environ):
+    """What may serve as the Docker client, in the Azure CLI's order: DOCKER_COMMAND, else
+    docker, podman (hosts without docker) and docker.exe (Docker Desktop seen from WSL)."""
+    command = (environ.get('DOCKER_COMMAND') or '').strip()
+    if command:
+        return [command]
+    return ['docker', 'podman', 'docker.exe']
+
+
+def resolve_docker(ctx):
+    """The Docker client this run may use (a path), or None."""
+    _, path, refused = find_client(ctx, docker_candidates(ctx.environ))
+    return None if refused else path
+
+
 # ---- checks --------------------------------------------------------------------------------
 
 def _docker(ctx, results):
     return results['docker-client'].facts['path']
 
 
+def _is_podman(path):
+    return os.path.basename(path).lower().startswith('podman')
+
+
 def check_docker_client(ctx, _results):
-    path = ctx.which('docker')
+    command = (ctx.environ.get('DOCKER_COMMAND') or '').strip()
+    name, path, refused = find_client(ctx, docker_candidates(ctx.environ))
     if not path:
+        if command:
+            return CheckResult('docker.client.command_missing', {'command': command})
         return CheckResult('docker.client.missing')
-    return CheckResult('docker.client.found', {'path': path})
+    facts = {'path': path, 'command': name,
+             'source': 'DOCKER_COMMAND' if command else 'PATH'}
+    if refused:
+        return CheckResult('docker.client.in_cwd', dict(facts, cwd=ctx.cwd))
+    if command:
+        return CheckResult('docker.client.from_env', facts)
+    if _is_podman(path):
+        return CheckResult('docker.client.podman', facts)
+    return CheckResult('docker.client.found', facts)
 
 
 def check_docker_daemon(ctx, results):
-    proc = ctx.run_process([_docker(ctx, results), 'version', '--format', '{{json .}}'],
-                           ctx.timeout)
+    path = _docker(ctx, results)
+    proc = ctx.run_process([path, 'version', '--format', '{{json .}}'], ctx.timeout)
     if proc.timed_out:
         return CheckResult('docker.daemon.timeout', {'seconds': shown_seconds(ctx.timeout)})
     server = parse_docker_server_version(proc.stdout)
     if proc.returncode == 0 and server:
         return CheckResult('docker.daemon.running', {'serverVersion': server})
+    if proc.returncode == 0 and _is_podman(path):
+        # Podman runs containers without a daemon: its version answers with a client only.
+        return CheckResult('docker.daemon.podman', {'path': path})
     error = error_line(proc.stderr) or first_line(proc.stdout) or \
         'exit code {}'.format(proc.returncode)
     return CheckResult('docker.daemon.unreachable', {'error': error})
@@ -151,6 +216,11 @@ def check_docker_pull(ctx, results):
     if proc.timed_out:
         return CheckResult('docker.pull.timeout', dict(facts, seconds=shown_seconds(ctx.timeout)))
     output = proc.stdout + '\n' + proc.stderr
+    if proc.returncode != 0 and WRONG_OS in proc.stderr:
+        # A Windows-containers daemon pulled the Linux image and refuses to use it: the daemon
+        # and the pull path are healthy (the Azure CLI counts this as a pass too).
+        return CheckResult('docker.pull.other_os', dict(facts, note=_daemon_error_line(
+            proc.stderr)))
     if proc.returncode != 0:
         return CheckResult('docker.pull.failed', dict(
             facts, error=_daemon_error_line(proc.stderr) or 'exit code {}'.format(proc.returncode)))
@@ -179,9 +249,12 @@ def check_azure_cli(ctx, _results):
 
 
 def check_helm(ctx, _results):
-    path = ctx.which('helm')
+    # helm.exe: Helm for Windows, seen from WSL.
+    _, path, refused = find_client(ctx, ['helm', 'helm.exe'])
     if not path:
         return CheckResult('helm.missing')
+    if refused:
+        return CheckResult('helm.in_cwd', {'path': path, 'cwd': ctx.cwd})
     # --client: Helm 2 would otherwise ask Tiller in the cluster; Helm 3 accepts and ignores it.
     proc = ctx.run_process([path, 'version', '--client'], ctx.timeout)
     output = first_line(proc.stdout) or first_line(proc.stderr)

@@ -43,9 +43,10 @@ def fake_which(tools):
 
 
 def make_ctx(tools=None, answers=None, timeout=5.0, pull_consent=PULL_ALLOWED, cloud_shell=False,
-             **options):
+             environ=None, cwd=None, **options):
     processes = FakeProcesses(answers)
     ctx = CheckContext(options=Options(timeout=timeout, **options), run_process=processes,
+                       environ=dict(environ or {}), cwd=cwd,
                        which=fake_which(tools or {}), cli_version='2.91.0',
                        extension_version='1.0.0b1', cloud_name='AzureCloud',
                        cloud_shell=cloud_shell, pull_consent=pull_consent)

@@ -40,8 +40,77 @@ def test_docker_missing_is_a_warning_with_docker_command_error():
 def test_docker_found_reports_its_path():
     ctx, _ = make_ctx(tools={'docker': DOCKER})
     result = env.check_docker_client(ctx, {})
-    assert result.passed and result.facts == {'path': DOCKER}
+    assert result.passed and result.facts == {'path': DOCKER, 'command': 'docker',
+                                              'source': 'PATH'}
     assert DOCKER in message(result)
+
+
+PODMAN = '/usr/bin/podman'
+PODMAN_JSON = ('{"Client":{"APIVersion":"4.3.1","Version":"4.3.1","GoVersion":"go1.19.8",'
+               '"OsArch":"linux/amd64","Os":"linux"}}')
+
+
+@pytest.mark.parametrize('tools, command', [
+    ({'docker': DOCKER, 'podman': PODMAN}, 'docker'),
+    ({'podman': PODMAN}, 'podman'),
+    ({'docker.exe': '/mnt/c/Docker/docker.exe', 'podman': PODMAN}, 'podman'),
+    ({'docker.exe': '/mnt/c/Docker/docker.exe'}, 'docker.exe'),
+])
+def test_docker_client_resolution_order(tools, command):
+    ctx, _ = make_ctx(tools=tools)
+    result = env.check_docker_client(ctx, {})
+    assert result.passed and result.facts['command'] == command
+    assert result.facts['path'] == tools[command]
+
+
+def test_docker_command_wins_and_is_named():
+    ctx, _ = make_ctx(tools={'docker': DOCKER, '/opt/bin/docker': '/opt/bin/docker'},
+                      environ={'DOCKER_COMMAND': '/opt/bin/docker'})
+    result = env.check_docker_client(ctx, {})
+    assert result.finding == 'docker.client.from_env'
+    assert result.facts == {'path': '/opt/bin/docker', 'command': '/opt/bin/docker',
+                            'source': 'DOCKER_COMMAND'}
+
+
+def test_docker_command_missing_is_a_command_error():
+    ctx, _ = make_ctx(tools={'docker': DOCKER}, environ={'DOCKER_COMMAND': 'nerdctl'})
+    result = env.check_docker_client(ctx, {})
+    assert (result.status, code(result)) == ('warning', 'DOCKER_COMMAND_ERROR')
+    assert 'DOCKER_COMMAND names nerdctl' in message(result)
+
+
+def test_a_client_in_the_current_directory_is_refused(tmp_path):
+    planted = tmp_path / 'docker'
+    planted.write_text('#!/bin/sh\n')
+    ctx, _ = make_ctx(tools={'docker': str(planted)}, cwd=str(tmp_path))
+    result = env.check_docker_client(ctx, {})
+    assert (result.status, code(result)) == ('warning', 'DOCKER_COMMAND_ERROR')
+    assert message(result).startswith('Refusing to use {}'.format(planted))
+    assert env.resolve_docker(ctx) is None
+
+
+def test_a_symbolic_link_to_the_current_directory_is_refused(tmp_path):
+    cwd, elsewhere = tmp_path / 'repo', tmp_path / 'bin'
+    cwd.mkdir()
+    elsewhere.mkdir()
+    (cwd / 'docker').write_text('#!/bin/sh\n')
+    (elsewhere / 'docker').symlink_to(cwd / 'docker')
+    ctx, _ = make_ctx(tools={'docker': str(elsewhere / 'docker')}, cwd=str(cwd))
+    assert env.check_docker_client(ctx, {}).finding == 'docker.client.in_cwd'
+
+
+def test_podman_has_no_daemon_and_passes():
+    ctx, _ = make_ctx(answers={('podman', 'version'): ok(PODMAN_JSON)})
+    client = {'docker-client': CheckResult('docker.client.podman', {'path': PODMAN})}
+    result = env.check_docker_daemon(ctx, client)
+    assert result.passed and result.finding == 'docker.daemon.podman'
+
+
+def test_helm_exe_from_wsl():
+    ctx, processes = make_ctx(tools={'helm.exe': '/mnt/c/helm/helm.exe'},
+                              answers={('helm.exe', 'version'): ok(HELM3)})
+    assert env.check_helm(ctx, {}).passed
+    assert processes.calls[0][0][0] == '/mnt/c/helm/helm.exe'
 
 
 # ---- docker daemon ------------------------------------------------------------------------
@@ -101,7 +170,7 @@ def test_docker_version_without_daemon_says_server_unknown():
 
 @pytest.mark.parametrize('answer, error', [
     (fail('docker: unknown flag\n'), 'docker: unknown flag'),
-    (ok('podman version 4.3.1'), 'podman version 4.3.1'),
+    (ok('nerdctl version 1.7.6'), 'nerdctl version 1.7.6'),
     (fail('', returncode=126), 'exit code 126'),
     (timed_out(), 'timed out after 5 s'),
 ])
@@ -178,6 +247,19 @@ def test_pull_platform_mismatch_passes_with_a_note(stream):
     result = env.check_docker_pull(ctx, CLIENT)
     assert result.passed and result.finding == 'docker.pull.platform_mismatch'
     assert 'linux/arm64/v8 image on linux/amd64' in message(result)
+
+
+WINDOWS_DAEMON = ('Error response from daemon: image operating system "linux" cannot be used '
+                  'on this platform: operating system is not supported\n')
+
+
+def test_pull_on_a_windows_containers_daemon_passes_with_a_note():
+    ctx, _ = make_ctx(answers={('docker', 'pull'): fail(
+        WINDOWS_DAEMON, stdout='latest: Pulling from mcr/hello-world\n')})
+    result = env.check_docker_pull(ctx, CLIENT)
+    assert result.passed and result.finding == 'docker.pull.other_os'
+    assert 'image operating system "linux" cannot be used on this platform' in message(result)
+    assert 'another operating system' in message(result)
 
 
 # ---- azure cli ----------------------------------------------------------------------------

@@ -11,13 +11,18 @@
 import ipaddress
 import socket
 import threading
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 ACR_AUDIENCE = 'https://containerregistry.azure.net'
 MAX_PAGES = 100
+REGISTRY_TYPE = 'Microsoft.ContainerRegistry/registries'
+RESOURCES_API_VERSION = '2022-09-01'
+# The newest stable registry API with roleAssignmentMode (azure-rest-api-specs, Registry/
+# examples/2025-11-01/RegistryGet.json).
+REGISTRY_API_VERSION = '2025-11-01'
 API_VERSIONS = {
-    'Microsoft.ManagedIdentity': '2023-01-31',
-    'Microsoft.Network': '2023-09-01',
+    'microsoft.managedidentity': '2023-01-31',
+    'microsoft.network': '2023-09-01',
 }
 
 
@@ -67,13 +72,32 @@ def _first_line(text, limit=200):
     return (lines[0] if lines else '')[:limit]
 
 
+def _arm_status_reason(response):
+    """'ARM answered 403 AuthorizationFailed: The client ... does not have authorization ...'
+    from ARM's error body ``{"error": {"code", "message"}}`` (or the bare status)."""
+    try:
+        error = response.json().get('error') or {}
+    except (ValueError, AttributeError):
+        error = {}
+    code = error.get('code') if isinstance(error, dict) else None
+    message = error.get('message') if isinstance(error, dict) else None
+    reason = 'ARM answered {}'.format(response.status_code)
+    if isinstance(code, str) and code:
+        reason += ' ' + _first_line(code, 80)
+    if isinstance(message, str) and message.strip():
+        reason += ': ' + _first_line(message)
+    return reason
+
+
 class Arm:
-    """ARM calls for one command run."""
+    """ARM calls for one command run, through the CLI's client factory (its subscription,
+    --subscription included, its credentials, cloud and safe logging)."""
 
     def __init__(self, cli_ctx, timeout):
         self._cli_ctx = cli_ctx
         self._timeout = float(timeout)
         self._client = None
+        self._subscription = None
 
     def _call_options(self):
         # One immediate retry for a dropped connection (an idle keep-alive the server closed),
@@ -81,7 +105,7 @@ class Arm:
         return {'retry_total': 1, 'retry_status': 0, 'retry_backoff_factor': 0,
                 'connection_timeout': self._timeout, 'read_timeout': self._timeout}
 
-    def _registry_client(self):
+    def _pipeline(self):
         if self._client is None:
             from azure.cli.core.commands.client_factory import get_mgmt_service_client
             from azure.cli.core.profiles import ResourceType
@@ -90,11 +114,27 @@ class Arm:
                     self._cli_ctx, ResourceType.MGMT_CONTAINERREGISTRY, **self._call_options())
             except Exception as ex:  # pylint: disable=broad-except
                 # Not logged in, no subscription, a broken profile: ARM cannot be asked.
-                raise ArmError(_first_line(ex) or type(ex).__name__) from None
+                raise ArmError(_plain(ex)) from None
         return self._client
 
-    @staticmethod
-    def _bounded(work, seconds):
+    def subscription(self):
+        """``{'id', 'name'}`` of the subscription searched (the CLI's, or --subscription)."""
+        if self._subscription is None:
+            from azure.cli.core.commands.client_factory import get_subscription_id
+            try:
+                sub_id = get_subscription_id(self._cli_ctx)
+            except Exception as ex:  # pylint: disable=broad-except
+                raise ArmError(_plain(ex)) from None
+            name = None
+            try:
+                from azure.cli.core._profile import Profile
+                name = Profile(cli_ctx=self._cli_ctx).get_subscription(sub_id).get('name')
+            except Exception:  # pylint: disable=broad-except
+                pass  # --subscription with an ID the profile does not list: the ID says enough
+            self._subscription = {'id': sub_id, 'name': name}
+        return self._subscription
+
+    def _bounded(self, work, seconds):
         """``work()`` with a deadline for all of it: the SDK's timeouts bound each socket read
         only, so an ARM answer dripped a byte at a time would outlive them."""
         try:
@@ -104,9 +144,7 @@ class Arm:
         except TimeoutError:
             raise ArmError('no complete answer within {:g} s'.format(seconds)) from None
         except Exception as ex:  # pylint: disable=broad-except
-            # An answer the SDK cannot read (HTML for JSON, a broken page): ARM failed.
-            raise ArmError('its answer could not be read ({}: {})'.format(
-                type(ex).__name__, _first_line(ex))) from None
+            raise ArmError(_plain(ex)) from None
 
     def _arm_host(self):
         try:
@@ -115,70 +153,93 @@ class Arm:
             return ''
 
     def find_registry(self, name):
-        """The registry called ``name`` in the current subscription as a plain dict, or None."""
-        client = self._registry_client()
-        return self._bounded(lambda: self._find_registry(client, name), 2 * self._timeout)
+        """The registry called ``name`` in the subscription, as :func:`registry_facts`, or
+        None. Two requests whatever the subscription holds: the resources list filtered by
+        type and name, then one GET (the Azure CLI pages through every registry instead)."""
+        self._pipeline()
+        sub_id = self.subscription()['id']
+        return self._bounded(lambda: self._find_registry(sub_id, name), 2 * self._timeout)
 
-    def _find_registry(self, client, name):
-        from azure.core.exceptions import AzureError, HttpResponseError
+    def _find_registry(self, sub_id, name):
+        # Resources - List: `resourceType eq` combines with `substringof(..., name)` (the
+        # documented $filter combinations, azure-rest-api-specs Microsoft.Resources
+        # 2022-09-01 resources.json); the exact name is matched here, case-insensitively.
+        flt = "resourceType eq '{}' and substringof('{}', name)".format(
+            REGISTRY_TYPE, name.replace("'", "''"))
+        url = '/subscriptions/{}/resources?$filter={}&api-version={}'.format(
+            quote(sub_id, safe=''), quote(flt, safe="'"), RESOURCES_API_VERSION)
         seen = set()
-        arm_host = self._arm_host()
-        try:
-            pages = client.registries.list(**self._call_options()).by_page()
-            for count, page in enumerate(pages):
-                token = getattr(pages, 'continuation_token', None)
-                if count >= MAX_PAGES or (token and token in seen):
-                    raise ArmError('the registry list never ends (paging stopped after {} '
-                                   'page{})'.format(count, '' if count == 1 else 's'))
-                if token:
-                    seen.add(token)
-                    # The next page is asked with the ARM token: only of ARM itself.
-                    next_host = (urlsplit(token).hostname or '').lower() \
-                        if '://' in str(token) else arm_host
-                    if next_host != arm_host:
-                        raise ArmError('the registry list points its next page at another '
-                                       'host ({}); paging stopped'.format(next_host[:100]))
-                for registry in page:
-                    if (registry.name or '').lower() == name.lower():
-                        return registry_facts(registry.as_dict())
-        except HttpResponseError as ex:
-            raise ArmError(_first_line(ex.message or ex) or 'HTTP {}'.format(ex.status_code),
-                           getattr(ex, 'status_code', None)) from None
-        except AzureError as ex:
-            raise ArmError(_first_line(ex) or type(ex).__name__) from None
+        for count in range(MAX_PAGES + 1):
+            if count == MAX_PAGES:
+                raise ArmError('the resource list never ends (paging stopped after {} '
+                               'pages)'.format(count))
+            page = self._get_json(url)
+            for item in page.get('value') or []:
+                if isinstance(item, dict) and str(item.get('name', '')).lower() == name.lower() \
+                        and str(item.get('type', '')).lower() == REGISTRY_TYPE.lower():
+                    registry = self._get_json('{}?api-version={}'.format(
+                        item.get('id'), REGISTRY_API_VERSION), missing_ok=True)
+                    return None if registry is None else registry_facts(registry)
+            url = page.get('nextLink')
+            if not url:
+                return None
+            if url in seen:
+                raise ArmError('the resource list names the same next page again (paging '
+                               'stopped after {} page{})'.format(count + 1, '' if count == 0
+                                                                  else 's'))
+            seen.add(url)
+            # The next page is asked with the ARM token: only of ARM itself.
+            next_host = (urlsplit(url).hostname or '').lower()
+            if next_host != self._arm_host():
+                raise ArmError('the resource list points its next page at another host ({}); '
+                               'paging stopped'.format(next_host[:100]))
         return None
 
-    def get(self, resource_id, api_version=None):
+    def _get_json(self, url, missing_ok=False):
+        from azure.core.exceptions import AzureError
+        from azure.core.rest import HttpRequest
+        path = urlsplit(url).path if '://' in url else url.split('?', 1)[0]
+        if not path.lower().startswith('/subscriptions/'):
+            # IDs come from ARM's own answers; anything but a path would send the token away.
+            raise ArmError('not an ARM resource path: {}'.format(path[:100]))
+        try:
+            response = self._pipeline().send_request(HttpRequest('GET', url),
+                                                     **self._call_options())
+        except AzureError as ex:
+            raise ArmError(_plain(ex)) from None
+        if response.status_code == 404 and missing_ok:
+            return None
+        if response.status_code != 200:
+            raise ArmError(_arm_status_reason(response), response.status_code)
+        try:
+            data = response.json()
+        except ValueError:
+            raise ArmError('its answer is not JSON ({})'.format(
+                _first_line(response.headers.get('Content-Type') or 'no content type', 80))) \
+                from None
+        if not isinstance(data, dict):
+            raise ArmError('its answer is not a JSON object')
+        return data
+
+    def get(self, resource_id):
         """GET an ARM resource by ID as JSON; None when ARM says 404."""
         if not isinstance(resource_id, str) or not resource_id.lower().startswith(
                 '/subscriptions/'):
-            # IDs come from ARM's own answers; anything but a path would send the token away.
-            raise ArmError('not an ARM resource ID: {!r}'.format(str(resource_id)[:100]))
-        client = self._registry_client()
-        return self._bounded(lambda: self._get_resource(client, resource_id, api_version),
-                             2 * self._timeout)
+            raise ArmError('not an ARM resource ID: {}'.format(str(resource_id)[:100]))
+        namespace = resource_id.split('/providers/', 1)[-1].split('/', 1)[0].lower()
+        version = API_VERSIONS.get(namespace, API_VERSIONS['microsoft.network'])
+        return self._bounded(lambda: self._get_json('{}?api-version={}'.format(
+            resource_id, version), missing_ok=True), 2 * self._timeout)
 
-    def _get_resource(self, client, resource_id, api_version):
-        from azure.core.exceptions import AzureError
-        from azure.core.rest import HttpRequest
-        namespace = resource_id.split('/providers/', 1)[-1].split('/', 1)[0]
-        version = api_version
-        for key, value in API_VERSIONS.items():
-            if key.lower() == namespace.lower():
-                version = api_version or value
-        url = '{}?api-version={}'.format(resource_id, version or '2023-09-01')
-        try:
-            response = client.send_request(HttpRequest('GET', url), **self._call_options())
-        except AzureError as ex:
-            raise ArmError(_first_line(ex) or type(ex).__name__) from None
-        if response.status_code == 404:
-            return None
-        if response.status_code != 200:
-            raise ArmError('ARM answered {}'.format(response.status_code), response.status_code)
-        try:
-            return response.json()
-        except ValueError:
-            raise ArmError('ARM answered with something that is not JSON') from None
+
+def _plain(ex):
+    from azext_acrhealth._http import plain_reason
+    return plain_reason(ex)
+
+
+def _looks_like_repr(text):
+    from azext_acrhealth._http import looks_like_repr
+    return looks_like_repr(text)
 
 
 def _get(data, *path):
@@ -190,43 +251,29 @@ def _get(data, *path):
 
 
 def registry_facts(data):
-    """The parts of a registry (SDK ``as_dict()`` snake_case or ARM camelCase) the checks use."""
-    def pick(*names):
-        for name in names:
-            value = _get(data, *name.split('.'))
-            if value is not None:
-                return value
-        return None
-
-    identity = pick('identity') or {}
-    assigned = identity.get('user_assigned_identities') or identity.get('userAssignedIdentities') \
-        or {}
-    connections = pick('private_endpoint_connections', 'properties.privateEndpointConnections') \
-        or []
-    endpoints = []
-    for connection in connections:
-        endpoint_id = _get(connection, 'private_endpoint', 'id') or \
-            _get(connection, 'properties', 'privateEndpoint', 'id')
-        if endpoint_id:
-            endpoints.append(endpoint_id)
-    rules = pick('network_rule_set', 'properties.networkRuleSet') or {}
+    """The parts of a registry's ARM JSON (``Microsoft.ContainerRegistry/registries``, as
+    RegistryGet.json in azure-rest-api-specs shows it) that the checks use."""
+    props = _get(data, 'properties') or {}
+    identity = _get(data, 'identity') or {}
+    assigned = _get(identity, 'userAssignedIdentities') or {}
+    endpoints = [_get(connection, 'properties', 'privateEndpoint', 'id')
+                 for connection in _get(props, 'privateEndpointConnections') or []]
+    rules = _get(props, 'networkRuleSet') or {}
     return {
-        'id': pick('id'),
-        'name': pick('name'),
-        'loginServer': pick('login_server', 'properties.loginServer'),
-        'publicNetworkAccess': pick('public_network_access', 'properties.publicNetworkAccess'),
-        'networkDefaultAction': rules.get('default_action') or rules.get('defaultAction'),
-        'ipRules': len(rules.get('ip_rules') or rules.get('ipRules') or []),
-        'roleAssignmentMode': pick('role_assignment_mode', 'properties.roleAssignmentMode'),
-        'encryptionStatus': pick('encryption.status', 'properties.encryption.status'),
-        'encryptionIdentity': pick('encryption.key_vault_properties.identity',
-                                   'properties.encryption.keyVaultProperties.identity'),
-        'identityType': identity.get('type'),
-        'principalId': identity.get('principal_id') or identity.get('principalId'),
-        'userAssignedIdentities': {
-            key: (value or {}).get('client_id') or (value or {}).get('clientId')
-            for key, value in assigned.items()},
-        'privateEndpoints': endpoints,
+        'id': _get(data, 'id'),
+        'name': _get(data, 'name'),
+        'loginServer': _get(props, 'loginServer'),
+        'publicNetworkAccess': _get(props, 'publicNetworkAccess'),
+        'networkDefaultAction': _get(rules, 'defaultAction'),
+        'ipRules': len(_get(rules, 'ipRules') or []),
+        'roleAssignmentMode': _get(props, 'roleAssignmentMode'),
+        'encryptionStatus': _get(props, 'encryption', 'status'),
+        'encryptionIdentity': _get(props, 'encryption', 'keyVaultProperties', 'identity'),
+        'identityType': _get(identity, 'type'),
+        'principalId': _get(identity, 'principalId'),
+        'userAssignedIdentities': {key: _get(value, 'clientId')
+                                   for key, value in assigned.items()},
+        'privateEndpoints': [endpoint for endpoint in endpoints if endpoint],
     }
 
 
@@ -263,7 +310,9 @@ def aad_token(cli_ctx):
                                                  resource=acr_audience(cli_ctx))
         return creds[1], tenant
     except Exception as ex:  # pylint: disable=broad-except
-        raise AadTokenError(_first_line(ex) or type(ex).__name__) from None
+        line = _first_line(ex)
+        raise AadTokenError(line if line and not _looks_like_repr(line) else _plain(ex)) \
+            from None
 
 
 # ---- DNS ------------------------------------------------------------------------------------
@@ -277,7 +326,7 @@ def resolve(host, timeout):
     except UnicodeError as ex:
         raise DnsError('not a valid host name ({})'.format(ex)) from None
     except (OSError, ValueError) as ex:
-        raise DnsError(getattr(ex, 'strerror', None) or str(ex)) from None
+        raise DnsError(_plain(ex)) from None
     return list(dict.fromkeys(info[4][0] for info in infos))
 
 

@@ -68,7 +68,7 @@ class HttpClient:
         except HttpError as ex:
             box['error'] = ex
         except Exception as ex:  # pylint: disable=broad-except
-            box['error'] = HttpError('protocol', _reason(ex))
+            box['error'] = HttpError('protocol', plain_reason(ex))
 
     def _request(self, method, url, form, read_body, box):
         import requests
@@ -87,14 +87,14 @@ class HttpClient:
             finally:
                 response.close()
         except requests.exceptions.SSLError as ex:
-            raise HttpError('ssl', ssl_reason(ex)) from None
+            raise HttpError('ssl', sslplain_reason(ex)) from None
         except (requests.exceptions.Timeout, _Deadline):
             raise HttpError('timeout', 'no complete answer within {:g} s'.format(
                 self._timeout)) from None
         except requests.exceptions.ConnectionError as ex:
-            raise HttpError('connection', _reason(ex)) from None
+            raise HttpError('connection', plain_reason(ex)) from None
         except (requests.exceptions.RequestException, OSError, ValueError) as ex:
-            raise HttpError('protocol', _reason(ex)) from None
+            raise HttpError('protocol', plain_reason(ex)) from None
 
     def _read(self, response, deadline):
         chunks, size = [], 0
@@ -140,13 +140,14 @@ def _header_values(response, name):
 
 
 def _inner(ex):
-    """The exception ``ex`` wraps: requests and urllib3 keep it in args or ``reason``."""
+    """The exception ``ex`` wraps (in its args, ``reason``, ``inner_exception`` or cause)."""
     for arg in getattr(ex, 'args', ()):
         if isinstance(arg, BaseException):
             return arg
-    reason = getattr(ex, 'reason', None)
-    if isinstance(reason, BaseException):
-        return reason
+    for name in ('reason', 'inner_exception'):  # urllib3 keeps it in reason, azure-core here
+        inner = getattr(ex, name, None)
+        if isinstance(inner, BaseException):
+            return inner
     return ex.__cause__ or ex.__context__
 
 
@@ -159,7 +160,7 @@ def _walk(ex):
         ex = _inner(ex)
 
 
-def ssl_reason(ex):
+def sslplain_reason(ex):
     """The certificate verification error behind an SSL failure, in a few words."""
     for inner in _walk(ex):
         if isinstance(inner, ssl.SSLCertVerificationError):
@@ -167,7 +168,7 @@ def ssl_reason(ex):
     for inner in _walk(ex):
         if isinstance(inner, ssl.SSLError):
             return inner.reason or str(inner)
-    return _reason(ex)
+    return plain_reason(ex)
 
 
 _ADDRESS = re.compile(r"<urllib3[^>]*>: ")
@@ -182,11 +183,28 @@ _KNOWN_FAULTS = (
     ('IncompleteRead', 'the answer ended early'),
     ('InvalidChunkLength', 'the answer\'s chunked encoding is broken'),
     ('HTTPException', 'the answer is not valid HTTP'),
+    ('ConnectionRefusedError', 'connection refused'),
+    ('ConnectionAbortedError', 'the connection was aborted'),
+    ('ConnectTimeout', 'timed out while connecting'),
+    ('ServiceRequestTimeoutError', 'timed out while connecting'),
+    ('ReadTimeout', 'timed out waiting for the answer'),
+    ('ServiceResponseTimeoutError', 'timed out waiting for the answer'),
+    ('TimeoutError', 'timed out'),
 )
+# What a Python repr looks like inside a message: never shown to a user.
+_REPR = re.compile(r"[A-Za-z_]\w*(?:Error|Exception|Warning|Timeout)\(|\('|<class|<[a-z_][\w.]*[ .>]|"
+                   r" object at 0x")
 
 
-def _reason(ex):
-    """A short, single-line reason from a requests/urllib3 exception."""
+def looks_like_repr(text):
+    """Whether ``text`` holds a Python repr (``Error(``, ``('``, ``<class``...)."""
+    return bool(_REPR.search(text))
+
+
+def plain_reason(ex):
+    """What went wrong, in a few plain words and one line, from a requests, urllib3 or
+    azure-core exception: never a Python repr such as ``('Connection aborted.',
+    ConnectionRefusedError(111, ...))``."""
     chain = list(_walk(ex))
     names = {klass.__name__ for inner in chain for klass in type(inner).__mro__}
     for name, meaning in _KNOWN_FAULTS:
@@ -194,10 +212,13 @@ def _reason(ex):
             return meaning
     text = str(ex)
     for inner in chain:
-        if isinstance(inner, OSError) and getattr(inner, 'strerror', None):
+        if isinstance(inner, OSError) and isinstance(getattr(inner, 'strerror', None), str) \
+                and inner.strerror:
             text = inner.strerror
             break
-    text = _ADDRESS.sub('', text.replace('\n', ' '))
+    text = _ADDRESS.sub('', text.replace('\n', ' ')).strip()
+    if not text or _REPR.search(text):
+        return 'an unexpected {}'.format(type(ex).__name__)
     return text[:300]
 
 

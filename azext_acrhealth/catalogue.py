@@ -166,6 +166,22 @@ def docs_url(code):
     return DOCS_URL.format(anchor=code.lower())
 
 
+def _not_from_arm(facts):
+    """Why ARM did not give the login server: it could not be asked, the registry is not in
+    the subscription searched (--subscription selects another), or its resource names none.
+    "Not found" and "could not ask" are different findings."""
+    arm = facts.get('arm')
+    if arm == 'failed':
+        return 'ARM could not be asked ({})'.format(_shown(facts.get('armError')))
+    if arm == 'noLoginServer':
+        return 'its ARM resource names no login server'
+    subscription = _shown(facts.get('subscriptionId'))
+    if facts.get('subscriptionName'):
+        subscription = '"{}" ({})'.format(facts['subscriptionName'], subscription)
+    return ('{} is not in subscription {}; if it is in another subscription, select that one '
+            'with --subscription').format(_shown(facts.get('name')), subscription)
+
+
 def _throttled(facts):
     wait = facts.get('retryAfter')
     return '{} answered 429 Too Many Requests{}.'.format(
@@ -262,15 +278,15 @@ FINDINGS = {
     'registry.login_server.arm': Finding(
         PASSED, None, 'Found {name} in ARM: login server {loginServer}.'),
     'registry.login_server.suffix': Finding(
-        PASSED, None, 'Using {loginServer}, built from the cloud\'s ACR suffix: the registry was '
-                      'not found through ARM ({armNote}).'),
+        PASSED, None, lambda f: 'Using {}, built from the cloud\'s ACR suffix: {}.'.format(
+            f.get('loginServer'), _not_from_arm(f))),
     'registry.login_server.given': Finding(
-        PASSED, None, 'Using {loginServer}, the login server given with --name: the registry was '
-                      'not found through ARM ({armNote}).'),
+        PASSED, None, lambda f: 'Using {}, the login server given with --name: {}.'.format(
+            f.get('loginServer'), _not_from_arm(f))),
     'registry.login_server.none': Finding(
-        FAILED, 'LOGIN_SERVER_ERROR', 'The login server of {name} is unknown: it was not found '
-                                      'through ARM ({armNote}) and cloud {cloud} has no ACR '
-                                      'login server suffix.'),
+        FAILED, 'LOGIN_SERVER_ERROR', lambda f: 'The login server of {} is unknown: {}, and cloud '
+        '{} has no ACR login server suffix.'.format(f.get('name'), _not_from_arm(f),
+                                                    f.get('cloud'))),
 
     # DNS.
     'connectivity.dns.resolved': Finding(
@@ -359,8 +375,11 @@ FINDINGS = {
 
     # Customer-managed key.
     'registry.cmk.not_in_arm': Finding(
-        SKIPPED, None, 'The registry was not found through ARM, so its encryption cannot be '
-                       'read.'),
+        SKIPPED, None, 'The registry is not in the subscription searched, so its encryption '
+                       'cannot be read.'),
+    'registry.cmk.arm_failed': Finding(
+        SKIPPED, None, 'ARM could not be asked ({armError}), so the registry\'s encryption was '
+                       'not checked.'),
     'registry.cmk.not_used': Finding(
         PASSED, None, 'The registry is not encrypted with a customer-managed key.'),
     'registry.cmk.system_ok': Finding(
@@ -385,7 +404,12 @@ FINDINGS = {
     # Private endpoints (--vnet).
     'registry.pe.not_in_arm': Finding(
         FAILED, 'CONNECTIVITY_DNS_ERROR',
-        'Registry {name} was not found through ARM, so its private endpoints cannot be read.'),
+        'Registry {name} is not in the subscription searched, so its private endpoints cannot be '
+        'read; select its subscription with --subscription.'),
+    'registry.pe.arm_failed': Finding(
+        FAILED, 'CONNECTIVITY_DNS_ERROR',
+        'ARM could not be asked ({armError}), so the private endpoints of {name} could not be '
+        'read.'),
     'registry.pe.none': Finding(
         FAILED, 'CONNECTIVITY_DNS_ERROR', 'Registry {name} has no private endpoints.'),
     'registry.pe.none_in_vnet': Finding(

@@ -16,9 +16,17 @@ import threading
 import time
 
 from . import catalogue
+from ._http import looks_like_repr
 from .checks.base import CheckResult, shown_seconds
 
 GRACE_SECONDS = 2.0
+
+
+def exception_summary(ex):
+    """'KeyError: loginServer' for a bug report, without a Python repr in it."""
+    text = ' '.join(str(ex).split())[:250]
+    name = type(ex).__name__
+    return name if not text or looks_like_repr(text) else '{}: {}'.format(name, text)
 
 
 def _guarded(check, ctx, inputs, outbox):
@@ -26,11 +34,10 @@ def _guarded(check, ctx, inputs, outbox):
     try:
         result = check.run(ctx, inputs)
         if not isinstance(result, CheckResult):
-            raise TypeError('check returned {!r}, not a CheckResult'.format(type(result).__name__))
+            raise TypeError('check returned {}, not a CheckResult'.format(type(result).__name__))
     except Exception as ex:  # pylint: disable=broad-except
         # A check must never take the command down: the exception becomes its result.
-        result = CheckResult('runner.failed.exception',
-                             {'error': '{}: {}'.format(type(ex).__name__, ex)[:300]})
+        result = CheckResult('runner.failed.exception', {'error': exception_summary(ex)})
     outbox.put((check.id, result, time.monotonic() - started))
 
 

@@ -28,17 +28,21 @@ def check_login_server(ctx, _results):
     facts = {'name': name}
     try:
         registry = ctx.arm.find_registry(name)
-        arm_note = 'not found in the current subscription' if registry is None else None
     except ArmError as ex:
-        registry, arm_note = None, 'ARM could not be asked: {}'.format(ex.reason)
+        registry = None
+        facts.update(arm='failed', armError=ex.reason)
+    else:
+        if registry is None:
+            subscription = ctx.arm.subscription()
+            facts.update(arm='notFound', subscriptionId=subscription.get('id'),
+                         subscriptionName=subscription.get('name'))
     if registry is not None:
         login_server = (registry.get('loginServer') or '').strip().rstrip('/')
         if login_server:
             return CheckResult('registry.login_server.arm', dict(
                 facts, loginServer=login_server, resolvedBy='arm', resourceId=registry.get('id')),
                 data=registry)
-        arm_note = 'its ARM resource names no login server'
-    facts['armNote'] = arm_note
+        facts.update(arm='noLoginServer', resourceId=registry.get('id'))
     if not ctx.acr_suffix:
         return CheckResult('registry.login_server.none', dict(facts, cloud=ctx.cloud_name))
     # The login server given with --name (a domain-name-label one cannot be built) or, as the

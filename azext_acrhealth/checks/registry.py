@@ -13,11 +13,19 @@ def _registry(results):
     return results['login-server'].data
 
 
+def _arm_error(results):
+    """ARM's failure when the login server came without it (not found is another finding)."""
+    facts = results['login-server'].facts
+    return facts.get('armError') if facts.get('arm') == 'failed' else None
+
+
 # ---- CMK ------------------------------------------------------------------------------------
 
 def check_cmk(ctx, results):
     registry = _registry(results)
     if not registry:
+        if _arm_error(results):
+            return CheckResult('registry.cmk.arm_failed', {'armError': _arm_error(results)})
         return CheckResult('registry.cmk.not_in_arm')
     client_id = registry.get('encryptionIdentity')
     if not client_id or (registry.get('encryptionStatus') or '').lower() == 'disabled':
@@ -90,6 +98,8 @@ def check_private_endpoints(ctx, results):
     name = ctx.options.registry_name
     facts = {'name': name, 'vnet': ctx.options.vnet}
     if not registry:
+        if _arm_error(results):
+            return CheckResult('registry.pe.arm_failed', dict(facts, armError=_arm_error(results)))
         return CheckResult('registry.pe.not_in_arm', facts)
     endpoints = registry.get('privateEndpoints') or []
     if not endpoints:
@@ -99,7 +109,9 @@ def check_private_endpoints(ctx, results):
         facts['vnet'] = network
         mappings = endpoint_mappings(ctx.arm, endpoints, network)
     except (ArmError, KeyError, ValueError, TypeError) as ex:
-        return CheckResult('registry.pe.unreadable', dict(facts, error=str(ex)[:200]))
+        reason = ex.reason if isinstance(ex, ArmError) else \
+            'an endpoint\'s resource is not shaped as ARM returns one'
+        return CheckResult('registry.pe.unreadable', dict(facts, error=reason))
     if not mappings:
         return CheckResult('registry.pe.none_in_vnet', dict(facts, endpoints=len(endpoints)))
     checked = []

@@ -102,6 +102,11 @@ class FakeArm:
         self.find_error = find_error
         self.calls = []
 
+    subscription_info = {'id': '0b1f6471-0000-4000-8000-0000000000aa', 'name': 'Contoso Dev'}
+
+    def subscription(self):
+        return dict(self.subscription_info)
+
     def find_registry(self, name):
         self.calls.append(('find_registry', name))
         if self.find_error is not None:
@@ -109,7 +114,7 @@ class FakeArm:
         data = self.registries.get(name.lower())
         return None if data is None else registry_facts(data)
 
-    def get(self, resource_id, api_version=None):
+    def get(self, resource_id):
         self.calls.append(('get', resource_id))
         answer = self.resources.get(resource_id)
         if isinstance(answer, BaseException):

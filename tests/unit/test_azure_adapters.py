@@ -29,20 +29,6 @@ ARM_JSON = {
             'privateEndpoint': {'id': PE}, 'privateLinkServiceConnectionState': {
                 'status': 'Approved'}}}]}}
 
-# What an msrest-based azure-mgmt-containerregistry returned from Registry.as_dict().
-SDK_SNAKE = {
-    'id': RID, 'name': 'r', 'location': 'eastus', 'sku': {'name': 'Premium'},
-    'identity': {'type': 'SystemAssigned, UserAssigned', 'principal_id': 'p1', 'tenant_id': 't',
-                 'user_assigned_identities': {UAI: {'principal_id': 'p2', 'client_id': 'c2'}}},
-    'login_server': 'r.azurecr.io', 'public_network_access': 'Disabled',
-    'network_rule_set': {'default_action': 'Deny', 'ip_rules': [{'action': 'Allow',
-                                                                 'ip_address_or_range': '1.2.3.4'}]},
-    'role_assignment_mode': 'AbacRepositoryPermissions',
-    'encryption': {'status': 'enabled', 'key_vault_properties': {
-        'key_identifier': 'https://kv.vault.azure.net/keys/k', 'identity': 'c2'}},
-    'private_endpoint_connections': [{'id': RID + '/privateEndpointConnections/c',
-                                      'private_endpoint': {'id': PE}}]}
-
 FACTS = {
     'id': RID, 'name': 'r', 'loginServer': 'r.azurecr.io', 'publicNetworkAccess': 'Disabled',
     'networkDefaultAction': 'Deny', 'ipRules': 1, 'roleAssignmentMode': 'AbacRepositoryPermissions',
@@ -53,15 +39,6 @@ FACTS = {
 
 def test_registry_facts_from_arm_json():
     assert registry_facts(ARM_JSON) == FACTS
-
-
-def test_registry_facts_from_the_msrest_sdk_shape():
-    assert registry_facts(SDK_SNAKE) == FACTS
-
-
-def test_registry_facts_from_the_installed_sdk_model():
-    from azure.mgmt.containerregistry.models import Registry
-    assert registry_facts(Registry(ARM_JSON).as_dict()) == FACTS
 
 
 @pytest.mark.parametrize('data', [{}, {'id': RID, 'name': 'r', 'properties': {}},
@@ -143,155 +120,218 @@ def test_resolve_reports_the_resolver_error(monkeypatch):
 
 # ---- Arm (with a fake SDK client) -----------------------------------------------------------
 
-class Item(SimpleNamespace):
-    def as_dict(self):
-        return {'id': RID.replace('/r', '/' + self.name), 'name': self.name,
-                'properties': {'loginServer': self.name + '.azurecr.io'}}
+SUB = '0b1f6471-0000-4000-8000-00000000ab02'
+ARM = 'https://management.example'
 
 
-class Pager:
-    """``by_page()`` of the SDK: iterates pages and exposes the next page's token."""
-
-    def __init__(self, pages, tokens):
-        self._pages, self._tokens = pages, tokens
-        self.continuation_token = None
-        self.fetched = 0
-
-    def __iter__(self):
-        for index, page in enumerate(self._pages):
-            self.continuation_token = self._tokens[index] if index < len(self._tokens) else None
-            self.fetched += 1
-            yield iter(page)
+def resource_item(name, rtype='Microsoft.ContainerRegistry/registries', rg='g'):
+    """An item of Resources - List as ARM returns it (id, name, type, sku, location, tags)."""
+    return {'id': '/subscriptions/{}/resourceGroups/{}/providers/{}/{}'.format(SUB, rg, rtype, name),
+            'name': name, 'type': rtype, 'sku': {'name': 'Premium', 'tier': 'Premium'},
+            'location': 'westus', 'tags': {}}
 
 
-class FakeRegistries:
-    def __init__(self, pager=None, error=None):
-        self.pager, self.error = pager, error
-
-    def list(self, **kwargs):
-        # Bounded: at most one retry (a dropped connection), never for an HTTP status.
-        assert kwargs.get('retry_total') == 1 and kwargs.get('retry_status') == 0
-        assert kwargs.get('retry_backoff_factor') == 0 and kwargs.get('read_timeout') in (4.0, 0.5)
-        if self.error is not None:
-            raise self.error
-        return SimpleNamespace(by_page=lambda: self.pager)
-
-
-def arm_with(registries=None, send=None):
-    arm = Arm(cli_ctx=None, timeout=4.0)
-    arm._client = SimpleNamespace(registries=registries, send_request=send)  # pylint: disable=protected-access
-    return arm
-
-
-def endless(names_per_page=2):
-    def pages():
-        count = 0
-        while True:
-            count += 1
-            yield [Item(name='other{}-{}'.format(count, i)) for i in range(names_per_page)]
-    return pages()
-
-
-def test_find_registry_on_a_later_page_case_insensitively():
-    pager = Pager([[Item(name='a')], [Item(name='b'), Item(name='MyReg')]], ['t1', None])
-    facts = arm_with(FakeRegistries(pager)).find_registry('myreg')
-    assert facts['name'] == 'MyReg' and facts['loginServer'] == 'MyReg.azurecr.io'
-
-
-def test_find_registry_not_found():
-    pager = Pager([[Item(name='a')], [Item(name='b')]], ['t1', None])
-    assert arm_with(FakeRegistries(pager)).find_registry('myreg') is None
-
-
-def test_find_registry_stops_when_next_link_repeats():
-    pager = Pager(endless(), ['t1', 't2', 't1', 't2'] * 50)
-    with pytest.raises(ArmError, match='never ends'):
-        arm_with(FakeRegistries(pager)).find_registry('myreg')
-    assert pager.fetched == 3
-
-
-def test_find_registry_stops_when_paging_never_ends():
-    pager = Pager(endless(), ['t{}'.format(i) for i in range(10000)])
-    with pytest.raises(ArmError, match='never ends'):
-        arm_with(FakeRegistries(pager)).find_registry('myreg')
-    assert pager.fetched <= _azure.MAX_PAGES + 1
-
-
-@pytest.mark.parametrize('status', [403, 404, 500, 503])
-def test_find_registry_arm_http_errors(status):
-    from azure.core.exceptions import HttpResponseError
-    error = HttpResponseError(message='(AuthorizationFailed) The client does not have '
-                                      'authorization\nCode: AuthorizationFailed')
-    error.status_code = status
-    with pytest.raises(ArmError) as caught:
-        arm_with(FakeRegistries(error=error)).find_registry('myreg')
-    assert caught.value.status == status
-    assert caught.value.reason == '(AuthorizationFailed) The client does not have authorization'
-
-
-def test_find_registry_connection_error():
-    from azure.core.exceptions import ServiceRequestError
-    with pytest.raises(ArmError, match='Connection refused'):
-        arm_with(FakeRegistries(error=ServiceRequestError('Connection refused'))).find_registry('r')
-
-
-def test_find_registry_without_a_client_is_an_arm_error(monkeypatch):
-    import azure.cli.core.commands.client_factory as factory
-
-    def broken(*args, **kwargs):
-        raise RuntimeError("Please run 'az login' to setup account.\nmore")
-    monkeypatch.setattr(factory, 'get_mgmt_service_client', broken)
-    with pytest.raises(ArmError, match="^Please run 'az login' to setup account.$"):
-        Arm(cli_ctx=None, timeout=4.0).find_registry('r')
-
-
-class Sent:
-    def __init__(self, status, body=None, error=None):
-        self.status, self.body, self.error = status, body, error
-        self.requests = []
-
-    def __call__(self, request, **kwargs):
-        self.requests.append(request.url)
-        if self.error is not None:
-            raise self.error
-        return SimpleNamespace(status_code=self.status, json=self._json)
-
-    def _json(self):
+class Answer(SimpleNamespace):
+    def json(self):
         if isinstance(self.body, Exception):
             raise self.body
         return self.body
 
 
+class Pipeline:
+    """The CLI client's ``send_request``: ``answers`` is a list of (url prefix, answer) where the
+    answer is (status, body) or an exception; every URL sent is recorded."""
+
+    def __init__(self, *answers):
+        self.answers = list(answers)
+        self.sent = []
+
+    def send_request(self, request, **_kwargs):
+        self.sent.append(request.url)
+        for prefix, answer in self.answers:
+            if request.url.startswith(prefix):
+                if isinstance(answer, BaseException):
+                    raise answer
+                if callable(answer):
+                    return answer(request)
+                status, body = answer
+                return Answer(status_code=status, body=body, headers={
+                    'Content-Type': 'application/json; charset=utf-8'})
+        return Answer(status_code=404, body={'error': {'code': 'ResourceNotFound'}}, headers={})
+
+
+def arm_with(pipeline, timeout=4.0):
+    cloud = SimpleNamespace(endpoints=SimpleNamespace(resource_manager=ARM + '/'))
+    arm = Arm(cli_ctx=SimpleNamespace(cloud=cloud), timeout=timeout)
+    arm._client = pipeline  # pylint: disable=protected-access
+    arm._subscription = {'id': SUB, 'name': 'Lab'}  # pylint: disable=protected-access
+    return arm
+
+
+LIST = '/subscriptions/{}/resources?'.format(SUB)
+
+
+def registry_json(name):
+    return dict(ARM_JSON, id=resource_item(name)['id'], name=name)
+
+
+def test_find_registry_asks_a_filtered_list_then_one_get():
+    item = resource_item('MyReg')
+    pipeline = Pipeline((LIST, (200, {'value': [resource_item('myreg2'), item]})),
+                        (item['id'], (200, registry_json('MyReg'))))
+    facts = arm_with(pipeline).find_registry('myreg')
+    assert facts['name'] == 'MyReg' and facts['loginServer'] == 'r.azurecr.io'
+    assert len(pipeline.sent) == 2
+    from urllib.parse import parse_qs, urlsplit
+    query = parse_qs(urlsplit(pipeline.sent[0]).query)
+    assert query['$filter'] == ["resourceType eq 'Microsoft.ContainerRegistry/registries' and "
+                                "substringof('myreg', name)"]
+    assert query['api-version'] == ['2022-09-01']
+    assert pipeline.sent[1] == item['id'] + '?api-version=2025-11-01'
+
+
+def test_find_registry_not_found():
+    pipeline = Pipeline((LIST, (200, {'value': [resource_item('myreg2')]})))
+    assert arm_with(pipeline).find_registry('myreg') is None
+    assert len(pipeline.sent) == 1
+
+
+def test_a_registry_deleted_between_list_and_get_is_not_found():
+    pipeline = Pipeline((LIST, (200, {'value': [resource_item('myreg')]})))
+    assert arm_with(pipeline).find_registry('myreg') is None
+
+
+def test_a_quote_in_the_name_cannot_break_the_filter():
+    pipeline = Pipeline((LIST, (200, {'value': []})))
+    arm_with(pipeline).find_registry("a'b")
+    from urllib.parse import parse_qs, urlsplit
+    assert "substringof('a''b', name)" in parse_qs(urlsplit(pipeline.sent[0]).query)['$filter'][0]
+
+
+def test_find_registry_follows_a_next_link_on_arm_itself():
+    item = resource_item('myreg')
+    pipeline = Pipeline(
+        (LIST + 'page2', (200, {'value': [item]})),
+        (LIST, (200, {'value': [], 'nextLink': 'https://MANAGEMENT.example' + LIST + 'page2'})),
+        (item['id'], (200, registry_json('myreg'))))
+    pipeline.answers.insert(0, ('https://MANAGEMENT.example' + LIST + 'page2', (200, {
+        'value': [item]})))
+    assert arm_with(pipeline).find_registry('myreg')['name'] == 'myreg'
+
+
+def test_find_registry_never_follows_a_next_link_to_another_host():
+    pipeline = Pipeline((LIST, (200, {'value': [], 'nextLink':
+                                      'https://collector.example' + LIST + 'page2'})))
+    with pytest.raises(ArmError, match='another host'):
+        arm_with(pipeline).find_registry('myreg')
+    assert len(pipeline.sent) == 1  # the next page (asked with the ARM token) was never fetched
+
+
+def test_find_registry_stops_when_next_link_repeats():
+    pipeline = Pipeline((ARM, (200, {'value': [], 'nextLink': ARM + LIST + 'same'})),
+                        (LIST, (200, {'value': [], 'nextLink': ARM + LIST + 'same'})))
+    with pytest.raises(ArmError, match='paging stopped'):
+        arm_with(pipeline).find_registry('myreg')
+    assert len(pipeline.sent) <= 3
+
+
+def test_find_registry_stops_when_paging_never_ends():
+    count = [0]
+
+    def next_page(_request):
+        count[0] += 1
+        return Answer(status_code=200, headers={}, body={
+            'value': [], 'nextLink': ARM + LIST + 'page{}'.format(count[0])})
+    with pytest.raises(ArmError, match='paging stopped'):
+        arm_with(Pipeline((ARM, next_page), (LIST, next_page))).find_registry('myreg')
+    assert count[0] <= _azure.MAX_PAGES
+
+
+@pytest.mark.parametrize('status, code, message', [
+    (403, 'AuthorizationFailed', "The client 'x' with object id 'y' does not have authorization "
+                                 "to perform action 'Microsoft.Resources/subscriptions/resources/"
+                                 "read' over scope '/subscriptions/s' or the scope is invalid."),
+    (404, 'SubscriptionNotFound', "The subscription 's' could not be found."),
+    (500, 'InternalServerError', 'Encountered internal server error.'),
+])
+def test_find_registry_arm_errors_name_status_code_and_message(status, code, message):
+    pipeline = Pipeline((LIST, (status, {'error': {'code': code, 'message': message}})))
+    with pytest.raises(ArmError) as caught:
+        arm_with(pipeline).find_registry('myreg')
+    assert caught.value.status == status
+    assert caught.value.reason == 'ARM answered {} {}: {}'.format(status, code, message)
+
+
+def test_find_registry_html_answer_is_an_arm_error():
+    pipeline = Pipeline((LIST, (200, ValueError('Expecting value: line 1 column 1 (char 0)'))))
+    with pytest.raises(ArmError, match='not JSON'):
+        arm_with(pipeline).find_registry('myreg')
+
+
+def test_find_registry_connection_refused_in_plain_words():
+    import requests
+    from azure.core.exceptions import ServiceRequestError
+    inner = requests.exceptions.ConnectionError(
+        "('Connection aborted.', ConnectionRefusedError(111, 'Connection refused'))")
+    inner.__cause__ = ConnectionRefusedError(111, 'Connection refused')
+    error = ServiceRequestError("('Connection aborted.', ConnectionRefusedError(111, "
+                                "'Connection refused'))", error=inner)
+    with pytest.raises(ArmError) as caught:
+        arm_with(Pipeline((LIST, error))).find_registry('r')
+    assert caught.value.reason == 'connection refused'
+
+
+def test_find_registry_without_a_client_is_an_arm_error(monkeypatch):
+    from azure.cli.core.commands import client_factory as factory
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("Please run 'az login' to setup account.")
+    monkeypatch.setattr(factory, 'get_mgmt_service_client', broken)
+    with pytest.raises(ArmError, match="^Please run 'az login' to setup account.$"):
+        Arm(cli_ctx=None, timeout=4.0).find_registry('r')
+
+
+def test_find_registry_has_a_deadline_for_all_of_it():
+    def dripping(_request):
+        time.sleep(30)  # an answer dripped a byte at a time
+    started = time.monotonic()
+    with pytest.raises(ArmError, match='within 1 s'):
+        arm_with(Pipeline((LIST, dripping)), timeout=0.5).find_registry('myreg')
+    assert time.monotonic() - started < 3
+
+
 def test_arm_get_uses_the_namespace_api_version():
-    send = Sent(200, {'id': UAI})
-    arm = arm_with(send=send)
+    pipeline = Pipeline((UAI, (200, {'id': UAI})), (PE.lower(), (200, {'id': PE})))
+    arm = arm_with(pipeline)
     assert arm.get(UAI) == {'id': UAI}
-    assert arm.get(PE.replace('Microsoft.Network', 'microsoft.network')) == {'id': UAI}
-    assert send.requests == [UAI + '?api-version=2023-01-31',
-                             PE.replace('Microsoft.Network', 'microsoft.network') +
-                             '?api-version=2023-09-01']
+    assert arm.get(PE.lower()) == {'id': PE}
+    assert pipeline.sent == [UAI + '?api-version=2023-01-31', PE.lower() + '?api-version=2023-09-01']
 
 
 def test_arm_get_404_is_none():
-    assert arm_with(send=Sent(404)).get(UAI) is None
+    assert arm_with(Pipeline()).get(UAI) is None
 
 
 @pytest.mark.parametrize('status', [403, 500])
 def test_arm_get_error_status(status):
     with pytest.raises(ArmError) as caught:
-        arm_with(send=Sent(status)).get(UAI)
+        arm_with(Pipeline((UAI, (status, {})))).get(UAI)
     assert caught.value.status == status and str(status) in caught.value.reason
-
-
-def test_arm_get_not_json():
-    with pytest.raises(ArmError, match='not JSON'):
-        arm_with(send=Sent(200, ValueError('no'))).get(UAI)
 
 
 def test_arm_get_transport_error():
     from azure.core.exceptions import ServiceResponseError
-    with pytest.raises(ArmError, match='timed out'):
-        arm_with(send=Sent(200, error=ServiceResponseError('Read timed out'))).get(UAI)
+    with pytest.raises(ArmError, match='Read timed out'):
+        arm_with(Pipeline((UAI, ServiceResponseError('Read timed out')))).get(UAI)
+
+
+def test_get_refuses_anything_but_an_arm_resource_path():
+    pipeline = Pipeline()
+    arm = arm_with(pipeline)
+    for bad in ('https://collector.example/subscriptions/s', '//collector.example/x', '', None):
+        with pytest.raises(ArmError, match='not an ARM resource ID'):
+            arm.get(bad)
+    assert pipeline.sent == []
 
 
 # ---- cloud and audience ---------------------------------------------------------------------
@@ -323,59 +363,3 @@ def test_acr_suffix(value, expected):
 def test_acr_audience(configured, expected):
     config = SimpleNamespace(get=lambda section, option, fallback=None: configured or fallback)
     assert acr_audience(SimpleNamespace(config=config)) == expected
-
-
-# ---- Arm: hostile answers (issue 5) --------------------------------------------------------
-
-def arm_in_cloud(registries, timeout=4.0, send=None):
-    cloud = SimpleNamespace(endpoints=SimpleNamespace(resource_manager='https://management.example/'))
-    arm = Arm(cli_ctx=SimpleNamespace(cloud=cloud), timeout=timeout)
-    arm._client = SimpleNamespace(registries=registries, send_request=send)  # pylint: disable=protected-access
-    return arm
-
-
-def test_find_registry_never_follows_a_next_link_to_another_host():
-    pager = Pager([[Item(name='a')], [Item(name='myreg')]],
-                  ['https://collector.example/subscriptions/s/registries?page=2', None])
-    with pytest.raises(ArmError, match='another host'):
-        arm_in_cloud(FakeRegistries(pager)).find_registry('myreg')
-    assert pager.fetched == 1  # the second page (asked with the ARM token) was never fetched
-
-
-def test_find_registry_follows_a_next_link_on_arm_itself():
-    pager = Pager([[Item(name='a')], [Item(name='myreg')]],
-                  ['https://MANAGEMENT.example/subscriptions/s/registries?page=2', None])
-    assert arm_in_cloud(FakeRegistries(pager)).find_registry('myreg')['name'] == 'myreg'
-
-
-def test_find_registry_answer_the_sdk_cannot_read_is_an_arm_error():
-    class Unreadable:
-        def __iter__(self):
-            raise ValueError('Expecting value: line 1 column 1 (char 0)')  # HTML, not JSON
-            yield  # pylint: disable=unreachable
-    with pytest.raises(ArmError, match='ValueError'):
-        arm_in_cloud(FakeRegistries(Unreadable())).find_registry('myreg')
-
-
-def test_find_registry_has_a_deadline_for_all_of_it():
-    import time
-
-    class Dripping:
-        continuation_token = None
-
-        def __iter__(self):
-            time.sleep(30)  # an answer dripped a byte at a time
-            yield []
-    started = time.monotonic()
-    with pytest.raises(ArmError, match='within 1 s'):
-        arm_in_cloud(FakeRegistries(Dripping()), timeout=0.5).find_registry('myreg')
-    assert time.monotonic() - started < 3
-
-
-def test_get_refuses_anything_but_an_arm_resource_path():
-    sent = []
-    arm = arm_in_cloud(None, send=lambda *a, **k: sent.append(a))
-    for bad in ('https://collector.example/subscriptions/s', '//collector.example/x', '', None):
-        with pytest.raises(ArmError, match='not an ARM resource ID'):
-            arm.get(bad)
-    assert sent == []

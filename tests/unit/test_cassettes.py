@@ -28,6 +28,10 @@ class _RecordedArm:
     def find_registry(self, _name):
         return self._registry
 
+    @staticmethod
+    def subscription():
+        return {'id': 'recorded-subscription', 'name': None}
+
 
 def _replay(sidecar, cassette, record_mode='none'):
     import vcr

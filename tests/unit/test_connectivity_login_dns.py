@@ -37,11 +37,16 @@ def test_login_server_not_in_arm_falls_back_to_the_cloud_suffix():
     assert result.facts['loginServer'] == 'myreg.azurecr.example'
     assert result.facts['resolvedBy'] == 'cloudSuffix'
     assert result.facts['suffix'] == '.azurecr.example'
-    assert result.facts['armNote'] == 'not found in the current subscription'
+    assert result.facts['arm'] == 'notFound'
+    assert result.facts['subscriptionName'] == 'Contoso Dev'
     assert result.data is None
     entry = rendered('login-server', result)
     assert entry['status'] == 'passed'
-    assert 'not found in the current subscription' in entry['message']
+    # which subscription was searched, and how to search another (not "ARM failed")
+    assert 'myreg is not in subscription "Contoso Dev" (0b1f6471-0000-4000-8000-0000000000aa)' \
+        in entry['message']
+    assert '--subscription' in entry['message']
+    assert 'could not be asked' not in entry['message']
 
 
 def test_a_login_server_given_with_name_is_used_when_arm_does_not_know_the_registry():
@@ -70,9 +75,10 @@ def test_login_server_arm_error_falls_back_to_the_suffix_and_says_why(error):
     result = check_login_server(ctx, {})
     assert result.finding == 'registry.login_server.suffix'
     assert result.facts['loginServer'] == LOGIN
-    assert error.reason in result.facts['armNote']
-    assert result.facts['armNote'].startswith('ARM could not be asked')
-    assert error.reason in rendered('login-server', result)['message']
+    assert (result.facts['arm'], result.facts['armError']) == ('failed', error.reason)
+    message = rendered('login-server', result)['message']
+    assert 'ARM could not be asked ({})'.format(error.reason) in message
+    assert 'not in subscription' not in message  # could not ask is not "not found"
 
 
 def test_login_server_arm_registry_without_login_server_uses_the_suffix():
@@ -80,7 +86,8 @@ def test_login_server_arm_registry_without_login_server_uses_the_suffix():
     result = check_login_server(ctx, {})
     assert result.finding == 'registry.login_server.suffix'
     assert result.facts['loginServer'] == LOGIN
-    assert 'no login server' in result.facts['armNote']
+    assert result.facts['arm'] == 'noLoginServer'
+    assert 'no login server' in rendered('login-server', result)['message']
     # The ARM facts stay available to later checks (CMK, network rules).
     assert result.data['id'] == REGISTRY_ID
     rendered('login-server', result)
@@ -102,7 +109,8 @@ def test_login_server_error_without_suffix(suffix, arm):
     assert not result.passed
     entry = rendered('login-server', result)
     assert entry['status'] == 'failed' and entry['code'] == 'LOGIN_SERVER_ERROR'
-    assert 'MyCloud' in entry['message'] and result.facts['armNote'] in entry['message']
+    assert 'MyCloud' in entry['message']
+    assert result.facts['arm'] in ('notFound', 'failed', 'noLoginServer')
     assert 'loginServer' not in result.facts
 
 

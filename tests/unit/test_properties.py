@@ -171,3 +171,58 @@ def test_any_retry_after_gives_a_finding_with_at_most_one_bounded_retry(status, 
     assert_reportable('refresh-token', result)
     assert len([call for call in http.calls if call[0] == 'POST']) <= 2
     assert all(0 <= wait <= ctx.timeout for wait in ctx.sleep.calls)
+
+
+# ---- no Python repr in any message or detail (issue 8) ---------------------------------------
+
+def _exceptions():
+    """Exceptions shaped as the adapters meet them: requests, urllib3 and azure-core wrappers
+    around OSErrors, whose str() is a repr of their args."""
+    import socket
+    import requests
+    import urllib3
+    from azure.core.exceptions import ServiceRequestError, ServiceResponseError
+    leaves = st.sampled_from([
+        ConnectionRefusedError(111, 'Connection refused'), ConnectionResetError(104, 'reset'),
+        socket.gaierror(-2, 'Name or service not known'), TimeoutError('timed out'),
+        OSError('weird', ('a', 1)), ValueError(('tuple', 'arg')), KeyError('k'),
+        RuntimeError(ValueError('nested'))])
+
+    def wrap(inner, how):
+        if how == 'requests':
+            return requests.exceptions.ConnectionError(
+                urllib3.exceptions.ProtocolError('Connection aborted.', inner))
+        if how == 'urllib3':
+            return urllib3.exceptions.NewConnectionError(
+                None, 'Failed to establish a new connection: {!r}'.format(inner))
+        if how == 'azure':
+            return ServiceRequestError(repr(('Connection aborted.', inner)), error=inner)
+        if how == 'azure-response':
+            return ServiceResponseError(repr(inner), error=inner)
+        error = RuntimeError(repr(inner))
+        error.__cause__ = inner
+        return error
+    return st.builds(wrap, leaves, st.sampled_from(['requests', 'urllib3', 'azure',
+                                                    'azure-response', 'plain']))
+
+
+REPR_MARKS = ('Error(', "('", '<class', ' object at 0x')
+
+
+@SETTINGS
+@given(_exceptions(), st.sampled_from(sorted(catalogue.FINDINGS)))
+def test_no_finding_shows_a_python_repr_of_an_exception(error, key):
+    from azext_acrhealth._http import plain_reason
+    from azext_acrhealth.runner import exception_summary
+    for words in (plain_reason(error), exception_summary(error)):
+        assert not any(mark in words for mark in REPR_MARKS), words
+
+        class Facts(dict):  # every fact a template may ask for is the exception's words
+            def __missing__(self, name):
+                return words
+        facts = Facts(url='https://r/v2/', loginServer='r.azurecr.io', name='r', arm='failed',
+                      armError=words, error=words, mappings=[{
+                          'fqdn': 'r.azurecr.io', 'expected': '10.0.0.4', 'actual': [],
+                          'ok': False, 'error': words}])
+        text = catalogue.render(key, facts)
+        assert not any(mark in text for mark in REPR_MARKS), (key, text)

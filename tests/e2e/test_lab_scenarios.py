@@ -293,3 +293,63 @@ def test_a_foreign_login_server_suffix_is_refused_naming_the_clouds(lab, ext):
     assert result.returncode == 1, result
     assert result.stdout == ''
     assert S.ACR_SUFFIX in result.stderr and 'Traceback' not in result.stderr
+
+
+def _arm_reads(lab, since):
+    return [(e['path'], e['query'].get('$skiptoken')) for e in lab.requests()[since:]
+            if e.get('host') == S.ARM_HOST and e.get('method') == 'GET' and
+            e.get('path', '').startswith('/subscriptions/') and e.get('path') != '/subscriptions']
+
+
+@pytest.mark.parametrize('subscription', [S.SUBSCRIPTION_ID, S.CROWDED_SUBSCRIPTION_NAME])
+def test_the_lookup_does_not_grow_with_the_subscriptions_registries(lab, ext, subscription):
+    """Two ARM reads (the filtered resources list, one GET) find `healthy`, in the lab
+    subscription (~90 registries) and in the crowded one (501), selected with --subscription;
+    the Azure CLI's lookup pages through every registry (126 pages of 4 in the crowded one)."""
+    since = len(lab.requests())
+    result = lab.run(['az', 'acr', 'check-health', '-n', 'healthy', '--yes', '-o', 'json',
+                      '--subscription', subscription], extension_dir=ext, timeout=90)
+    assert result.returncode == 0, result
+    report = json.loads(result.stdout)
+    login = by_id(report)['login-server']
+    assert login['details']['resolvedBy'] == 'arm', login
+    sub_id = S.SUBSCRIPTION_ID if subscription == S.SUBSCRIPTION_ID else S.CROWDED_SUBSCRIPTION_ID
+    assert login['details']['resourceId'].startswith('/subscriptions/' + sub_id + '/'), login
+    reads = [path for path, _ in _arm_reads(lab, since)
+             if 'Microsoft.ManagedIdentity' not in path]  # the CMK check's identity read
+    assert reads == ['/subscriptions/{}/resources'.format(sub_id),
+                     '/subscriptions/{}/resourceGroups/{}/providers/Microsoft.ContainerRegistry/'
+                     'registries/healthy'.format(sub_id, S.RESOURCE_GROUP)], reads
+
+
+def test_a_registry_not_in_the_subscription_names_it_and_subscription(lab, ext):
+    result = lab.run(['az', 'acr', 'check-health', '-n', 'pullonly', '--yes', '-o', 'json',
+                      '--subscription', S.CROWDED_SUBSCRIPTION_NAME], extension_dir=ext,
+                     timeout=90)
+    login = by_id(json.loads(result.stdout))['login-server']
+    assert login['details']['arm'] == 'notFound', login
+    assert 'pullonly is not in subscription "{}" ({})'.format(
+        S.CROWDED_SUBSCRIPTION_NAME, S.CROWDED_SUBSCRIPTION_ID) in login['message'], login
+    assert '--subscription' in login['message']
+    cmk = by_id(json.loads(result.stdout))['cmk']
+    assert cmk['status'] == 'skipped' and 'not in the subscription searched' in cmk['message']
+
+
+def test_arm_unreachable_is_said_in_plain_words_and_is_not_not_found(lab, ext):
+    """ARM unreachable (its requests go through a proxy nobody listens on; AAD and the registry
+    are reached directly): the login server falls back to the suffix saying why, CMK says it
+    could not ask, and no message holds a Python repr."""
+    result = lab.run(['az', 'acr', 'check-health', '-n', 'healthy', '--yes', '-o', 'json',
+                      '--ignore-errors', '--timeout', '5'], extension_dir=ext, timeout=90,
+                     env={'HTTPS_PROXY': 'http://127.0.0.1:9', 'https_proxy': 'http://127.0.0.1:9',
+                          'NO_PROXY': '{},{},{}'.format(S.AAD_HOST, S.ACR_SUFFIX, S.MCR_HOST),
+                          'no_proxy': '{},{},{}'.format(S.AAD_HOST, S.ACR_SUFFIX, S.MCR_HOST)})
+    report = json.loads(result.stdout)
+    checks = by_id(report)
+    assert 'ARM could not be asked (connection refused)' in checks['login-server']['message'], \
+        checks['login-server']
+    assert checks['login-server']['details']['arm'] == 'failed'
+    assert 'could not be asked' in checks['cmk']['message'] and \
+        'not in the subscription' not in checks['cmk']['message'], checks['cmk']
+    for mark in ('Error(', "('", '<class'):
+        assert mark not in result.stdout and mark not in result.stderr, mark

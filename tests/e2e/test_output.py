@@ -36,7 +36,7 @@ def test_table(az, tools):
     rows = lines[2:]
     assert len(rows) == 7
     assert rows[0].split()[:3] == ['Docker', 'client', 'warning']
-    assert 'DOCKER_COMMAND_ERROR' in rows[0] and 'No `docker` executable found on PATH.' in rows[0]
+    assert 'DOCKER_COMMAND_ERROR' in rows[0] and 'No `docker` (or `podman`) executable found on PATH.' in rows[0]
     assert [row.split()[0] for row in rows] == ['Docker', 'Docker', 'Docker', 'Docker', 'Azure',
                                                 'Helm', 'Notary']
 

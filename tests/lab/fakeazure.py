@@ -9,7 +9,9 @@ header came), never a token value. Every token it issues is appended to a separa
 the leak tests read.
 """
 import base64
+import functools
 import json
+import re
 import os
 import secrets
 import socket
@@ -28,6 +30,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from . import scenarios as S
 
 TOKEN_LIFETIME = 3600
+REFRESH_TOKEN_LIFETIME = 11700   # ACR's, as recorded (exp - iat of a real refresh token)
+ACCESS_TOKEN_LIFETIME = 4500     # ACR's, as recorded
 ACR_ISSUER = 'Azure Container Registry'
 ARM_RG_ID = '/subscriptions/{}/resourceGroups/{}'.format(S.SUBSCRIPTION_ID, S.RESOURCE_GROUP)
 RESOURCES_PAGE_SIZE = 4  # small on purpose, so clients must follow nextLink
@@ -115,8 +119,9 @@ def read_log(path):
 # ARM documents
 
 
-def registry_id(name):
-    return '{}/providers/Microsoft.ContainerRegistry/registries/{}'.format(ARM_RG_ID, name)
+def registry_id(name, subscription=S.SUBSCRIPTION_ID):
+    return '/subscriptions/{}/resourceGroups/{}/providers/Microsoft.ContainerRegistry/registries/{}'.format(
+        subscription, S.RESOURCE_GROUP, name)
 
 
 def identity_id(name):
@@ -128,6 +133,7 @@ def _uuid_for(*parts):
 
 
 def identity_doc(name):
+    # azure-rest-api-specs Microsoft.ManagedIdentity stable/2023-01-31/examples/IdentityGet.json.
     return {
         'id': identity_id(name), 'name': name, 'location': S.LOCATION, 'tags': {},
         'type': 'Microsoft.ManagedIdentity/userAssignedIdentities',
@@ -135,6 +141,8 @@ def identity_doc(name):
                        'clientId': _uuid_for('client', name)},
     }
 
+
+SUBSCRIPTIONS = {S.SUBSCRIPTION_ID: S.SUBSCRIPTION_NAME, S.CROWDED_SUBSCRIPTION_ID: S.CROWDED_SUBSCRIPTION_NAME}
 
 # Identities that exist; 'cmkbroken-identity' is referenced by a registry but deleted.
 IDENTITIES = {'healthy-cmk-identity'}
@@ -147,10 +155,15 @@ def _network_id(kind, name):
     return '{}/providers/Microsoft.Network/{}/{}'.format(ARM_RG_ID, kind, name)
 
 
-def registry_doc(sc):
-    """Microsoft.ContainerRegistry/registries as ARM returns it (2023-x API shape)."""
+def registry_doc(sc, subscription=S.SUBSCRIPTION_ID):
+    """Microsoft.ContainerRegistry/registries as ARM returns it: the shape of
+    azure-rest-api-specs Registry/examples/2025-11-01/RegistryGet.json (roleAssignmentMode,
+    networkRuleBypassAllowedForTasks, "status": null) with the systemData and the policies
+    (azureADAuthenticationAsArmPolicy, softDeletePolicy) recorded from a real registry in the
+    Azure CLI's test_acr_check_health.yaml."""
     name = sc.registry
     created = '2026-01-15T09:30:00.0000000Z'
+    updated = '2026-01-15T09:31:12.8506835+00:00'
     props = {
         'loginServer': name + S.ACR_SUFFIX,
         'creationDate': created,
@@ -160,15 +173,19 @@ def registry_doc(sc):
         'policies': {
             'quarantinePolicy': {'status': 'disabled'},
             'trustPolicy': {'type': 'Notary', 'status': 'disabled'},
-            'retentionPolicy': {'days': 7, 'lastUpdatedTime': created, 'status': 'disabled'},
+            'retentionPolicy': {'days': 7, 'lastUpdatedTime': updated, 'status': 'disabled'},
             'exportPolicy': {'status': 'enabled'},
+            'azureADAuthenticationAsArmPolicy': {'status': 'enabled'},
+            'softDeletePolicy': {'retentionDays': 7, 'lastUpdatedTime': updated, 'status': 'disabled'},
         },
         'encryption': {'status': 'disabled'},
+        'status': None,
         'dataEndpointEnabled': False,
         'dataEndpointHostNames': [],
         'privateEndpointConnections': [],
         'publicNetworkAccess': 'Enabled',
         'networkRuleBypassOptions': 'AzureServices',
+        'networkRuleBypassAllowedForTasks': False,
         'zoneRedundancy': 'Disabled',
         'anonymousPullEnabled': False,
         'roleAssignmentMode': 'LegacyRegistryPermissions',
@@ -176,10 +193,10 @@ def registry_doc(sc):
     doc = {
         'sku': {'name': 'Premium', 'tier': 'Premium'},
         'type': 'Microsoft.ContainerRegistry/registries',
-        'id': registry_id(name), 'name': name, 'location': S.LOCATION, 'tags': {},
-        'systemData': {'createdBy': S.SP_APP_ID, 'createdByType': 'Application', 'createdAt': created,
-                       'lastModifiedBy': S.SP_APP_ID, 'lastModifiedByType': 'Application',
-                       'lastModifiedAt': created},
+        'id': registry_id(name, subscription), 'name': name, 'location': S.LOCATION, 'tags': {},
+        'systemData': {'createdBy': S.SP_APP_ID, 'createdByType': 'Application',
+                       'createdAt': '2026-01-15T09:30:00.0000000+00:00', 'lastModifiedBy': S.SP_APP_ID,
+                       'lastModifiedByType': 'Application', 'lastModifiedAt': updated},
         'properties': props,
     }
     if sc.arm.get('cmk'):
@@ -219,7 +236,30 @@ def registry_doc(sc):
     return doc
 
 
+def _filler(name):
+    return S.Scenario(name, name, 'a registry that only fills the crowded subscription', None)
+
+
+@functools.lru_cache(maxsize=None)
+def subscription_registries(subscription):
+    """name -> ARM document of every registry in SUBSCRIPTION (a lab subscription ID)."""
+    if subscription == S.SUBSCRIPTION_ID:
+        return {name: registry_doc(S.REGISTRIES[name]) for name in S.ARM_REGISTRIES}
+    docs = {'crowd{:03d}'.format(n): registry_doc(_filler('crowd{:03d}'.format(n)), subscription)
+            for n in range(S.CROWDED_FILLERS)}
+    docs['healthy'] = registry_doc(S.REGISTRIES['healthy'], subscription)
+    return docs
+
+
+def resource_item(doc):
+    """A registry as Resources - List shows it: id, name, type, sku, location, tags, systemData
+    (recorded in the Azure CLI's test_acr_check_health.yaml; no properties)."""
+    return {key: doc[key] for key in ('id', 'name', 'type', 'sku', 'location', 'tags', 'systemData')}
+
+
 def private_endpoint_doc():
+    """A private endpoint of a registry as recorded in the Azure CLI's
+    acr/tests/latest/recordings/test_acr_with_private_endpoint.yaml (its GET of privateEndpoints/...)."""
     reg = S.BY_NAME['privatedns']
     data_host = '{}.{}.data{}'.format(reg.registry, S.LOCATION, S.ACR_SUFFIX)
     return {
@@ -230,7 +270,7 @@ def private_endpoint_doc():
             'provisioningState': 'Succeeded', 'resourceGuid': _uuid_for('pe'),
             'privateLinkServiceConnections': [{
                 'name': PE_NAME, 'id': _network_id('privateEndpoints', PE_NAME) +
-                '/privateLinkServiceConnections/' + PE_NAME,
+                '/privateLinkServiceConnections/' + PE_NAME, 'etag': 'W/"{}"'.format(_uuid_for('pe-etag')),
                 'type': 'Microsoft.Network/privateEndpoints/privateLinkServiceConnections',
                 'properties': {'provisioningState': 'Succeeded',
                                'privateLinkServiceId': registry_id(reg.registry), 'groupIds': ['registry'],
@@ -248,6 +288,9 @@ def private_endpoint_doc():
 
 
 def nic_doc():
+    """The private endpoint's NIC: azure-rest-api-specs Microsoft.Network stable/2023-09-01
+    networkInterface.json (NetworkInterfaceGet.json's shape, less what only a VM's NIC has; the
+    ipConfigurations' privateLinkConnectionProperties as the schema defines them)."""
     reg = S.BY_NAME['privatedns']
     data_host = '{}.{}.data{}'.format(reg.registry, S.LOCATION, S.ACR_SUFFIX)
     nic_id = _network_id('networkInterfaces', NIC_NAME)
@@ -326,6 +369,8 @@ def cloud_metadata(arm_host, with_acr_suffix):
 
 
 def _aad_error(code, error, description):
+    # AAD's error JSON, as in Azure/azure-sdk-for-go azidentity's live recording
+    # testdata/recordings/TestClientSecretCredential_InvalidSecretLive.json.
     now = time.strftime('%Y-%m-%d %H:%M:%SZ', time.gmtime())
     trace, corr = str(uuid.uuid4()), str(uuid.uuid4())
     return {'error': error,
@@ -339,6 +384,8 @@ def _acr_errors(code, message, detail=None):
     return {'errors': [{'code': code, 'message': message, 'detail': detail}]}
 
 
+# Real ACR's /v2/ answer (test_acr_check_health.yaml; Azure/acr docs/AAD-OAuth.md): 401 with
+# `WWW-Authenticate: Bearer realm="https://<login server>/oauth2/token",service="<login server>"` and this body.
 _UNAUTHORIZED = _acr_errors('UNAUTHORIZED', 'authentication required, visit https://aka.ms/acr/authorization for '
                                             'more information.')
 
@@ -423,7 +470,8 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def _json(self, status, doc, headers=()):
-        self._send(status, json.dumps(doc).encode(), headers=headers)
+        # Compact, as ARM and ACR write their JSON.
+        self._send(status, json.dumps(doc, separators=(',', ':')).encode(), headers=headers)
 
     def _field(self, name):
         v = self.form.get(name)
@@ -515,11 +563,14 @@ class Handler(BaseHTTPRequestHandler):
             'appid': S.SP_APP_ID, 'appidacr': '1', 'idp': 'https://sts.lab.test/{}/'.format(S.TENANT_ID),
             'idtyp': 'app', 'ver': '1.0', 'rh': '0.lab.', 'uti': uuid.uuid4().hex[:22],
             'xms_tcdt': 1600000000})
+        # The v2.0 token answer (azidentity's TestClientSecretCredential_Live recording).
         return self._json(200, {'token_type': 'Bearer', 'expires_in': TOKEN_LIFETIME - 1,
                                 'ext_expires_in': TOKEN_LIFETIME - 1, 'access_token': token})
 
     # -- ARM --------------------------------------------------------------------------------
     def _arm_error(self, status, code, message, headers=()):
+        # ARM's ErrorResponse (azure-rest-api-specs common-types v5 types.json): {"error": {"code", "message"}},
+        # with the texts ARM gives (ResourceNotFound, AuthorizationFailed, SubscriptionNotFound ...).
         return self._json(status, {'error': {'code': code, 'message': message}}, headers=headers)
 
     def _arm(self, method):
@@ -554,29 +605,33 @@ class Handler(BaseHTTPRequestHandler):
         if method != 'GET':
             return self._arm_error(405, 'MethodNotAllowed', 'The lab ARM is read-only.')
 
-        sub_prefix = '/subscriptions/' + S.SUBSCRIPTION_ID.lower()
-        rg_prefix = (sub_prefix + '/resourcegroups/' + S.RESOURCE_GROUP).lower()
         if lower == '/subscriptions':
-            return self._json(200, {'value': [self._subscription()], 'count': {'type': 'Total', 'value': 1}})
-        if lower == '/tenants':
+            subs = [self._subscription(sub) for sub in SUBSCRIPTIONS]
+            return self._json(200, {'value': subs, 'count': {'type': 'Total', 'value': len(subs)}})
+        if lower == '/tenants':  # Microsoft.Resources stable/2022-12-01/examples/GetTenants.json
             return self._json(200, {'value': [{
                 'id': '/tenants/' + S.TENANT_ID, 'tenantId': S.TENANT_ID, 'countryCode': 'NL',
                 'displayName': 'Lab', 'domains': [S.TENANT_DOMAIN], 'tenantCategory': 'Home',
                 'defaultDomain': S.TENANT_DOMAIN, 'tenantType': 'AAD', 'tenantBrandingLogoUrl': None}]})
-        if lower.startswith('/subscriptions/') and not lower.startswith(sub_prefix):
-            sub = path.split('/')[2]
-            return self._arm_error(404, 'SubscriptionNotFound', "The subscription '{}' could not be found.".format(sub))
+        sub = next((s for s in SUBSCRIPTIONS if lower.split('/')[2:3] == [s.lower()]), None) \
+            if lower.startswith('/subscriptions/') else None
+        if lower.startswith('/subscriptions/') and sub is None:
+            return self._arm_error(404, 'SubscriptionNotFound', "The subscription '{}' could not be found.".format(
+                path.split('/')[2]))
+        sub_prefix = '/subscriptions/' + (sub or S.SUBSCRIPTION_ID).lower()
+        rg_prefix = (sub_prefix + '/resourcegroups/' + S.RESOURCE_GROUP).lower()
         if lower == sub_prefix:
-            return self._json(200, self._subscription())
+            return self._json(200, self._subscription(sub))
         if lower == sub_prefix + '/resources':
-            return self._resources()
+            return self._resources(sub)
         reg_suffix = '/providers/microsoft.containerregistry/registries'
         if lower in (sub_prefix + reg_suffix, rg_prefix + reg_suffix):
-            return self._registries(path)
+            return self._registries(path, sub)
         if lower.startswith(rg_prefix + reg_suffix + '/'):
-            name = path.split('/')[-1]
-            if name.lower() in S.ARM_REGISTRIES and lower.count('/') == (rg_prefix + reg_suffix).count('/') + 1:
-                return self._json(200, registry_doc(S.REGISTRIES[name.lower()]))
+            name = path.split('/')[-1].lower()
+            docs = subscription_registries(sub)
+            if name in docs and lower.count('/') == (rg_prefix + reg_suffix).count('/') + 1:
+                return self._json(200, docs[name])
             return self._arm_error(404, 'ResourceNotFound',
                                    "The Resource 'Microsoft.ContainerRegistry/registries/{}' under resource group "
                                    "'{}' was not found. For more details please go to "
@@ -609,32 +664,36 @@ class Handler(BaseHTTPRequestHandler):
         return self._arm_error(404, 'InvalidResourceType',
                                "The resource type could not be found in the namespace for api version.")
 
-    def _subscription(self):
-        return {'id': '/subscriptions/' + S.SUBSCRIPTION_ID, 'authorizationSource': 'RoleBased',
-                'managedByTenants': [], 'tags': {}, 'subscriptionId': S.SUBSCRIPTION_ID,
-                'tenantId': S.TENANT_ID, 'displayName': S.SUBSCRIPTION_NAME, 'state': 'Enabled',
+    def _subscription(self, sub):
+        # Microsoft.Resources stable/2022-12-01/examples/GetSubscription.json.
+        return {'id': '/subscriptions/' + sub, 'authorizationSource': 'RoleBased',
+                'managedByTenants': [], 'tags': {}, 'subscriptionId': sub,
+                'tenantId': S.TENANT_ID, 'displayName': SUBSCRIPTIONS[sub], 'state': 'Enabled',
                 'subscriptionPolicies': {'locationPlacementId': 'Public_2014-09-01', 'quotaId': 'PayAsYouGo_2014-09-01',
                                          'spendingLimit': 'Off'}}
 
-    def _resources(self):
-        flt = (self.query.get('$filter') or [''])[0]
-        items = []
-        for name in S.ARM_REGISTRIES:
-            d = registry_doc(S.REGISTRIES[name])
-            items.append({'id': d['id'], 'name': d['name'], 'type': d['type'], 'sku': d['sku'],
-                          'location': d['location'], 'tags': {}})
-        if flt:
-            want = flt.split("'")[1].lower() if flt.count("'") >= 2 and 'resourcetype' in flt.lower() else None
-            if want is not None:
-                items = [i for i in items if i['type'].lower() == want]
-        skip = int((self.query.get('$skiptoken') or ['0'])[0] or 0)
-        page = items[skip:skip + RESOURCES_PAGE_SIZE]
-        doc = {'value': page}
-        if skip + RESOURCES_PAGE_SIZE < len(items):
-            q = '&'.join('{}={}'.format(quote(k), quote(v[0])) for k, v in self.query.items() if k != '$skiptoken')
-            doc['nextLink'] = 'https://{}/subscriptions/{}/resources?{}&%24skiptoken={}'.format(
-                self.host, S.SUBSCRIPTION_ID, q, skip + RESOURCES_PAGE_SIZE)
-        return self._json(200, doc)
+    def _resources(self, sub):
+        """Resources - List (Microsoft.Resources 2022-09-01), registries only in the lab: the $filter
+        clauses its REST reference documents for this use (`resourceType eq`, `name eq`,
+        `substringof('x', name)`, joined with `and`), paged with nextLink/$skiptoken. An unknown
+        clause is refused, as ARM refuses a filter it cannot apply."""
+        items = [resource_item(doc) for doc in subscription_registries(sub).values()]
+        flt = (self.query.get('$filter') or [''])[0].strip()
+        for clause in re.split(r'\s+and\s+', flt, flags=re.IGNORECASE) if flt else []:
+            m = re.fullmatch(r"(resourceType|name)\s+eq\s+'((?:[^']|'')*)'", clause.strip(), re.IGNORECASE) or \
+                re.fullmatch(r"substringof\(\s*'((?:[^']|'')*)'\s*,\s*(name)\s*\)", clause.strip(), re.IGNORECASE)
+            if not m:
+                return self._arm_error(400, 'InvalidFilterInQueryString',
+                                       "Invalid $filter '{}' specified in the query string.".format(flt))
+            if clause.strip().lower().startswith('substringof'):
+                want = m.group(1).replace("''", "'").lower()
+                items = [i for i in items if want in i['name'].lower()]
+            else:
+                key = 'type' if m.group(1).lower() == 'resourcetype' else 'name'
+                want = m.group(2).replace("''", "'").lower()
+                items = [i for i in items if i[key].lower() == want]
+        return self._paged(items, RESOURCES_PAGE_SIZE, '/subscriptions/{}/resources'.format(sub),
+                           item_of=resource_item)
 
     def _arm_fault(self):
         """Hostile mode: the fault a run asked of ARM's registry list (AZURE_HTTP_USER_AGENT), or None."""
@@ -644,42 +703,51 @@ class Handler(BaseHTTPRequestHandler):
             return None
         return (agent[at + len(S.ARM_FAULT_AGENT):].split() or [''])[0]
 
-    def _registries(self, path):
-        """GET .../providers/Microsoft.ContainerRegistry/registries: paged with nextLink, as ARM does."""
+    def _registries(self, path, sub):
+        """GET .../providers/Microsoft.ContainerRegistry/registries (what the Azure CLI's `acr list` uses)."""
+        return self._paged(list(subscription_registries(sub).values()), REGISTRIES_PAGE_SIZE, path,
+                           'Microsoft.ContainerRegistry/registries/read')
+
+    def _paged(self, items, page_size, path, action='Microsoft.Resources/subscriptions/resources/read',
+               item_of=None):
+        """A list answer paged with nextLink/$skiptoken, as ARM pages; in hostile mode, the fault the run
+        asked for (through AZURE_HTTP_USER_AGENT) instead: ARM's 403/404/500 error bodies (their
+        texts as ARM words them, e.g. AuthorizationFailed), a page loop, an HTML page, a nextLink to
+        another host, a late, dripped or endless answer."""
         fault = self._arm_fault()
         if fault:
             self._entry['armFault'] = fault
-        scope = '/subscriptions/' + S.SUBSCRIPTION_ID
+        sub = path.split('/')[2]
+        sample = [(item_of or (lambda d: d))(registry_doc(S.REGISTRIES['healthy']))]
         if fault == '403':
             return self._arm_error(403, 'AuthorizationFailed', (
                 "The client '{app}' with object id '{oid}' does not have authorization to perform action "
-                "'Microsoft.ContainerRegistry/registries/read' over scope '{scope}' or the scope is invalid. If "
-                'access was recently granted, please refresh your credentials.').format(
-                    app=S.SP_APP_ID, oid=S.SP_OBJECT_ID, scope=scope))
+                "'{action}' over scope '/subscriptions/{sub}' or the scope is invalid. If access was recently "
+                'granted, please refresh your credentials.').format(
+                    app=S.SP_APP_ID, oid=S.SP_OBJECT_ID, action=action, sub=sub))
         if fault == '404':
-            return self._arm_error(404, 'SubscriptionNotFound',
-                                   "The subscription '{}' could not be found.".format(S.SUBSCRIPTION_ID))
+            return self._arm_error(404, 'SubscriptionNotFound', "The subscription '{}' could not be found.".format(sub))
         if fault == '500':
             return self._arm_error(500, 'InternalServerError', (
                 'Encountered internal server error. Diagnostic information: timestamp \'{}\', subscription id '
                 "'{}', tracking id '{}', request correlation id '{}'.").format(
-                    time.strftime('%Y%m%dT%H%M%SZ', time.gmtime()), S.SUBSCRIPTION_ID, uuid.uuid4(), uuid.uuid4()))
-        base = 'https://{}{}?api-version={}'.format(self.host, path, quote((self.query.get('api-version') or [''])[0]))
+                    time.strftime('%Y%m%dT%H%M%SZ', time.gmtime()), sub, uuid.uuid4(), uuid.uuid4()))
+        query = '&'.join('{}={}'.format(quote(k), quote(v[0], safe="'")) for k, v in self.query.items()
+                         if k != '$skiptoken')
+        base = 'https://{}{}?{}'.format(self.host, path, query)
         token = (self.query.get('$skiptoken') or [''])[0]
         if fault == 'loop':  # the same page, naming itself as the next one, forever
-            return self._json(200, {'value': [registry_doc(S.REGISTRIES['healthy'])],
-                                    'nextLink': base + '&%24skiptoken=loop'})
+            return self._json(200, {'value': sample, 'nextLink': base + '&%24skiptoken=loop'})
         if fault == 'html':
             return self._send(200, b'<!DOCTYPE html><html><body>Service Unavailable</body></html>',
                               ctype='text/html; charset=utf-8')
         if fault == 'foreignnext':  # the next page lives on another host
-            return self._json(200, {'value': [registry_doc(S.REGISTRIES['healthy'])],
-                                    'nextLink': base.replace(self.host, S.ARM_COLLECTOR_HOST, 1) +
+            return self._json(200, {'value': [], 'nextLink': base.replace(self.host, S.ARM_COLLECTOR_HOST, 1) +
                                     '&%24skiptoken=1'})
         if fault == 'late':  # the first page, 8 s late
             if self.server.lab.stopping.wait(S.LATE_SECONDS):
                 return None
-            return self._json(200, {'value': [registry_doc(S.REGISTRIES['healthy'])]})
+            return self._json(200, {'value': sample})
         if fault == 'drip':  # an empty last page, one byte every 0.3 s
             body = json.dumps({'value': []}).encode()
             data = self._head('HTTP/1.1 200 OK', [('Content-Type', 'application/json; charset=utf-8'),
@@ -688,11 +756,10 @@ class Handler(BaseHTTPRequestHandler):
         if fault == 'endless':  # a new (empty) page every time
             n = int(token[len('endless'):] or 0) if token.startswith('endless') else 0
             return self._json(200, {'value': [], 'nextLink': base + '&%24skiptoken=endless{}'.format(n + 1)})
-        docs = [registry_doc(S.REGISTRIES[n]) for n in S.ARM_REGISTRIES]
         skip = int(token) if token.isdigit() else 0
-        doc = {'value': docs[skip:skip + REGISTRIES_PAGE_SIZE]}
-        if skip + REGISTRIES_PAGE_SIZE < len(docs):
-            doc['nextLink'] = base + '&%24skiptoken={}'.format(skip + REGISTRIES_PAGE_SIZE)
+        doc = {'value': items[skip:skip + page_size]}
+        if skip + page_size < len(items):
+            doc['nextLink'] = base + '&%24skiptoken={}'.format(skip + page_size)
         return self._json(200, doc)
 
     # -- hostile mode: a host that must receive nothing ------------------------------------------
@@ -754,6 +821,7 @@ class Handler(BaseHTTPRequestHandler):
         return self._json(401, _UNAUTHORIZED, hdr + [('WWW-Authenticate', self._challenge())])
 
     def _challenge(self):
+        # As real ACR words it on /v2/ (no scope there): test_acr_check_health.yaml.
         return 'Bearer realm="https://{h}/oauth2/token",service="{h}"'.format(h=self.host)
 
     # -- hostile /v2/ answers (one method per behaviour: _v2_<behaviour>) ------------------------
@@ -978,12 +1046,15 @@ class Handler(BaseHTTPRequestHandler):
                                                'registry. Visit https://aka.ms/acr/authorization'), hdr)
 
         def refresh_token():
+            # The claims (and their capitalisation) of a real ACR refresh token, recorded in the Azure
+            # CLI's test_acr_check_health.yaml: permissions.Actions / NotActions, a 11700 s lifetime.
             return lab.tokens.issue({
                 'jti': str(uuid.uuid4()), 'sub': aad.get('oid'), 'iss': ACR_ISSUER, 'aud': self.host,
                 'version': '1.0', 'rid': uuid.uuid4().hex, 'grant_type': 'refresh_token',
                 'appid': aad.get('appid'), 'tenant': aad.get('tid'),
-                'permissions': {'actions': ['read', 'write', 'delete'], 'notActions': []}, 'roles': []},
-                lifetime=3 * TOKEN_LIFETIME)
+                'permissions': {'Actions': ['read', 'write', 'delete', 'metadata/read', 'metadata/write',
+                                            'deleted/read', 'deleted/restore/action'], 'NotActions': None},
+                'roles': []}, lifetime=REFRESH_TOKEN_LIFETIME)
         fault = self._token_fault(sc, 'exchange', 'refresh_token', refresh_token, hdr)
         if fault is not None:
             return fault()
@@ -1028,10 +1099,11 @@ class Handler(BaseHTTPRequestHandler):
                 # Real ACR: capitalised keys (Azure/azure-cli, acr tests/latest/recordings/
                 # test_acr_check_health.yaml, the access token's claims).
                 access.append({'Type': kind, 'Name': name, 'Actions': actions})
+        # A real ACR access token's claims (test_acr_check_health.yaml): no tenant, a 4500 s lifetime.
         claims = {
             'jti': str(uuid.uuid4()), 'sub': refresh.get('sub'), 'iss': ACR_ISSUER, 'aud': self.host,
             'version': '1.0', 'rid': refresh.get('rid'), 'access': access, 'roles': [],
-            'grant_type': 'access_token', 'appid': refresh.get('appid'), 'tenant': refresh.get('tenant')}
+            'grant_type': 'access_token', 'appid': refresh.get('appid')}
         repos = [a['Name'] for a in access if a['Type'] == 'repository']
         if sc.behaviour.startswith('claims') and repos:  # hostile mode: the access claim's shapes
             repo, b = repos[0], sc.behaviour
@@ -1061,7 +1133,7 @@ class Handler(BaseHTTPRequestHandler):
                                      'Actions': ['pull', 'push', 'metadata_read', 'metadata_write', 'delete']}]
             elif b == 'claimsempty':
                 claims['access'] = []
-        return self.server.lab.tokens.issue(claims, lifetime=TOKEN_LIFETIME // 3)
+        return self.server.lab.tokens.issue(claims, lifetime=ACCESS_TOKEN_LIFETIME)
 
     def _acr_token_basic(self, sc, hdr):
         """GET /oauth2/token with Basic auth, as docker asks after `docker login -u 00000000-... -p

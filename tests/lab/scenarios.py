@@ -18,6 +18,11 @@ TENANT_ID = '72f988bf-0000-4000-8000-00000000ab01'
 TENANT_DOMAIN = 'lab.test'
 SUBSCRIPTION_ID = '0b1f6471-0000-4000-8000-00000000ab02'
 SUBSCRIPTION_NAME = 'Lab Subscription'
+# A second subscription of the lab principal: 500 registries besides a copy of `healthy`, so a
+# lookup's request count can be seen not to grow with them (selected with --subscription).
+CROWDED_SUBSCRIPTION_ID = '0b1f6471-0000-4000-8000-00000000ab05'
+CROWDED_SUBSCRIPTION_NAME = 'Lab Crowded Subscription'
+CROWDED_FILLERS = 500
 RESOURCE_GROUP = 'acrhealth-lab'
 LOCATION = 'westeurope'
 SP_APP_ID = '3c9b5e0a-0000-4000-8000-00000000ab03'
@@ -109,7 +114,17 @@ SCENARIOS = [
              'the access token for repository:hello-world grants ["pull"] only.',
              'CONNECTIVITY_ACCESS_TOKEN_ERROR', behaviour='pull-only',
              extra_args=('--repository', PULLONLY_REPOSITORY), arm={'abac': True},
-             builtin_says='You have pull permissions to the repository. You are lacking push'),
+             # The built-in reads the Docker token spec's lower-case `actions`; real ACR tokens say
+             # `Actions` (as this lab's do), so it sees no grant at all: same code, wrong message.
+             builtin_says='You have no permissions to the repository. You are lacking pull, push'),
+    Scenario('fullaccess', 'healthy', 'A healthy registry checked with --repository: the real-shaped '
+             'access token grants every action on the repository.', None,
+             extra_args=('--repository', PULLONLY_REPOSITORY),
+             builtin_code='CONNECTIVITY_ACCESS_TOKEN_ERROR',
+             builtin_says='You have no permissions to the repository',
+             divergence="the built-in reads the access claim's lower-case `actions` key (the Docker token "
+                        "spec's); real ACR tokens carry `Type`/`Name`/`Actions`, so it reports no permissions "
+                        'for every real token'),
     Scenario('notinarm', 'notinarm', 'Not in ARM, but <name> + the cloud\'s ACR suffix resolves and '
              'is healthy.', None, in_arm=False),
     Scenario('notindns', 'notindns', 'Not in ARM and its suffix name does not resolve.',

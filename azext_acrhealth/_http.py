@@ -87,7 +87,7 @@ class HttpClient:
             finally:
                 response.close()
         except requests.exceptions.SSLError as ex:
-            raise HttpError('ssl', sslplain_reason(ex)) from None
+            raise HttpError('ssl', ssl_reason(ex)) from None
         except (requests.exceptions.Timeout, _Deadline):
             raise HttpError('timeout', 'no complete answer within {:g} s'.format(
                 self._timeout)) from None
@@ -160,7 +160,7 @@ def _walk(ex):
         ex = _inner(ex)
 
 
-def sslplain_reason(ex):
+def ssl_reason(ex):
     """The certificate verification error behind an SSL failure, in a few words."""
     for inner in _walk(ex):
         if isinstance(inner, ssl.SSLCertVerificationError):

@@ -124,12 +124,13 @@ def in_current_directory(path, cwd):
 
 
 def find_client(ctx, names):
-    """``(name, path, refused)`` for the first of ``names`` on PATH: ``refused`` when it lies in
-    the current directory; ``(None, None, False)`` when none is there."""
+    """``(name, path, refused)`` for the first of ``names`` on PATH: ``refused`` when PATH found
+    it in the current directory (an absolute path, as DOCKER_COMMAND may give, is trusted, as
+    the Azure CLI trusts it); ``(None, None, False)`` when none is there."""
     for name in names:
         path = ctx.which(name)
         if path:
-            return name, path, in_current_directory(path, ctx.cwd)
+            return name, path, not os.path.isabs(name) and in_current_directory(path, ctx.cwd)
     return None, None, False
 
 

@@ -89,6 +89,13 @@ def test_a_client_in_the_current_directory_is_refused(tmp_path):
     assert env.resolve_docker(ctx) is None
 
 
+def test_an_absolute_docker_command_in_the_current_directory_is_trusted(tmp_path):
+    planted = str(tmp_path / 'docker')
+    ctx, _ = make_ctx(tools={planted: planted}, cwd=str(tmp_path),
+                      environ={'DOCKER_COMMAND': planted})
+    assert env.check_docker_client(ctx, {}).finding == 'docker.client.from_env'
+
+
 def test_a_symbolic_link_to_the_current_directory_is_refused(tmp_path):
     cwd, elsewhere = tmp_path / 'repo', tmp_path / 'bin'
     cwd.mkdir()

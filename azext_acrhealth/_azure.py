@@ -262,6 +262,10 @@ def registry_facts(data):
     return {
         'id': _get(data, 'id'),
         'name': _get(data, 'name'),
+        'location': _get(data, 'location'),
+        'dataEndpointHostNames': [host for host in _get(props, 'dataEndpointHostNames') or []
+                                  if isinstance(host, str)] if _get(
+                                      props, 'dataEndpointEnabled') else [],
         'loginServer': _get(props, 'loginServer'),
         'publicNetworkAccess': _get(props, 'publicNetworkAccess'),
         'networkDefaultAction': _get(rules, 'defaultAction'),

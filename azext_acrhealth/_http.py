@@ -40,18 +40,21 @@ class HttpClient:
         self._max_body = max_body
         self._clock = clock
 
-    def request(self, method, url, form=None, read_body=True):
+    def request(self, method, url, form=None, read_body=True, headers=None, max_body=None):
         """Send one request; return an :data:`HttpResponse` or raise :class:`HttpError`.
 
         ``read_body=False`` reads only the status and headers (the /v2/ challenge needs no
-        more): a huge, slow or broken body then cannot fail the call."""
+        more): a huge, slow or broken body then cannot fail the call. ``headers`` are sent as
+        given (an Authorization header only ever for the registry's own login server, the
+        caller's rule); ``max_body`` overrides the client's limit for this call."""
         if urlsplit(url).scheme != 'https':
             raise HttpError('protocol', 'refusing a non-HTTPS URL')
         # requests' timeouts bound each socket read, not the exchange: a server dripping a
         # byte at a time (headers or body) would never trip them. So the exchange runs on a
         # daemon thread raced against the deadline; on expiry its socket is shut down.
         box = {}
-        worker = threading.Thread(target=self._exchange, args=(method, url, form, read_body, box),
+        call = (method, url, form, read_body, dict(headers or {}), max_body or self._max_body)
+        worker = threading.Thread(target=self._exchange, args=call + (box,),
                                   name='acrhealth-http', daemon=True)
         worker.start()
         worker.join(self._timeout)
@@ -62,25 +65,26 @@ class HttpClient:
             raise box['error']
         return box['answer']
 
-    def _exchange(self, method, url, form, read_body, box):
+    def _exchange(self, method, url, form, read_body, headers, max_body, box):  # pylint: disable=too-many-arguments
         try:
-            box['answer'] = self._request(method, url, form, read_body, box)
+            box['answer'] = self._request(method, url, form, read_body, headers, max_body, box)
         except HttpError as ex:
             box['error'] = ex
         except Exception as ex:  # pylint: disable=broad-except
             box['error'] = HttpError('protocol', plain_reason(ex))
 
-    def _request(self, method, url, form, read_body, box):
+    def _request(self, method, url, form, read_body, headers, max_body, box):  # pylint: disable=too-many-arguments
         import requests
         deadline = self._clock() + self._timeout
         try:
             response = self._session.request(
                 method, url, data=form, allow_redirects=False, stream=True,
                 verify=self._verify, timeout=(self._timeout, self._timeout),
-                headers={'Accept': 'application/json'})
+                headers=dict({'Accept': 'application/json'}, **headers))
             box['response'] = response
             try:
-                body, truncated = self._read(response, deadline) if read_body else (b'', False)
+                body, truncated = self._read(response, deadline, max_body) if read_body else \
+                    (b'', False)
                 challenges = _header_values(response, 'WWW-Authenticate')
                 return HttpResponse(response.status_code, dict(response.headers), challenges,
                                     body, truncated)
@@ -96,15 +100,15 @@ class HttpClient:
         except (requests.exceptions.RequestException, OSError, ValueError) as ex:
             raise HttpError('protocol', plain_reason(ex)) from None
 
-    def _read(self, response, deadline):
+    def _read(self, response, deadline, max_body):
         chunks, size = [], 0
         for chunk in response.iter_content(4096):
             if self._clock() > deadline:
                 raise _Deadline()
             chunks.append(chunk)
             size += len(chunk)
-            if size > self._max_body:  # a body of exactly max_body is complete
-                return b''.join(chunks)[:self._max_body], True
+            if size > max_body:  # a body of exactly max_body is complete
+                return b''.join(chunks)[:max_body], True
         return b''.join(chunks), False
 
 

@@ -81,6 +81,28 @@ def validate_repository(namespace):
                 _REPOSITORY_MAX))
 
 
+_TAG = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$')
+_DIGEST = re.compile(r'^sha256:[a-f0-9]{64}$')
+
+
+def validate_image(namespace):
+    image = namespace.image
+    if image is None:
+        return
+    recommendation = ('Pass a repository of the registry and a tag or digest, e.g. --image '
+                      'samples/hello-world:latest or --image samples/hello-world@sha256:<64 hex '
+                      'digits>.')
+    if '@' in image:
+        repository, _, reference = image.partition('@')
+        valid = _DIGEST.fullmatch(reference)
+    else:
+        repository, colon, reference = image.rpartition(':')
+        valid = colon and _TAG.fullmatch(reference)
+    if not valid or len(repository) > _REPOSITORY_MAX or not _REPOSITORY.fullmatch(repository):
+        raise _invalid('--image {} is not REPO:TAG or REPO@sha256:DIGEST of a repository of the '
+                       'registry.'.format(_shown(image)), recommendation)
+
+
 def validate_vnet(namespace):
     vnet = namespace.vnet
     if vnet is None:
@@ -131,11 +153,12 @@ def validate_check_health(cmd, namespace):
     validate_registry_name(cmd, namespace)
     validate_repository(namespace)
     validate_vnet(namespace)
+    validate_image(namespace)
     validate_timeout(namespace)
     if namespace.registry_name is None:
         from azure.cli.core.azclierror import RequiredArgumentMissingError
         for option, value in (('--repository', namespace.repository),
-                              ('--vnet', namespace.vnet)):
+                              ('--vnet', namespace.vnet), ('--image', namespace.image)):
             if value is not None:
                 raise RequiredArgumentMissingError(
                     '{} needs a registry: it checks that registry.'.format(option),

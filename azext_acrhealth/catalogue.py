@@ -139,7 +139,31 @@ _CODES = [
         'The registry answered 429: this client sent too many requests and is being throttled.',
         'Wait a little and retry; reduce how often pipelines call the registry.',
         FAILED, False),
+    ErrorCode(
+        'CONNECTIVITY_DATA_ENDPOINT_ERROR', 'Data host unreachable',
+        'A host that serves the registry\'s layers cannot be reached from here: a dedicated data '
+        'endpoint (<registry>.<region>.data.azurecr.io) or the storage host a blob redirect '
+        'names. `docker login` works, but `docker pull` fails or hangs on its layers.',
+        'Allow the host named in the message wherever the login server is allowed: firewall and '
+        'proxy rules for outbound HTTPS (TCP 443), a TLS-inspecting proxy\'s exceptions, and, '
+        'with private endpoints, its record in the privatelink.azurecr.io private DNS zone. '
+        '`az acr show-endpoints --name <registry>` lists every host a pull needs.',
+        FAILED, False),
+    ErrorCode(
+        'IMAGE_PULL_ERROR', 'Image cannot be pulled',
+        'The image named by --image cannot be pulled from the registry: its manifest is unknown '
+        'or unreadable, pulling it is denied, or content does not match its digest.',
+        'Check the reference (`az acr repository show-tags --name <registry> --repository '
+        '<repository>`) and your pull permission on the repository; a digest mismatch means the '
+        'registry served other content than its manifest names: push the image again or report '
+        'it to Azure support.',
+        FAILED, False),
 ]
+
+# Codes of our own (not in Microsoft's error reference): documented in our README.
+README_URL = ('https://github.com/Azure/azure-cli-extensions/blob/main/src/acrhealth/'
+              'README.rst#{anchor}')
+OUR_CODES = frozenset({'CONNECTIVITY_DATA_ENDPOINT_ERROR', 'IMAGE_PULL_ERROR'})
 
 CODES = {entry.code: entry for entry in _CODES}
 DOCUMENTED_CODES = frozenset(entry.code for entry in _CODES if entry.documented)
@@ -162,8 +186,8 @@ def entry(code, variant=None):
 
 
 def docs_url(code):
-    """Link to the published error reference for a code."""
-    return DOCS_URL.format(anchor=code.lower())
+    """Link to the published error reference for a code (our README for our own codes)."""
+    return (README_URL if code in OUR_CODES else DOCS_URL).format(anchor=code.lower())
 
 
 def _not_from_arm(facts):
@@ -180,6 +204,20 @@ def _not_from_arm(facts):
         subscription = '"{}" ({})'.format(facts['subscriptionName'], subscription)
     return ('{} is not in subscription {}; if it is in another subscription, select that one '
             'with --subscription').format(_shown(facts.get('name')), subscription)
+
+
+_ROLES = {'loginServer': 'login server', 'dataEndpoint': 'data endpoint',
+          'redirect': 'data host of a blob redirect'}
+
+
+def _role(entry):
+    role = _ROLES.get(entry.get('role'), entry.get('role'))
+    return '{}, {}'.format(role, entry['region']) if entry.get('region') else role
+
+
+def _endpoint(entry):
+    shown = '{} ({})'.format(entry.get('host'), _role(entry))
+    return shown + ' through proxy ' + entry['proxy'] if entry.get('proxy') else shown
 
 
 def _throttled(facts):
@@ -372,6 +410,68 @@ FINDINGS = {
         FAILED, 'CONNECTIVITY_ACCESS_TOKEN_ERROR',
         'The access token for {repository} grants {granted} but lacks {missing}.',
         'repository-permissions'),
+
+    # Endpoints: every host a pull needs.
+    'endpoints.ok': Finding(
+        PASSED, None, lambda f: 'Every host a pull needs is reachable from here: {}.'.format(
+            ', '.join(_endpoint(e) for e in f.get('endpoints', [])))),
+    'endpoints.login_only': Finding(
+        PASSED, None, lambda f: 'The registry has no dedicated data endpoints; {}. Its layers '
+        'come from the host its blob redirects name (--image pulls through it).'.format(
+            ', '.join(_endpoint(e) for e in f.get('endpoints', [])))),
+    'endpoints.unreachable': Finding(
+        FAILED, 'CONNECTIVITY_DATA_ENDPOINT_ERROR', lambda f: '; '.join(
+            '{} ({}) cannot be reached from here: {}'.format(
+                e.get('host'), _role(e), _shown(e.get('error'))) for e in f.get('failing', []))
+        + '.'),
+    'endpoints.public': Finding(
+        FAILED, 'CONNECTIVITY_DNS_ERROR', lambda f: 'The registry takes private connections only, '
+        'but from here {}.'.format('; '.join(
+            '{} ({}) resolves to {}'.format(e.get('host'), _role(e), _shown(e.get('addresses')))
+            for e in f.get('failing', [])))),
+
+    # Image pull (--image).
+    'image.pulled': Finding(
+        PASSED, None, lambda f: 'Pulled the manifest of {} and its config blob {} from {}{}.'.format(
+            f.get('image'), f.get('configDigest'), f.get('blobHost'),
+            '' if f.get('verified') else ' (its first MiB: digest not checked)')),
+    'image.token_unreachable': Finding(
+        FAILED, 'IMAGE_PULL_ERROR', '{url} could not be reached for a pull token: {error}.'),
+    'image.token_denied': Finding(
+        FAILED, 'IMAGE_PULL_ERROR', '{url} gave no token for {scope} (it answered {statusCode}).'),
+    'image.throttled': Finding(
+        FAILED, 'CONNECTIVITY_TOOMANYREQUESTS_ERROR', '{url} answered 429 Too Many Requests.'),
+    'image.manifest_unreachable': Finding(
+        FAILED, 'IMAGE_PULL_ERROR', '{url} could not be reached: {error}.'),
+    'image.denied': Finding(
+        FAILED, 'IMAGE_PULL_ERROR', 'Pulling {image} is denied: {url} answered {statusCode} '
+                                    '({registryError}).'),
+    'image.manifest_unknown': Finding(
+        FAILED, 'IMAGE_PULL_ERROR', 'The registry has no manifest for {image}: {url} answered 404 '
+                                    '({registryError}).'),
+    'image.manifest_failed': Finding(
+        FAILED, 'IMAGE_PULL_ERROR', '{url} answered {statusCode} for the manifest of {image}.'),
+    'image.unreadable': Finding(
+        FAILED, 'IMAGE_PULL_ERROR', 'The manifest of {image} cannot be read: {problem}.'),
+    'image.digest_mismatch': Finding(
+        FAILED, 'IMAGE_PULL_ERROR', 'The {what} of {image} does not match its digest {digest}.'),
+    'image.blob_unreachable': Finding(
+        FAILED, 'IMAGE_PULL_ERROR', '{url} could not be reached: {error}.'),
+    'image.blob_failed': Finding(
+        FAILED, 'IMAGE_PULL_ERROR', '{host} answered {statusCode} for the config blob of {image}.'),
+    'image.redirect_refused': Finding(
+        FAILED, 'IMAGE_PULL_ERROR', '{host} redirects the config blob of {image} to {target}, '
+                                    'which is not HTTPS: not followed.'),
+    'image.too_many_redirects': Finding(
+        FAILED, 'IMAGE_PULL_ERROR', 'The config blob of {image} is redirected more than 3 times '
+                                    '({redirects}).'),
+    'image.data_unreachable': Finding(
+        FAILED, 'CONNECTIVITY_DATA_ENDPOINT_ERROR',
+        'The layers of {image} come from {host}, which cannot be reached from here: {error}.'),
+    'image.data_forbidden': Finding(
+        FAILED, 'CONNECTIVITY_DATA_ENDPOINT_ERROR',
+        'The layers of {image} come from {host}, which refuses this client (403): a firewall of '
+        'the storage behind the registry.'),
 
     # Customer-managed key.
     'registry.cmk.not_in_arm': Finding(

@@ -12,7 +12,7 @@ from azext_acrhealth.version import VERSION
 
 def build_context(cli_ctx, registry_name=None, yes=False, ignore_errors=False,  # pylint: disable=too-many-arguments
                   repository=None, vnet=None, timeout=30.0, login_server_hint=None,
-                  ask=None):
+                  image=None, ask=None):
     """A context with the real adapters; ``ask(question)`` returns True, False or None
     (no terminal) and is called at most once, before any check runs."""
     from azure.cli.core import __version__ as cli_version
@@ -21,11 +21,13 @@ def build_context(cli_ctx, registry_name=None, yes=False, ignore_errors=False,  
 
     # Plain str: a configured default (`az configure --defaults acr=NAME`) arrives as a str
     # subclass that the CLI's JSON output would turn into an object.
-    registry_name, repository, vnet = (None if value is None else str(value)
-                                       for value in (registry_name, repository, vnet))
+    registry_name, repository, vnet, image = (None if value is None else str(value)
+                                              for value in (registry_name, repository, vnet,
+                                                            image))
     options = Options(registry_name=registry_name, yes=bool(yes),
                       ignore_errors=bool(ignore_errors), repository=repository, vnet=vnet,
-                      timeout=float(timeout), login_server_hint=login_server_hint)
+                      timeout=float(timeout), login_server_hint=login_server_hint,
+                      image=image)
     cloud_shell = bool(in_cloud_console())
     try:
         cwd = os.getcwd()
@@ -46,6 +48,11 @@ def build_context(cli_ctx, registry_name=None, yes=False, ignore_errors=False,  
         ctx.http = HttpClient(ctx.timeout, verify=ctx.verify_tls)
         ctx.arm = _azure.Arm(cli_ctx, ctx.timeout)
         ctx.aad_token = lambda: _azure.aad_token(cli_ctx)
+        from azext_acrhealth import _probe
+        bundle = _probe.ca_bundle(os.environ)
+        ctx.probe = lambda host, address, seconds: _probe.probe(
+            host, address, seconds, verify=ctx.verify_tls, cafile=bundle)
+        ctx.proxy_for = _probe.proxy_for
     return ctx
 
 

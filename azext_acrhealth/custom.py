@@ -11,7 +11,7 @@ logger = get_logger(__name__)
 
 
 def acr_check_health(cmd, registry_name=None, yes=False, ignore_errors=False,  # pylint: disable=too-many-arguments
-                     repository=None, vnet=None, timeout=DEFAULT_TIMEOUT,
+                     repository=None, vnet=None, timeout=DEFAULT_TIMEOUT, image=None,
                      login_server_hint=None):
     from azext_acrhealth import report as reporting
     from azext_acrhealth.checks import build_plan
@@ -20,7 +20,8 @@ def acr_check_health(cmd, registry_name=None, yes=False, ignore_errors=False,  #
 
     ctx = build_context(cmd.cli_ctx, registry_name=registry_name, yes=yes,
                         ignore_errors=ignore_errors, repository=repository, vnet=vnet,
-                        timeout=timeout, login_server_hint=login_server_hint, ask=_ask)
+                        timeout=timeout, login_server_hint=login_server_hint, image=image,
+                        ask=_ask)
 
     def show_progress(check, result):
         logger.warning(reporting.progress_line(reporting.check_entry(check, result)))

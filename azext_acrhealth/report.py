@@ -25,7 +25,8 @@ def check_entry(check, result):
 
 
 def build_report(outcomes, environment, registry=None):
-    """The report for ``outcomes`` (``[(check, result)]`` in plan order)."""
+    """The report for ``outcomes`` (``[(check, result)]`` in plan order). ``endpoints`` (every
+    host a pull needs, from the checks that probed them) is there only when one did."""
     checks = [check_entry(check, result) for check, result in outcomes]
     summary = {
         'passed': sum(1 for c in checks if c['status'] == catalogue.PASSED),
@@ -33,13 +34,18 @@ def build_report(outcomes, environment, registry=None):
         'warnings': sum(1 for c in checks if c['status'] == catalogue.WARNING),
         'skipped': sum(1 for c in checks if c['status'] == catalogue.SKIPPED),
     }
-    return {
+    built = {
         'status': UNHEALTHY if summary['failed'] else HEALTHY,
         'registry': registry,
         'environment': environment,
         'checks': checks,
         'summary': summary,
     }
+    endpoints = [endpoint for _, result in outcomes
+                 for endpoint in (result.facts or {}).get('endpoints') or []]
+    if endpoints:
+        built['endpoints'] = endpoints
+    return built
 
 
 def failed_count(report):
@@ -55,6 +61,18 @@ def table_transformer(result):
             'Status': check['status'],
             'Code': check['code'] or '',
             'Message': check['message'],
+        })
+    for endpoint in (result or {}).get('endpoints', []):
+        steps = '; '.join('{} {}'.format(step.upper(), endpoint[step])
+                          for step in ('dns', 'tcp', 'tls'))
+        rows.append({
+            'Check': 'Endpoint {}'.format(endpoint['host']),
+            'Status': 'failed' if endpoint.get('error') or 'failed' in (
+                endpoint['dns'], endpoint['tcp'], endpoint['tls']) else 'passed',
+            'Code': '',
+            'Message': '{} ({}): {}{}'.format(endpoint['role'], ', '.join(
+                endpoint['addresses']) or 'no address', steps,
+                '; ' + endpoint['error'] if endpoint.get('error') else ''),
         })
     return rows
 

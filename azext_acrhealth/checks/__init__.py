@@ -19,8 +19,10 @@ def build_plan(ctx):
                 for check in plan]
     if ctx.options.registry_name:
         from .connectivity import connectivity_plan
+        from .pullpath import pullpath_plan
         from .registry import registry_plan
-        plan += connectivity_plan() + registry_plan(with_vnet=bool(ctx.options.vnet))
+        plan += connectivity_plan() + pullpath_plan(with_image=bool(ctx.options.image)) + \
+            registry_plan(with_vnet=bool(ctx.options.vnet))
     return plan
 
 

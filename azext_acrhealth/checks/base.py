@@ -72,6 +72,7 @@ class Options:
     vnet: Optional[str] = None
     timeout: float = 30.0
     login_server_hint: Optional[str] = None   # --name given as the login server (validated)
+    image: Optional[str] = None               # --image REPO:TAG or REPO@sha256:... (validated)
 
 
 # How the pull check may proceed, decided by the handler before any check runs.
@@ -102,6 +103,8 @@ class CheckContext:
     http: Any = None                      # _http.HttpClient
     arm: Any = None                       # _azure.Arm: registry lookup and ARM GETs
     aad_token: Callable = None            # () -> (token, tenant); raises _azure.AadTokenError
+    probe: Callable = None                # (host, address, timeout) -> {tcp, tls, error, ...}
+    proxy_for: Callable = None            # (host) -> the proxy URL requests would use, or None
     verify_tls: bool = True
     sleep: Callable = time.sleep          # waits asked for by Retry-After
 

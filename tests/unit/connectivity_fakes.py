@@ -122,6 +122,19 @@ class FakeArm:
         return answer
 
 
+class FakeProbe:
+    """``probe(host, address, timeout)`` stand-in: ``answers`` maps a host to the outcome (TCP and
+    TLS passed when absent); every call is recorded."""
+
+    def __init__(self, answers=None):
+        self.answers = dict(answers or {})
+        self.calls = []
+
+    def __call__(self, host, address, timeout):
+        self.calls.append((host, address))
+        return dict(self.answers.get(host) or {'tcp': 'passed', 'tls': 'passed', 'error': None})
+
+
 class FakeResolver:
     """``resolve(host, timeout)`` stand-in: ``answers`` maps a host to addresses or a DnsError."""
 
@@ -201,7 +214,8 @@ def make_ctx(registries=None, http=None, resolver=None, aad=None, arm=None, time
         resolve=resolver if resolver is not None else FakeResolver({LOGIN: ['20.62.128.10']}),
         http=http if http is not None else FakeHttp(healthy_answers()),
         arm=arm, aad_token=aad if aad is not None else FakeAad(), verify_tls=verify_tls,
-        **dict({'sleep': FakeSleep()}, **extra))
+        **dict({'sleep': FakeSleep(), 'probe': FakeProbe(), 'proxy_for': lambda host: None},
+               **extra))
     return ctx
 
 

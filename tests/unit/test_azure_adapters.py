@@ -30,7 +30,7 @@ ARM_JSON = {
                 'status': 'Approved'}}}]}}
 
 FACTS = {
-    'id': RID, 'name': 'r', 'loginServer': 'r.azurecr.io', 'publicNetworkAccess': 'Disabled',
+    'id': RID, 'name': 'r', 'location': 'eastus', 'dataEndpointHostNames': [], 'loginServer': 'r.azurecr.io', 'publicNetworkAccess': 'Disabled',
     'networkDefaultAction': 'Deny', 'ipRules': 1, 'roleAssignmentMode': 'AbacRepositoryPermissions',
     'encryptionStatus': 'enabled', 'encryptionIdentity': 'c2',
     'identityType': 'SystemAssigned, UserAssigned', 'principalId': 'p1',

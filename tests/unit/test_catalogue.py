@@ -1,4 +1,5 @@
 # acrhealth (MIT licence). The error catalogue: codes, texts, links, findings.
+import os
 import string
 
 import pytest
@@ -22,9 +23,19 @@ def test_documented_codes_are_exactly_the_16_of_the_reference():
     assert set(catalogue.DOCUMENTED_CODES) == DOCUMENTED
 
 
-def test_the_cli_extras_are_there_and_not_documented():
-    assert set(catalogue.CODES) - DOCUMENTED == {'CONNECTIVITY_TOOMANYREQUESTS_ERROR'}
+def test_the_cli_extras_and_our_own_codes_are_there_and_not_documented():
+    assert set(catalogue.CODES) - DOCUMENTED == {'CONNECTIVITY_TOOMANYREQUESTS_ERROR',
+                                                 'CONNECTIVITY_DATA_ENDPOINT_ERROR',
+                                                 'IMAGE_PULL_ERROR'}
     assert catalogue.CODES['CONNECTIVITY_TOOMANYREQUESTS_ERROR'].documented is False
+
+
+@pytest.mark.parametrize('code', ['CONNECTIVITY_DATA_ENDPOINT_ERROR', 'IMAGE_PULL_ERROR'])
+def test_our_own_codes_link_to_our_readme_section(code):
+    assert catalogue.CODES[code].severity == catalogue.FAILED
+    assert catalogue.docs_url(code).endswith('/README.rst#' + code.lower())
+    readme = open(os.path.join(os.path.dirname(__file__), '..', '..', 'README.rst')).read()
+    assert '\n{}\n{}\n'.format(code, '~' * len(code)) in readme  # the section it links to
 
 
 def test_the_repository_permissions_variant_of_the_access_token_code():
@@ -51,7 +62,8 @@ def test_every_code_is_complete(code, entry):
         assert '\x1b' not in text  # no colour codes in data
     assert len(entry.meaning) > 30 and len(entry.remediation) > 30
     assert entry.severity in (catalogue.FAILED, catalogue.WARNING)
-    assert catalogue.docs_url(code) == 'https://aka.ms/acr/errors#' + code.lower()
+    if code not in catalogue.OUR_CODES:
+        assert catalogue.docs_url(code) == 'https://aka.ms/acr/errors#' + code.lower()
 
 
 def test_severities_of_optional_clients_are_warnings():

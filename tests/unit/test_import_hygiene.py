@@ -49,7 +49,7 @@ def test_loading_the_command_imports_nothing_heavy():
     data = loaded()
     assert data['commands'] == ['acr check-health']
     # login_server_hint: ignored (hidden), set only by the validator from --name
-    assert data['arguments'] == ['ignore_errors', 'login_server_hint', 'registry_name',
+    assert data['arguments'] == ['ignore_errors', 'image', 'login_server_hint', 'registry_name',
                                  'repository', 'timeout', 'vnet', 'yes']
     assert forbidden(data['new']) == []
     ours = sorted(m for m in data['new'] if m.startswith('azext_acrhealth'))

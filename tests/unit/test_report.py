@@ -187,7 +187,7 @@ def test_a_finding_with_a_code_reports_that_code_with_its_severity(key):
     entry = report.check_entry(check('x', 'X', 'DOCKER_PULL_ERROR'), CheckResult(key, {}))
     assert entry['code'] == found.code  # the finding's own code wins over the check's
     assert entry['status'] == catalogue.CODES[found.code].severity
-    assert entry['docsUrl'] == 'https://aka.ms/acr/errors#' + found.code.lower()
+    assert entry['docsUrl'] == catalogue.docs_url(found.code)
 
 
 @pytest.mark.parametrize('finding, facts', [('runner.failed.exception', {'error': 'OSError: x'}),

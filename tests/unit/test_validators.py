@@ -26,7 +26,7 @@ CMD = FakeCmd()
 
 def ns(**kwargs):
     values = dict(registry_name='myregistry', yes=False, ignore_errors=False, repository=None,
-                  vnet=None, timeout=None)
+                  vnet=None, timeout=None, image=None)
     values.update(kwargs)
     return argparse.Namespace(**values)
 

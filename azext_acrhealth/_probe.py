@@ -1,0 +1,126 @@
+# acrhealth (MIT licence). The endpoint probe adapter: TCP and TLS to one host, bounded in time.
+"""Reach one registry endpoint as a pull would: a TCP connection to port 443, then a TLS
+handshake with the CLI's trust settings (the CA bundle requests uses, or none when the CLI
+disables verification). When the handshake fails on the certificate, the certificate the host
+presented is read (without trusting it) so a TLS-intercepting proxy shows itself: subject,
+issuer, names, expiry, and whether its issuer is in the bundle in use. Never sends a byte of
+HTTP, never a credential."""
+
+import socket
+import ssl
+
+from ._azure import within
+from ._http import plain_reason
+
+PORT = 443
+PASSED, FAILED, SKIPPED = 'passed', 'failed', 'skipped'
+
+
+def ca_bundle(environ):
+    """The CA bundle requests verifies with here: REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE or its
+    own (certifi's)."""
+    for name in ('REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE'):
+        if environ.get(name):
+            return environ[name]
+    from requests.utils import DEFAULT_CA_BUNDLE_PATH
+    return DEFAULT_CA_BUNDLE_PATH
+
+
+def proxy_for(host):
+    """The proxy requests would use for https://host/ (HTTPS_PROXY, ALL_PROXY, NO_PROXY, as
+    requests decides it from this process's environment), or None."""
+    from requests.utils import get_environ_proxies
+    proxies = get_environ_proxies('https://{}/'.format(host))
+    return proxies.get('https') or proxies.get('all')
+
+
+def probe(host, address, timeout, verify=True, cafile=None):
+    """``{'tcp', 'tls', 'error', 'certificate'}`` for ``host`` at ``address``: each step
+    "passed", "failed" or "skipped"; ``error`` says what failed, in plain words; the whole
+    probe takes at most about two ``timeout``s (connection, then handshake)."""
+    outcome = {'tcp': SKIPPED, 'tls': SKIPPED, 'error': None}
+    try:
+        sock = within(lambda: socket.create_connection((address, PORT), timeout=timeout),
+                      timeout)
+    except TimeoutError:
+        return dict(outcome, tcp=FAILED, error='no TCP connection within {:g} s'.format(timeout))
+    except OSError as ex:
+        return dict(outcome, tcp=FAILED, error=plain_reason(ex))
+    outcome['tcp'] = PASSED
+    context = _context(verify, cafile)
+    try:
+        within(lambda: _handshake(context, sock, host, timeout), timeout)
+    except TimeoutError:
+        _close(sock)
+        return dict(outcome, tls=FAILED, error='no TLS handshake within {:g} s'.format(timeout))
+    except ssl.SSLCertVerificationError as ex:
+        _close(sock)
+        return dict(outcome, tls=FAILED, error=ex.verify_message or plain_reason(ex),
+                    certificate=presented_certificate(host, address, timeout, cafile))
+    except (ssl.SSLError, OSError) as ex:
+        _close(sock)
+        return dict(outcome, tls=FAILED, error=getattr(ex, 'reason', None) or plain_reason(ex))
+    return dict(outcome, tls=PASSED)
+
+
+def _context(verify, cafile):
+    if not verify:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    return ssl.create_default_context(cafile=cafile)
+
+
+def _handshake(context, sock, host, timeout):
+    sock.settimeout(timeout)
+    tls = context.wrap_socket(sock, server_hostname=host)
+    tls.close()
+
+
+def _close(sock):
+    try:
+        sock.close()
+    except OSError:
+        pass
+
+
+def presented_certificate(host, address, timeout, cafile):
+    """What the host presents, read without trusting it; None when it cannot be read."""
+    try:
+        der = within(lambda: _peer_der(host, address, timeout), timeout)
+        return describe_certificate(der, cafile)
+    except Exception:  # pylint: disable=broad-except
+        return None  # a second look that fails adds nothing to the first failure
+
+
+def _peer_der(host, address, timeout):
+    context = _context(False, None)
+    with socket.create_connection((address, PORT), timeout=timeout) as sock:
+        with context.wrap_socket(sock, server_hostname=host) as tls:
+            return tls.getpeercert(binary_form=True)
+
+
+def describe_certificate(der, cafile):
+    """Subject, issuer, DNS names, expiry and ``issuerInBundle`` of a DER certificate."""
+    from cryptography import x509
+    cert = x509.load_der_x509_certificate(der)
+    try:
+        names = cert.extensions.get_extension_for_class(
+            x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName)
+    except x509.ExtensionNotFound:
+        names = []
+    expires = getattr(cert, 'not_valid_after_utc', None) or cert.not_valid_after
+    return {'subject': cert.subject.rfc4514_string(), 'issuer': cert.issuer.rfc4514_string(),
+            'dnsNames': list(names), 'notAfter': expires.strftime('%Y-%m-%dT%H:%M:%SZ'),
+            'issuerInBundle': _issuer_in_bundle(cert, cafile)}
+
+
+def _issuer_in_bundle(cert, cafile):
+    from cryptography import x509
+    try:
+        with open(cafile, 'rb') as handle:
+            authorities = x509.load_pem_x509_certificates(handle.read())
+    except (OSError, ValueError, TypeError):
+        return None  # unknown: the bundle cannot be read
+    return any(authority.subject == cert.issuer for authority in authorities)

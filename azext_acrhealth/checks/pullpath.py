@@ -1,0 +1,376 @@
+# acrhealth (MIT licence). The whole pull path: every host a pull needs, and a pull without Docker.
+"""A ``docker pull`` from ACR asks the login server for the manifest, then fetches every blob from
+a *data* host the login server redirects to: the registry's dedicated data endpoint
+(``<registry>.<region>.data.azurecr.io``) or a storage host. Firewalls and private DNS set up
+for the login server alone are the classic case where ``docker login`` works and the pull
+hangs on its layers. ``endpoints`` probes every host the registry's ARM resource names;
+``image-pull`` (``--image``) pulls a manifest and its config blob as Docker does, following
+the redirect without the registry's token."""
+
+import hashlib
+import json
+import threading
+import time
+from urllib.parse import urljoin, urlsplit
+
+from .base import Check, CheckResult
+from .connectivity import _post_with_one_retry, _json_field
+from .._azure import DnsError, address_kind
+from .._http import HttpError
+
+ROLE_LOGIN, ROLE_DATA, ROLE_REDIRECT = 'loginServer', 'dataEndpoint', 'redirect'
+PASSED, FAILED, SKIPPED = 'passed', 'failed', 'skipped'
+MAX_REDIRECTS = 3
+MAX_MANIFEST = 4 * 1024 * 1024
+MAX_BLOB = 1024 * 1024
+# What Docker and the Azure CLI accept for a manifest (recorded in test_acr_check_health.yaml).
+MANIFEST_TYPES = ('application/vnd.oci.image.manifest.v1+json',
+                  'application/vnd.oci.image.index.v1+json',
+                  'application/vnd.docker.distribution.manifest.v2+json',
+                  'application/vnd.docker.distribution.manifest.list.v2+json')
+INDEX_TYPES = ('application/vnd.oci.image.index.v1+json',
+               'application/vnd.docker.distribution.manifest.list.v2+json')
+PLATFORM = {'os': 'linux', 'architecture': 'amd64'}
+
+
+# ---- endpoints -------------------------------------------------------------------------------
+
+def _region(host):
+    """'myreg.westeurope.data.azurecr.io' -> 'westeurope'."""
+    parts = host.split('.')
+    return parts[1] if len(parts) > 3 and parts[2] == 'data' else None
+
+
+def inventory(results):
+    """``[(host, role, region)]``: the login server, then the dedicated data endpoints (one per
+    region the registry is replicated to) that its ARM resource names."""
+    login = results['login-server']
+    registry = login.data or {}
+    hosts = [(login.facts['loginServer'].lower(), ROLE_LOGIN, registry.get('location'))]
+    for host in registry.get('dataEndpointHostNames') or []:
+        if isinstance(host, str) and host and host.lower() not in [h for h, _, _ in hosts]:
+            hosts.append((host.lower(), ROLE_DATA, _region(host.lower())))
+    return hosts
+
+
+def private_only(registry):
+    """Whether the registry takes connections through private endpoints only, so every
+    endpoint must resolve to a private address from a client that can pull."""
+    return (registry.get('publicNetworkAccess') or '').lower() == 'disabled' or \
+        bool(registry.get('privateEndpoints'))
+
+
+def endpoint_entry(host, role, region):
+    return {'host': host, 'role': role, 'region': region, 'addresses': [], 'private': None,
+            'dns': SKIPPED, 'tcp': SKIPPED, 'tls': SKIPPED, 'error': None, 'durationMs': None}
+
+
+def probe_endpoint(ctx, host, role, region, must_be_private):
+    """One entry of the report's ``endpoints``: DNS (every address), then TCP and TLS to the
+    first usable address, unless a proxy carries the traffic or policy already fails."""
+    started = time.monotonic()
+    entry = endpoint_entry(host, role, region)
+    try:
+        addresses = ctx.resolve(host, ctx.timeout)
+    except DnsError as ex:
+        addresses, entry['error'] = [], 'the name did not resolve ({})'.format(ex)
+    kinds = {address: address_kind(address) for address in addresses}
+    usable = [address for address in addresses if kinds[address] != 'unusable']
+    entry['addresses'] = list(addresses)
+    if not usable:
+        entry['dns'] = FAILED
+        entry['error'] = entry['error'] or 'it resolves to no usable address'
+    else:
+        entry['dns'] = PASSED
+        entry['private'] = 'public' not in kinds.values()
+        if must_be_private and not entry['private']:
+            entry['error'] = 'it resolves to a public address'
+        else:
+            proxy = ctx.proxy_for(host)
+            if proxy:
+                entry['proxy'] = _without_userinfo(proxy)
+            else:
+                entry.update(ctx.probe(host, usable[0], ctx.timeout))
+    entry['durationMs'] = int((time.monotonic() - started) * 1000)
+    return entry
+
+
+def _without_userinfo(value):
+    from .connectivity import _without_userinfo as strip
+    return strip(value)
+
+
+def _failed(entry):
+    return FAILED in (entry['dns'], entry['tcp'], entry['tls'])
+
+
+def probe_all(ctx, hosts, must_be_private):
+    """Every host probed at once; entries in inventory order."""
+    entries = [None] * len(hosts)
+
+    def work(index, host, role, region):
+        entries[index] = probe_endpoint(ctx, host, role, region, must_be_private)
+
+    threads = [threading.Thread(target=work, args=(index,) + host, daemon=True,
+                                name='acrhealth-endpoint') for index, host in enumerate(hosts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()  # each probe is bounded; the runner bounds the check as a whole
+    return entries
+
+
+def check_endpoints(ctx, results):
+    registry = results['login-server'].data or {}
+    must_be_private = private_only(registry)
+    entries = probe_all(ctx, inventory(results), must_be_private)
+    facts = {'endpoints': entries, 'privateOnly': must_be_private}
+    public = [e for e in entries if must_be_private and e['private'] is False]
+    if public:
+        return CheckResult('endpoints.public', dict(facts, failing=_failing(public)))
+    # Login server faults are the DNS and challenge checks' (with their documented codes).
+    unreachable = [e for e in entries if e['role'] != ROLE_LOGIN and _failed(e)]
+    if unreachable:
+        return CheckResult('endpoints.unreachable', dict(facts, failing=_failing(unreachable)))
+    if len(entries) == 1:
+        return CheckResult('endpoints.login_only', facts)
+    return CheckResult('endpoints.ok', facts)
+
+
+def _failing(entries):
+    return [{key: entry[key] for key in ('host', 'role', 'region', 'addresses', 'error')}
+            for entry in entries]
+
+
+# ---- image pull ------------------------------------------------------------------------------
+
+def parse_image(image):
+    """``(repository, reference)`` of ``REPO:TAG`` or ``REPO@sha256:...`` (validated before)."""
+    if '@' in image:
+        return tuple(image.split('@', 1))
+    repository, _, tag = image.rpartition(':')
+    return repository, tag
+
+
+def _digest_matches(digest, body):
+    algorithm, _, expected = digest.partition(':')
+    try:
+        return hashlib.new(algorithm, body).hexdigest() == expected.lower()
+    except (ValueError, TypeError):
+        return False
+
+
+def _error_code(body):
+    """The registry's error code from ``{"errors": [{"code": ...}]}``, or None."""
+    try:
+        errors = json.loads(body.decode('utf-8')).get('errors') or []
+        return str(errors[0].get('code'))[:60] if isinstance(errors[0], dict) else None
+    except (ValueError, AttributeError, IndexError, UnicodeError, RecursionError):
+        return None
+
+
+class _Pull:
+    """One pull of ``--image``: a token, the manifest (through an index), the config blob."""
+
+    def __init__(self, ctx, results):
+        self.ctx = ctx
+        self.host = results['login-server'].facts['loginServer']
+        self.challenge = results['challenge'].data
+        self.refresh_token = results['refresh-token'].data
+        self.repository, self.reference = parse_image(ctx.options.image)
+        self.facts = {'image': ctx.options.image, 'loginServer': self.host}
+
+    def result(self, finding, **facts):
+        return CheckResult(finding, dict(self.facts, **facts))
+
+    def run(self):
+        token, failure = self.token()
+        if failure:
+            return failure
+        auth = {'Authorization': 'Bearer ' + token}
+        manifest, failure = self.manifest(auth)
+        if failure:
+            return failure
+        return self.config_blob(auth, manifest)
+
+    def token(self):
+        scope = 'repository:{}:pull'.format(self.repository)
+        url = 'https://{}/oauth2/token'.format(self.host)
+        form = {'grant_type': 'refresh_token', 'service': self.challenge['service'],
+                'scope': scope, 'refresh_token': self.refresh_token}
+        try:
+            response = _post_with_one_retry(self.ctx, url, form)
+        except HttpError as ex:
+            return None, self.result('image.token_unreachable', url=url, error=ex.detail)
+        if response.status == 429:
+            return None, self.result('image.throttled', url=url)
+        if response.status != 200:
+            return None, self.result('image.token_denied', url=url, scope=scope,
+                                     statusCode=response.status)
+        token, problem = _json_field(response.body, 'access_token')
+        if problem:
+            return None, self.result('image.token_denied', url=url, scope=scope,
+                                     statusCode=response.status, problem=problem)
+        return token, None
+
+    def get_manifest(self, auth, reference):
+        url = 'https://{}/v2/{}/manifests/{}'.format(self.host, self.repository, reference)
+        started = time.monotonic()
+        try:
+            response = self.ctx.http.request('GET', url, headers=dict(
+                auth, Accept=', '.join(MANIFEST_TYPES)), max_body=MAX_MANIFEST)
+        except HttpError as ex:
+            return None, self.result('image.manifest_unreachable', url=url, error=ex.detail)
+        self.facts['manifestMs'] = self.facts.get('manifestMs', 0) + int(
+            (time.monotonic() - started) * 1000)
+        if response.status in (401, 403):
+            return None, self.result('image.denied', url=url, statusCode=response.status,
+                                     registryError=_error_code(response.body))
+        if response.status == 404:
+            return None, self.result('image.manifest_unknown', url=url,
+                                     registryError=_error_code(response.body))
+        if response.status != 200:
+            return None, self.result('image.manifest_failed', url=url,
+                                     statusCode=response.status)
+        if response.truncated:
+            return None, self.result('image.unreadable', url=url,
+                                     problem='the manifest is larger than 4 MiB')
+        if reference.startswith('sha') and ':' in reference and \
+                not _digest_matches(reference, response.body):
+            return None, self.result('image.digest_mismatch', url=url, what='manifest',
+                                     digest=reference)
+        try:
+            manifest = json.loads(response.body.decode('utf-8'))
+        except (ValueError, UnicodeError, RecursionError):
+            return None, self.result('image.unreadable', url=url, problem='it is not JSON')
+        if not isinstance(manifest, dict):
+            return None, self.result('image.unreadable', url=url,
+                                     problem='it is not a JSON object')
+        content_type = (response.headers.get('Content-Type') or '').split(';')[0].strip()
+        media_type = manifest.get('mediaType') or content_type
+        self.facts['mediaType'] = media_type
+        self.facts['manifestDigest'] = response.headers.get('Docker-Content-Digest') or \
+            (reference if ':' in reference else None)
+        return manifest, None
+
+    def manifest(self, auth):
+        manifest, failure = self.get_manifest(auth, self.reference)
+        if failure:
+            return None, failure
+        if self.facts['mediaType'] in INDEX_TYPES:
+            chosen = pick_platform(manifest.get('manifests'))
+            if chosen is None:
+                return None, self.result('image.unreadable', url=None,
+                                         problem='its index lists no manifest')
+            self.facts['platform'] = '{}/{}'.format(
+                (chosen.get('platform') or {}).get('os', '?'),
+                (chosen.get('platform') or {}).get('architecture', '?'))
+            manifest, failure = self.get_manifest(auth, chosen['digest'])
+            if failure:
+                return None, failure
+        config = manifest.get('config')
+        if not isinstance(config, dict) or not isinstance(config.get('digest'), str) or \
+                ':' not in config['digest']:
+            return None, self.result('image.unreadable', url=None,
+                                     problem='the manifest names no config blob')
+        return manifest, None
+
+    def config_blob(self, auth, manifest):
+        digest = manifest['config']['digest']
+        self.facts['configDigest'] = digest
+        url = 'https://{}/v2/{}/blobs/{}'.format(self.host, self.repository, digest)
+        headers, redirects, started = auth, [], time.monotonic()
+        for hop in range(MAX_REDIRECTS + 1):
+            host = (urlsplit(url).hostname or '').lower()
+            on_login_server = host == self.host.lower()
+            try:
+                response = self.ctx.http.request('GET', url, headers=headers, max_body=MAX_BLOB)
+            except HttpError as ex:
+                if on_login_server:
+                    return self.result('image.blob_unreachable', url=_no_query(url),
+                                       error=ex.detail)
+                return self.data_host_failure('image.data_unreachable', host, ex.detail,
+                                              redirects)
+            if response.status in (301, 302, 303, 307, 308):
+                location = response.headers.get('Location') or ''
+                target = urljoin(url, location)
+                if urlsplit(target).scheme != 'https':
+                    return self.result('image.redirect_refused', host=host,
+                                       target=_no_query(target)[:200])
+                if hop == MAX_REDIRECTS:
+                    return self.result('image.too_many_redirects', redirects=redirects)
+                redirects.append(urlsplit(target).hostname)
+                if (urlsplit(target).hostname or '').lower() != host:
+                    headers = {}  # the redirect carries its own authorisation (as Docker does)
+                url = target
+                continue
+            if response.status == 403 and not on_login_server:
+                return self.data_host_failure('image.data_forbidden', host, 'answered 403',
+                                              redirects, statusCode=403)
+            if response.status != 200:
+                return self.result('image.blob_failed', url=_no_query(url), host=host,
+                                   statusCode=response.status)
+            self.facts.update(blobHost=host, redirects=redirects,
+                              blobMs=int((time.monotonic() - started) * 1000),
+                              verified=not response.truncated)
+            if not response.truncated and not _digest_matches(digest, response.body):
+                return self.result('image.digest_mismatch', url=_no_query(url),
+                                   what='config blob', digest=digest)
+            if not on_login_server:
+                self.facts['endpoints'] = [self.redirect_entry(host, None)]
+            return self.result('image.pulled')
+        return self.result('image.too_many_redirects', redirects=redirects)
+
+    def redirect_entry(self, host, error):
+        entry = endpoint_entry(host, ROLE_REDIRECT, _region(host))
+        try:
+            entry['addresses'] = self.ctx.resolve(host, self.ctx.timeout)
+            entry['private'] = 'public' not in {address_kind(a) for a in entry['addresses']}
+            entry['dns'] = PASSED
+        except DnsError as ex:
+            entry['dns'], error = FAILED, error or 'the name did not resolve ({})'.format(ex)
+        if entry['dns'] == PASSED:
+            entry['tcp'] = entry['tls'] = FAILED if error else PASSED
+        entry['error'] = error
+        entry['durationMs'] = self.facts.get('blobMs')
+        return entry
+
+    def data_host_failure(self, finding, host, error, redirects, **facts):
+        entry = self.redirect_entry(host, error)
+        return self.result(finding, host=host, error=error, redirects=redirects,
+                           endpoints=[entry], **facts)
+
+
+def _no_query(url):
+    """A URL without its query: a redirect's signed query string is a credential."""
+    parts = urlsplit(url)
+    return '{}://{}{}'.format(parts.scheme, parts.netloc, parts.path)
+
+
+def pick_platform(manifests):
+    """The linux/amd64 entry of an index's ``manifests``, else the first usable one."""
+    entries = [m for m in manifests or [] if isinstance(m, dict) and
+               isinstance(m.get('digest'), str)]
+    for entry in entries:
+        platform = entry.get('platform') or {}
+        if all(platform.get(key) == value for key, value in PLATFORM.items()):
+            return entry
+    return entries[0] if entries else None
+
+
+def check_image(ctx, results):
+    return _Pull(ctx, results).run()
+
+
+def pullpath_plan(with_image):
+    """The pull-path checks, in plan order."""
+    plan = [
+        # DNS, TCP, TLS and a second look at a refused certificate, every host at once.
+        Check('endpoints', 'Registry endpoints', 'CONNECTIVITY_DATA_ENDPOINT_ERROR',
+              check_endpoints, requires=('login-server',), calls=4)]
+    if with_image:
+        # The token (with a Retry-After wait and one retry), an index and a manifest, the
+        # blob and up to three redirects, and the data host's addresses.
+        plan.append(Check('image-pull', 'Image pull', 'IMAGE_PULL_ERROR', check_image,
+                          requires=('refresh-token', 'challenge', 'login-server'), calls=10))
+    return plan

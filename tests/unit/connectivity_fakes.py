@@ -11,6 +11,7 @@ from azext_acrhealth._azure import AadTokenError, ArmError, DnsError, registry_f
 from azext_acrhealth._http import HttpError, HttpResponse
 from azext_acrhealth.checks.base import CheckContext, Options
 from azext_acrhealth.checks.connectivity import connectivity_plan
+from azext_acrhealth.checks.pullpath import pullpath_plan
 from azext_acrhealth.checks.registry import registry_plan
 
 SUB = '00000000-0000-0000-0000-000000000001'
@@ -71,14 +72,19 @@ class FakeHttp:
         self.answers = dict(answers or {})
         self.calls = []
         self.read_body = []   # the read_body argument of each call
+        self.headers = []     # the headers of each call
 
-    def request(self, method, url, form=None, read_body=True):
+    def request(self, method, url, form=None, read_body=True, headers=None, max_body=None):
         self.calls.append((method, url, dict(form) if form is not None else None))
         self.read_body.append(read_body)
-        path = '/' + url.split('://', 1)[-1].split('/', 1)[-1]
-        if path not in self.answers:
+        self.headers.append(dict(headers or {}))
+        # An answer is keyed by host and path ("data.example/blob"), or by path alone.
+        where = url.split('://', 1)[-1].split('?', 1)[0]
+        path = '/' + where.split('/', 1)[-1]
+        key = where if where in self.answers else path
+        if key not in self.answers:
             raise AssertionError('unexpected HTTP call: {} {}'.format(method, url))
-        answer = self.answers[path]
+        answer = self.answers[key]
         if isinstance(answer, list):
             answer = answer.pop(0)
         if callable(answer) and not isinstance(answer, BaseException):
@@ -200,11 +206,12 @@ def arm_registry(name=NAME, login_server=LOGIN, public_network_access='Enabled',
 
 def make_ctx(registries=None, http=None, resolver=None, aad=None, arm=None, timeout=5.0,
              acr_suffix='.azurecr.io', environ=None, verify_tls=True, registry_name=NAME,
-             repository=None, vnet=None, ignore_errors=False, login_server_hint=None, **extra):
+             repository=None, vnet=None, ignore_errors=False, login_server_hint=None, image=None,
+             **extra):
     """A CheckContext for the registry checks with every adapter faked."""
     options = Options(registry_name=registry_name, repository=repository, vnet=vnet,
                       timeout=timeout, ignore_errors=ignore_errors, yes=True,
-                      login_server_hint=login_server_hint)
+                      login_server_hint=login_server_hint, image=image)
     if arm is None:
         arm = FakeArm({NAME: arm_registry()} if registries is None else registries)
     ctx = CheckContext(
@@ -232,15 +239,16 @@ def healthy_answers(access_token=None):
     }
 
 
-def registry_checks(with_vnet=False):
-    return connectivity_plan() + registry_plan(with_vnet=with_vnet)
+def registry_checks(with_vnet=False, with_image=False):
+    return connectivity_plan() + pullpath_plan(with_image) + registry_plan(with_vnet=with_vnet)
 
 
 def run_through(ctx, until, with_vnet=None):
     """Run the registry checks in plan order, one after the other, up to ``until``;
     return ``(result of until, {id: result})``. A check whose prerequisite did not pass is
     not run (and ``until`` must be reachable: the test says which prerequisites pass)."""
-    plan = registry_checks(with_vnet=bool(ctx.options.vnet) if with_vnet is None else with_vnet)
+    plan = registry_checks(with_vnet=bool(ctx.options.vnet) if with_vnet is None else with_vnet,
+                           with_image=bool(ctx.options.image))
     results = {}
     for check in plan:
         if not all(dep in results and results[dep].passed for dep in check.requires):
@@ -256,7 +264,8 @@ def run_through(ctx, until, with_vnet=None):
 
 
 def check_by_id(check_id, with_vnet=True):
-    return next(check for check in registry_checks(with_vnet) if check.id == check_id)
+    return next(check for check in registry_checks(with_vnet, with_image=True)
+                if check.id == check_id)
 
 
 _PLACEHOLDER = re.compile(r'\{[A-Za-z_][A-Za-z0-9_]*\}')

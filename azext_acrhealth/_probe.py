@@ -34,13 +34,13 @@ def proxy_for(host):
     return proxies.get('https') or proxies.get('all')
 
 
-def probe(host, address, timeout, verify=True, cafile=None):
+def probe(host, address, timeout, verify=True, cafile=None, port=PORT):  # pylint: disable=too-many-arguments
     """``{'tcp', 'tls', 'error', 'certificate'}`` for ``host`` at ``address``: each step
     "passed", "failed" or "skipped"; ``error`` says what failed, in plain words; the whole
     probe takes at most about two ``timeout``s (connection, then handshake)."""
     outcome = {'tcp': SKIPPED, 'tls': SKIPPED, 'error': None}
     try:
-        sock = within(lambda: socket.create_connection((address, PORT), timeout=timeout),
+        sock = within(lambda: socket.create_connection((address, port), timeout=timeout),
                       timeout)
     except TimeoutError:
         return dict(outcome, tcp=FAILED, error='no TCP connection within {:g} s'.format(timeout))
@@ -56,7 +56,7 @@ def probe(host, address, timeout, verify=True, cafile=None):
     except ssl.SSLCertVerificationError as ex:
         _close(sock)
         return dict(outcome, tls=FAILED, error=ex.verify_message or plain_reason(ex),
-                    certificate=presented_certificate(host, address, timeout, cafile))
+                    certificate=presented_certificate(host, address, timeout, cafile, port))
     except (ssl.SSLError, OSError) as ex:
         _close(sock)
         return dict(outcome, tls=FAILED, error=getattr(ex, 'reason', None) or plain_reason(ex))
@@ -85,18 +85,18 @@ def _close(sock):
         pass
 
 
-def presented_certificate(host, address, timeout, cafile):
+def presented_certificate(host, address, timeout, cafile, port=PORT):  # pylint: disable=too-many-arguments
     """What the host presents, read without trusting it; None when it cannot be read."""
     try:
-        der = within(lambda: _peer_der(host, address, timeout), timeout)
+        der = within(lambda: _peer_der(host, address, timeout, port), timeout)
         return describe_certificate(der, cafile)
     except Exception:  # pylint: disable=broad-except
         return None  # a second look that fails adds nothing to the first failure
 
 
-def _peer_der(host, address, timeout):
+def _peer_der(host, address, timeout, port):
     context = _context(False, None)
-    with socket.create_connection((address, PORT), timeout=timeout) as sock:
+    with socket.create_connection((address, port), timeout=timeout) as sock:
         with context.wrap_socket(sock, server_hostname=host) as tls:
             return tls.getpeercert(binary_form=True)
 

@@ -27,7 +27,12 @@ FAILING_CHECK = {
     'privatedns': 'challenge',
     'nosuffix': 'login-server',
     'dockerdown': 'docker-daemon',
+    'datanotindns': 'endpoints',
+    'datablackholed': 'endpoints',
+    'datauntrusted': 'endpoints',
+    'datapublic': 'endpoints',
 }
+OUR_CODES = ('CONNECTIVITY_DATA_ENDPOINT_ERROR', 'IMAGE_PULL_ERROR')  # documented in our README
 CONNECTIVITY = ['login-server', 'dns', 'challenge', 'refresh-token', 'access-token']
 BLACKHOLE_TIMEOUT = 3
 
@@ -49,7 +54,7 @@ def by_id(report):
 
 
 def scenario_args(scenario):
-    if scenario.name == 'blackholed':
+    if scenario.name in ('blackholed', 'datablackholed'):
         return ('--timeout', str(BLACKHOLE_TIMEOUT))
     return ()
 
@@ -76,7 +81,10 @@ def test_scenario_reports_its_documented_code(lab, ext, name):
         assert report['status'] == 'unhealthy'
         failing = checks[FAILING_CHECK[name]]
         assert (failing['status'], failing['code']) == ('failed', scenario.code), failing
-        assert failing['docsUrl'] == 'https://aka.ms/acr/errors#' + scenario.code.lower()
+        if scenario.code in OUR_CODES:
+            assert failing['docsUrl'].endswith('/README.rst#' + scenario.code.lower())
+        else:
+            assert failing['docsUrl'] == 'https://aka.ms/acr/errors#' + scenario.code.lower()
         assert failing['remediation']
         assert 'check failed' in result.stderr or 'checks failed' in result.stderr
 

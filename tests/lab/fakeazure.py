@@ -10,6 +10,8 @@ the leak tests read.
 """
 import base64
 import functools
+import hashlib
+import hmac
 import json
 import re
 import os
@@ -217,6 +219,12 @@ def registry_doc(sc, subscription=S.SUBSCRIPTION_ID):
                                    'ipRules': [{'action': 'Allow', 'value': '203.0.113.0/24'}]}
     if sc.arm.get('abac'):
         props['roleAssignmentMode'] = 'AbacRepositoryPermissions'
+    if sc.arm.get('data_endpoints'):
+        props['dataEndpointEnabled'] = True
+        props['dataEndpointHostNames'] = [S.data_host(name)]
+    if sc.arm.get('public_disabled'):
+        props['publicNetworkAccess'] = 'Disabled'
+        props['networkRuleSet'] = {'defaultAction': 'Deny', 'ipRules': []}
     if sc.arm.get('no_login_server'):
         del props['loginServer']
     if sc.arm.get('private_endpoint'):
@@ -322,6 +330,73 @@ def nic_doc():
     }
 
 
+# ---------------------------------------------------------------------------------------------
+# The lab's image store: what every fake registry serves for its repository hello-world. Shapes:
+# the Docker Image Manifest V2 Schema 2 and OCI image-spec (manifest, index) documents; ACR's
+# answer headers (Content-Type, Docker-Content-Digest, ETag) and its 307 blob redirect with an HTML
+# body, as recorded in the Azure CLI's test_acr_check_health.yaml.
+
+def _compact(doc):
+    return json.dumps(doc, separators=(',', ':')).encode()
+
+
+def _digest(data):
+    return 'sha256:' + hashlib.sha256(data).hexdigest()
+
+
+class ImageStore:
+    """Manifests by tag and digest, blobs by digest (deterministic across lab starts)."""
+
+    def __init__(self):
+        self.blobs, self.manifests, self.tags = {}, {}, {}
+        layer = b'acrhealth lab layer: not a real filesystem\n'
+        self.blobs[_digest(layer)] = layer
+
+        def config(arch):
+            body = _compact({'architecture': arch, 'os': 'linux', 'config': {'Cmd': ['/hello']},
+                             'rootfs': {'type': 'layers', 'diff_ids': [_digest(layer)]}})
+            self.blobs[_digest(body)] = body
+            return {'size': len(body), 'digest': _digest(body)}
+
+        def manifest(media, config_media, layer_media, conf):
+            body = _compact({'schemaVersion': 2, 'mediaType': media,
+                             'config': dict(conf, mediaType=config_media),
+                             'layers': [{'mediaType': layer_media, 'size': len(layer),
+                                         'digest': _digest(layer)}]})
+            self.manifests[_digest(body)] = (media, body)
+            return body
+
+        docker_v2 = 'application/vnd.docker.distribution.manifest.v2+json'
+        oci = 'application/vnd.oci.image.manifest.v1+json'
+        oci_index = 'application/vnd.oci.image.index.v1+json'
+        self.tags['latest'] = manifest(docker_v2, 'application/vnd.docker.container.image.v1+json',
+                                       'application/vnd.docker.image.rootfs.diff.tar.gzip', config('amd64'))
+        platforms = []
+        for arch in ('arm64', 'amd64'):
+            body = manifest(oci, 'application/vnd.oci.image.config.v1+json',
+                            'application/vnd.oci.image.layer.v1.tar+gzip', config(arch))
+            platforms.append({'mediaType': oci, 'size': len(body), 'digest': _digest(body),
+                              'platform': {'architecture': arch, 'os': 'linux'}})
+        index = _compact({'schemaVersion': 2, 'mediaType': oci_index, 'manifests': platforms})
+        self.manifests[_digest(index)] = (oci_index, index)
+        self.tags['multi'] = index
+        # A manifest whose config digest names other bytes than the registry serves under it.
+        lost = _compact({'architecture': 'amd64', 'os': 'linux', 'note': 'the config that was pushed'})
+        self.tags['badconfig'] = manifest(docker_v2, 'application/vnd.docker.container.image.v1+json',
+                                          'application/vnd.docker.image.rootfs.diff.tar.gzip',
+                                          {'size': len(lost), 'digest': _digest(lost)})
+        self.blobs[_digest(lost)] = b'{"architecture":"amd64","os":"linux","note":"other bytes"}'
+
+    def manifest(self, reference):
+        """(media type, body) of a tag or digest, or None."""
+        if reference in self.tags:
+            return self.manifests[_digest(self.tags[reference])]
+        return self.manifests.get(reference)
+
+
+IMAGES = ImageStore()
+
+
 def cloud_metadata(arm_host, with_acr_suffix):
     """The shape of ARM's /metadata/endpoints, which `az cloud register` reads."""
     suffixes = {'azureDataLakeStoreFileSystem': 'azuredatalakestore.lab.test',
@@ -380,7 +455,7 @@ def _aad_error(code, error, description):
             'error_uri': 'https://{}/error?code={}'.format(S.AAD_HOST, code)}
 
 
-def _acr_errors(code, message, detail=None):
+def _acr_errors(code, message, detail=None):  # {"errors": [...]}: OCI distribution spec, as ACR sends it
     return {'errors': [{'code': code, 'message': message, 'detail': detail}]}
 
 
@@ -428,6 +503,8 @@ class Handler(BaseHTTPRequestHandler):
                 self._aad(method)
             elif host in (S.ARM_HOST, S.ARM_HOST_NOSUFFIX):
                 self._arm(method)
+            elif '.data' + S.ACR_SUFFIX in host or host == S.STORAGE_HOST:
+                self._data_host()
             elif host.endswith(S.ACR_SUFFIX):
                 self._acr(method)
             elif host in (S.COLLECTOR_HOST, S.ARM_COLLECTOR_HOST):
@@ -809,6 +886,9 @@ class Handler(BaseHTTPRequestHandler):
             if claims is not None:
                 if path in ('/v2', '/v2/'):
                     return self._json(200, {}, hdr)
+                pulled = re.fullmatch(r'/v2/(.+)/(manifests|blobs)/([^/]+)', path)
+                if pulled:
+                    return self._acr_pull(claims, *pulled.groups(), hdr=hdr)
                 if path == '/v2/_catalog':
                     granted = any(a.get('Type') == 'registry' and a.get('Name') == 'catalog'
                                   for a in claims.get('access', []))
@@ -819,6 +899,71 @@ class Handler(BaseHTTPRequestHandler):
         if hostile is not None:
             return hostile(hdr)
         return self._json(401, _UNAUTHORIZED, hdr + [('WWW-Authenticate', self._challenge())])
+
+    def _acr_pull(self, claims, repo, kind, reference, hdr):
+        """GET /v2/<repo>/manifests/<ref> and /v2/<repo>/blobs/<digest> with a pull token."""
+        granted = any(a.get('Type') == 'repository' and a.get('Name') == repo and 'pull' in (a.get('Actions') or [])
+                      for a in claims.get('access') or [])
+        if not granted:
+            # ACR's 401 for a missing scope (azure-sdk-for-js container-registry recordings).
+            return self._json(401, _acr_errors('UNAUTHORIZED', 'authentication required, visit https://aka.ms/acr/'
+                                               'authorization for more information.',
+                                               [{'Type': 'repository', 'Name': repo, 'Action': 'pull'}]),
+                              hdr + [('WWW-Authenticate', self._challenge() + ',scope="repository:{}:pull"'.format(repo))])
+        if repo != S.PULLONLY_REPOSITORY:
+            return self._json(404, _acr_errors('NAME_UNKNOWN', 'repository name not known to registry',
+                                               {'name': repo}), hdr)
+        if kind == 'manifests':
+            found = IMAGES.manifest(reference)
+            if found is None:
+                # OCI distribution spec's MANIFEST_UNKNOWN, in ACR's words.
+                return self._json(404, _acr_errors('MANIFEST_UNKNOWN', 'manifest tagged by "{}" is not found'.format(
+                    reference), {'Tag': reference}), hdr)
+            media, body = found
+            return self._send(200, body, ctype=media, headers=hdr + [
+                ('Docker-Content-Digest', _digest(body)), ('ETag', '"{}"'.format(_digest(body)))])
+        if reference not in IMAGES.blobs:
+            return self._json(404, _acr_errors('BLOB_UNKNOWN', 'blob unknown to registry', reference), hdr)
+        target = self._signed_blob_url(reference)
+        return self._send(307, '<a href="{}">Temporary Redirect</a>.\n\n'.format(target).encode(),
+                          ctype='text/html; charset=utf-8', headers=hdr + [('Location', target)])
+
+    def _signed_blob_url(self, digest):
+        """Where ACR redirects a blob GET: its dedicated data endpoint when it has one, else a
+        storage host, with a signed, expiring query string (the redirect's own authorisation)."""
+        sc = self._sc
+        hexa = digest.split(':', 1)[1]
+        if sc.arm.get('data_endpoints'):
+            host, path = S.data_host(sc.registry), '/{}/blobs/{}'.format(sc.registry, digest)
+        else:
+            host = S.STORAGE_HOST
+            path = '/{}/docker/registry/v2/blobs/sha256/{}/{}/data'.format(sc.registry, hexa[:2], hexa)
+        expiry = str(int(time.time()) + 1200)
+        return 'https://{}{}?se={}&sig={}'.format(host, path, expiry, quote(self.server.lab.sign(
+            host + path + expiry), safe=''))
+
+    def _data_host(self):
+        """A data host (a registry's data endpoint, or the storage host): serves a blob for a valid
+        signed URL, and nothing else. `datafirewall` answers as a storage account's firewall does."""
+        lab = self.server.lab
+        expiry, sig = (self.query.get('se') or [''])[0], (self.query.get('sig') or [''])[0]
+        parts = [p for p in self.url.path.split('/') if p]
+        sc = lab.registries.get(parts[0]) if parts else None
+        if sc is not None and sc.behaviour == 'data-firewall':
+            # Azure Storage's answer to a client its network rules deny.
+            return self._send(403, b'\xef\xbb\xbf<?xml version="1.0" encoding="utf-8"?><Error><Code>AuthorizationFailure'
+                                   b'</Code><Message>This request is not authorized to perform this operation.'
+                                   b'</Message></Error>', ctype='application/xml',
+                              headers=[('x-ms-error-code', 'AuthorizationFailure')])
+        valid = sc is not None and expiry.isdigit() and int(expiry) > time.time() and hmac.compare_digest(
+            sig, lab.sign(self.host + self.url.path + expiry))
+        digest = 'sha256:' + parts[-2] if len(parts) > 2 and parts[-1] == 'data' else parts[-1] if parts else ''
+        if not valid or digest not in IMAGES.blobs:
+            return self._send(403, b'\xef\xbb\xbf<?xml version="1.0" encoding="utf-8"?><Error><Code>'
+                                   b'AuthenticationFailed</Code><Message>Server failed to authenticate the request.'
+                                   b'</Message></Error>', ctype='application/xml',
+                              headers=[('x-ms-error-code', 'AuthenticationFailed')])
+        return self._send(200, IMAGES.blobs[digest], ctype='application/octet-stream')
 
     def _challenge(self):
         # As real ACR words it on /v2/ (no scope there): test_acr_check_health.yaml.
@@ -1241,6 +1386,11 @@ class FakeAzure:
         self._stop = threading.Event()
         self._counts = {}
         self._count_lock = threading.Lock()
+        self._secret = secrets.token_bytes(32)
+
+    def sign(self, text):
+        """The lab's signature of a data-host URL (what a SAS signature stands for)."""
+        return base64.urlsafe_b64encode(hmac.new(self._secret, text.encode(), hashlib.sha256).digest()).decode()
 
     @property
     def stopping(self):

@@ -65,6 +65,10 @@ def host_map():
         hosts[sc.login_server] = ip
         if sc.arm.get('private_endpoint'):
             hosts['{}.{}.data{}'.format(sc.registry, S.LOCATION, S.ACR_SUFFIX)] = ip
+        if sc.arm.get('data_endpoints') and sc.data != 'notindns':
+            hosts[S.data_host(sc.registry)] = {'blackhole': IP_BLACKHOLE, 'public': S.PUBLIC_DATA_IP}.get(
+                sc.data, IP_AZURE)
+    hosts[S.STORAGE_HOST] = IP_AZURE
     return hosts
 
 
@@ -109,7 +113,9 @@ class Inside:
         fake_hosts = [h for h, ip in self.info['hosts'].items() if ip in served]
         tls = {sc.login_server: sc.tls for sc in S.HOSTILE if sc.tls}
         for host in fake_hosts:
-            issuer = bad if host == S.BY_NAME['untrustedcert'].login_server else ca
+            untrusted = {S.BY_NAME['untrustedcert'].login_server} | {
+                S.data_host(sc.registry) for sc in S.SCENARIOS if sc.data == 'untrusted'}
+            issuer = bad if host in untrusted else ca
             if tls.get(host) == 'wronghost':
                 certs[host] = ca.issue(host, ['elsewhere.lab.test'])
             elif tls.get(host) == 'expired':

@@ -46,6 +46,18 @@ VNET = 'labvnet'
 PRIVATE_IP = '10.1.2.3'          # only ever a string in ARM JSON, never connected to
 PRIVATE_DATA_IP = '10.1.2.4'
 PULLONLY_REPOSITORY = 'hello-world'
+STORAGE_HOST = 'labacrstore.blob.core.lab.test'   # a storage-style data host (*.blob.core.windows.net)
+PUBLIC_DATA_IP = '20.61.0.1'     # only ever in DNS answers: a public address, never connected to
+# --image references of the lab's image store (fakeazure.ImageStore), in every fake registry.
+IMAGE = PULLONLY_REPOSITORY + ':latest'            # a Docker v2 manifest
+IMAGE_INDEX = PULLONLY_REPOSITORY + ':multi'       # an OCI index (linux/arm64, linux/amd64)
+IMAGE_MISSING = PULLONLY_REPOSITORY + ':missing'   # no such tag
+IMAGE_BADCONFIG = PULLONLY_REPOSITORY + ':badconfig'  # its config blob does not match its digest
+
+
+def data_host(registry):
+    """The dedicated data endpoint of a lab registry (<registry>.<region>.data.<suffix>)."""
+    return '{}.{}.data{}'.format(registry, LOCATION, ACR_SUFFIX)
 
 # Backends: where a registry's login server is answered.
 FAKE = 'fake'                    # the lab's fake ACR data plane (fakeazure.py)
@@ -75,6 +87,7 @@ class Scenario:
     builtin_exit: int = 0                    # the built-in's exit code with --ignore-errors
     builtin_says: Optional[str] = None       # a line the built-in prints on stderr for this scenario
     arm: dict = field(default_factory=dict, hash=False, compare=False)  # extra ARM properties
+    data: Optional[str] = None               # the data host: None (served), notindns, blackhole, untrusted, public
 
     @property
     def login_server(self):
@@ -125,6 +138,29 @@ SCENARIOS = [
              divergence="the built-in reads the access claim's lower-case `actions` key (the Docker token "
                         "spec's); real ACR tokens carry `Type`/`Name`/`Actions`, so it reports no permissions "
                         'for every real token'),
+    # The pull path: dedicated data endpoints (the built-in checks the login server only).
+    Scenario('dataendpoints', 'dataendpoints', 'Dedicated data endpoints enabled and reachable; blobs '
+             'redirect to the data endpoint.', None, arm={'data_endpoints': True}),
+    Scenario('datanotindns', 'datanotindns', 'Data endpoints enabled, but the data host does not '
+             'resolve (private DNS set up for the login server only).', 'CONNECTIVITY_DATA_ENDPOINT_ERROR',
+             arm={'data_endpoints': True}, data='notindns',
+             divergence='the built-in checks the login server only, never the hosts that serve layers'),
+    Scenario('datablackholed', 'datablackholed', 'Data endpoints enabled; the data host accepts TCP and '
+             'never answers (a firewall that drops).', 'CONNECTIVITY_DATA_ENDPOINT_ERROR',
+             arm={'data_endpoints': True}, data='blackhole',
+             divergence='the built-in checks the login server only, never the hosts that serve layers'),
+    Scenario('datauntrusted', 'datauntrusted', 'Data endpoints enabled; the data host presents a '
+             'certificate from a CA nobody trusts (a TLS-intercepting proxy).', 'CONNECTIVITY_DATA_ENDPOINT_ERROR',
+             arm={'data_endpoints': True}, data='untrusted',
+             divergence='the built-in checks the login server only, never the hosts that serve layers'),
+    Scenario('datapublic', 'datapublic', 'Public network access disabled; the login server resolves to a '
+             'non-public address but the data host to a public one ({}).'.format(PUBLIC_DATA_IP),
+             'CONNECTIVITY_DNS_ERROR', arm={'data_endpoints': True, 'public_disabled': True},
+             data='public',
+             divergence='the built-in checks the login server only, never the hosts that serve layers'),
+    Scenario('datafirewall', 'datafirewall', 'Data endpoints enabled and reachable, but the data host '
+             'answers a blob GET with 403 (a storage firewall): seen with --image.', None,
+             arm={'data_endpoints': True}, behaviour='data-firewall'),
     Scenario('notinarm', 'notinarm', 'Not in ARM, but <name> + the cloud\'s ACR suffix resolves and '
              'is healthy.', None, in_arm=False),
     Scenario('notindns', 'notindns', 'Not in ARM and its suffix name does not resolve.',
@@ -154,6 +190,29 @@ SCENARIOS = [
 ]
 
 BY_NAME = {s.name: s for s in SCENARIOS}
+
+
+@dataclass(frozen=True)
+class Pull:
+    """A run of `--image`: the registry, the image, the code a correct check reports on the
+    image-pull check (None: pulled) and the host that must have served the config blob."""
+    name: str
+    registry: str
+    image: str
+    code: Optional[str] = None
+    blob_host: Optional[str] = None
+
+
+# Registries without data endpoints redirect blobs to a storage host, as real ACR does.
+PULLS = [
+    Pull('pulldata', 'dataendpoints', IMAGE, blob_host=data_host('dataendpoints')),
+    Pull('pullindex', 'dataendpoints', IMAGE_INDEX, blob_host=data_host('dataendpoints')),
+    Pull('pullstorage', 'healthy', IMAGE, blob_host=STORAGE_HOST),
+    Pull('pullmissing', 'dataendpoints', IMAGE_MISSING, 'IMAGE_PULL_ERROR'),
+    Pull('pullbadconfig', 'dataendpoints', IMAGE_BADCONFIG, 'IMAGE_PULL_ERROR'),
+    Pull('pullfirewall', 'datafirewall', IMAGE, 'CONNECTIVITY_DATA_ENDPOINT_ERROR'),
+    Pull('pullnotindns', 'datanotindns', IMAGE, 'CONNECTIVITY_DATA_ENDPOINT_ERROR'),
+]
 
 
 # ---------------------------------------------------------------------------------------------

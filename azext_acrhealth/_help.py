@@ -9,7 +9,11 @@ long-summary: |
     Checks the local environment (Docker client and daemon, a sample image pull, the Azure CLI,
     Helm and Notary) and, with --name, the path to the registry: its login server, DNS, the
     /v2/ authentication challenge, the Azure AD token exchange, the access token, repository
-    permissions, the customer-managed-key identity and, with --vnet, private endpoint DNS.
+    permissions, every host a pull needs (the login server and the registry's dedicated data
+    endpoints: DNS, TCP and TLS, listed in the report's "endpoints"), the customer-managed-key
+    identity and, with --vnet, private endpoint DNS. With --image it also pulls that image's
+    manifest and config blob without Docker, through the registry's redirect to the host that
+    serves its layers.
     Every problem is reported with a documented error code, what it means, what to do, and a
     link to https://aka.ms/acr/errors.
 
@@ -26,6 +30,10 @@ examples:
     text: az acr check-health --name myregistry --yes --query "checks[?status=='failed'].code" -o tsv
   - name: Check that you may pull and push a repository.
     text: az acr check-health --name myregistry --repository samples/hello-world --yes
+  - name: Pull an image's manifest and config blob without Docker, through the data host that serves its layers.
+    text: az acr check-health --name myregistry --image samples/hello-world:latest --yes
+  - name: Pull an image by digest and list every host the pull needed.
+    text: az acr check-health --name myregistry --image samples/hello-world@sha256:<digest> --yes --query endpoints
   - name: Check DNS routing to the registry's private endpoints in a virtual network.
     text: az acr check-health --name myregistry --vnet myvnet --yes
   - name: Check the local environment only, as a table.

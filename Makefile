@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 VERSION := $(shell sed -n "s/^VERSION = '\(.*\)'/\1/p" azext_acrhealth/version.py)
 WHEEL := dist/acrhealth-$(VERSION)-py3-none-any.whl
-APT_PACKAGES := docker.io docker-registry notary iproute2 util-linux openssl
+APT_PACKAGES := docker.io docker-registry notary iproute2 util-linux openssl dnsmasq-base
 PYTEST_ARGS ?=
 
 .PHONY: all venv deps wheel demo test unit record bench clean

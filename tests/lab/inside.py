@@ -29,6 +29,7 @@ IP_MCR = '127.0.0.20'         # docker-registry with the sample image, as mcr.mi
 IP_OPEN = '127.0.0.21'        # docker-registry without auth
 IP_BASIC = '127.0.0.22'       # docker-registry with htpasswd
 IP_BLACKHOLE = '127.0.0.66'   # accepts, never answers
+IP_DNS = '127.0.0.53'         # dnsmasq: the private-DNS scenario's names, with their real CNAME chains
 IP_COLLECTOR = '127.0.0.30'   # hostile mode: collector.lab.test, logs every connection (must get none)
 IP_ARM_COLLECTOR = '127.0.0.31'  # hostile mode: armcollector.lab.test, the same for a foreign ARM nextLink
 # Hostile mode also taps these (logs any connection: nothing may arrive there): plain HTTP on the fake
@@ -62,6 +63,8 @@ def host_map():
             continue
         ip = getattr(sc, 'address', None) or {S.FAKE: IP_AZURE, S.OPEN_REGISTRY: IP_OPEN,
                                                S.BASIC_REGISTRY: IP_BASIC, S.BLACKHOLE: IP_BLACKHOLE}[sc.backend]
+        if sc.data == 'public':  # answered by the lab's DNS server (dns_records), not the hosts file
+            continue
         hosts[sc.login_server] = ip
         if sc.arm.get('private_endpoint'):
             hosts['{}.{}.data{}'.format(sc.registry, S.LOCATION, S.ACR_SUFFIX)] = ip
@@ -70,6 +73,26 @@ def host_map():
                 sc.data, IP_AZURE)
     hosts[S.STORAGE_HOST] = IP_AZURE
     return hosts
+
+
+def dns_records():
+    """dnsmasq options for the names a real DNS server answers in the lab: a registry with public
+    access disabled whose login server is in the privatelink.azurecr.io private zone (the CNAME
+    chain Azure publishes: <registry>.azurecr.io -> <registry>.privatelink.azurecr.io -> the zone's
+    A record), while its data endpoint's record was never added to the zone, so the chain goes on
+    to the public regional data endpoint (a public address: only ever answered, never connected to)."""
+    options = []
+    zone = '.privatelink' + S.ACR_SUFFIX
+    for sc in S.SCENARIOS:
+        if sc.data != 'public':
+            continue
+        private = sc.registry + zone
+        data, data_private = S.data_host(sc.registry), '{}.{}.data{}'.format(sc.registry, S.LOCATION, zone)
+        public = '{}-acr-dp.lab.test'.format(S.LOCATION)
+        options += ['--cname={},{}'.format(sc.login_server, private), '--host-record={},{}'.format(private, IP_AZURE),
+                    '--cname={},{}'.format(data, data_private), '--cname={},{}'.format(data_private, public),
+                    '--host-record={},{}'.format(public, S.PUBLIC_DATA_IP)]
+    return options
 
 
 class Inside:
@@ -95,8 +118,8 @@ class Inside:
             for name, ip in sorted(hosts.items()):
                 f.write('{}\t{}\n'.format(ip, name))
         with open(self.path('etc', 'resolv.conf'), 'w') as f:
-            # Nothing listens on 127.0.0.1:53 in the lab: names not in hosts fail at once.
-            f.write('nameserver 127.0.0.1\noptions timeout:1 attempts:1\n')
+            # The lab's dnsmasq: it knows the private-DNS names and refuses the rest at once.
+            f.write('nameserver {}\noptions timeout:1 attempts:1\n'.format(IP_DNS))
         _run(['mount', '--bind', self.path('etc', 'hosts'), '/etc/hosts'])
         _run(['mount', '--bind', self.path('etc', 'resolv.conf'), '/etc/resolv.conf'])
         os.makedirs(self.path('etc-docker', 'certs.d', S.MCR_HOST, 'x'), exist_ok=True)
@@ -148,6 +171,13 @@ class Inside:
         log.close()
         self.procs.append((name, p))
         return p
+
+    def start_dns(self):
+        """A real DNS server (Debian's dnsmasq) on IP_DNS: only the records of dns_records()."""
+        dnsmasq = shutil.which('dnsmasq') or '/usr/sbin/dnsmasq'
+        self.spawn('dnsmasq', [dnsmasq, '--keep-in-foreground', '--conf-file=/dev/null', '--no-resolv', '--no-hosts',
+                               '--no-poll', '--bind-interfaces', '--listen-address=' + IP_DNS, '--port=53',
+                               '--user=root', '--pid-file=', '--log-facility=-', '--log-queries'] + dns_records())
 
     def start_registry(self, name, ip, cert, htpasswd=None):
         root = self.path('registries', name, 'data', 'x')
@@ -255,6 +285,7 @@ class Inside:
         self.setup_namespace()
         certs = self.make_certs()
         sock = self.start_dockerd()           # slowest: start it first, use the time for the rest
+        self.start_dns()
         self.start_registries()
         from .fakeazure import FakeAzure
         latency = float(os.environ.get('ACRHEALTH_LAB_LATENCY_MS') or 0) / 1000.0
@@ -273,6 +304,7 @@ class Inside:
         for ip in (IP_AZURE, IP_COLLECTOR, IP_ARM_COLLECTOR, IP_MCR, IP_OPEN, IP_BASIC):
             self.check_children()
             self.wait_port(ip)
+        self.wait_port(IP_DNS, 53)
         self.wait_docker(sock)
         self.seed_image()
         self.check_children()

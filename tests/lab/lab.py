@@ -42,11 +42,12 @@ class LabUnavailable(Exception):
 
 def preflight():
     """None when the lab can run here, else the reason it cannot."""
-    missing = [tool for tool in ('unshare', 'nsenter', 'ip', 'mount', 'dockerd', 'docker-registry', 'tar')
+    missing = [tool for tool in ('unshare', 'nsenter', 'ip', 'mount', 'dockerd', 'docker-registry', 'tar',
+                                 'dnsmasq')
                if shutil.which(tool) is None and not os.path.exists('/usr/sbin/' + tool)]
     if missing:
-        return 'the lab needs {} on PATH (Debian packages util-linux, iproute2, docker.io, docker-registry)'.format(
-            ', '.join(missing))
+        return ('the lab needs {} on PATH (Debian packages util-linux, iproute2, docker.io, docker-registry, '
+                'dnsmasq-base)').format(', '.join(missing))
     if not os.path.exists('/usr/bin/docker') and shutil.which('docker') is None:
         return 'the lab needs a docker client (Debian package docker.io)'
     if not os.path.exists(VENV_PYTHON):

@@ -289,8 +289,12 @@ class _Pull:
                 if on_login_server:
                     return self.result('image.blob_unreachable', url=_no_query(url),
                                        error=ex.detail)
+                # A refused certificate shows the handshake failed; otherwise TCP did not connect
+                # or the answer never came (the TCP/TLS split is the endpoints check's to tell).
+                steps = (PASSED, FAILED) if ex.kind == 'ssl' else (FAILED, SKIPPED) \
+                    if ex.kind == 'connection' else (SKIPPED, FAILED)
                 return self.data_host_failure('image.data_unreachable', host, ex.detail,
-                                              redirects)
+                                              redirects, steps)
             if response.status in (301, 302, 303, 307, 308):
                 location = response.headers.get('Location') or ''
                 target = urljoin(url, location)
@@ -306,7 +310,7 @@ class _Pull:
                 continue
             if response.status == 403 and not on_login_server:
                 return self.data_host_failure('image.data_forbidden', host, 'answered 403',
-                                              redirects, statusCode=403)
+                                              redirects, (PASSED, PASSED), statusCode=403)
             if response.status != 200:
                 return self.result('image.blob_failed', url=_no_query(url), host=host,
                                    statusCode=response.status)
@@ -317,11 +321,13 @@ class _Pull:
                 return self.result('image.digest_mismatch', url=_no_query(url),
                                    what='config blob', digest=digest)
             if not on_login_server:
-                self.facts['endpoints'] = [self.redirect_entry(host, None)]
+                self.facts['endpoints'] = [self.redirect_entry(host, None, (PASSED, PASSED))]
             return self.result('image.pulled')
         return self.result('image.too_many_redirects', redirects=redirects)
 
-    def redirect_entry(self, host, error):
+    def redirect_entry(self, host, error, steps):
+        """The data host as an ``endpoints`` entry: its addresses, and TCP/TLS as the blob
+        request found them (``steps``)."""
         entry = endpoint_entry(host, ROLE_REDIRECT, _region(host))
         try:
             entry['addresses'] = self.ctx.resolve(host, self.ctx.timeout)
@@ -330,13 +336,13 @@ class _Pull:
         except DnsError as ex:
             entry['dns'], error = FAILED, error or 'the name did not resolve ({})'.format(ex)
         if entry['dns'] == PASSED:
-            entry['tcp'] = entry['tls'] = FAILED if error else PASSED
+            entry['tcp'], entry['tls'] = steps
         entry['error'] = error
         entry['durationMs'] = self.facts.get('blobMs')
         return entry
 
-    def data_host_failure(self, finding, host, error, redirects, **facts):
-        entry = self.redirect_entry(host, error)
+    def data_host_failure(self, finding, host, error, redirects, steps, **facts):  # pylint: disable=too-many-arguments
+        entry = self.redirect_entry(host, error, steps)
         return self.result(finding, host=host, error=error, redirects=redirects,
                            endpoints=[entry], **facts)
 

@@ -88,6 +88,13 @@ def test_scenario_reports_its_documented_code(lab, ext, name):
         assert failing['remediation']
         assert 'check failed' in result.stderr or 'checks failed' in result.stderr
 
+    # Every host a pull needs is listed whenever the login server is known.
+    if checks['login-server']['status'] == 'passed':
+        hosts = [(e['host'], e['role']) for e in report['endpoints']]
+        assert hosts[0] == (scenario.login_server, 'loginServer'), hosts
+        if scenario.arm.get('data_endpoints'):
+            assert (S.data_host(scenario.registry), 'dataEndpoint') in hosts, hosts
+
     # Everything after a failed connectivity check is skipped and says why.
     for earlier, later in zip(CONNECTIVITY, CONNECTIVITY[1:]):
         if checks[earlier]['status'] != 'passed':

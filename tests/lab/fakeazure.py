@@ -225,6 +225,15 @@ def registry_doc(sc, subscription=S.SUBSCRIPTION_ID):
     if sc.arm.get('public_disabled'):
         props['publicNetworkAccess'] = 'Disabled'
         props['networkRuleSet'] = {'defaultAction': 'Deny', 'ipRules': []}
+        pe_name = name + '-pe'
+        props['privateEndpointConnections'] = [{
+            'id': '{}/privateEndpointConnections/{}.{}'.format(doc['id'], pe_name, _uuid_for('pec', name)),
+            'name': '{}.{}'.format(pe_name, _uuid_for('pec', name)),
+            'type': 'Microsoft.ContainerRegistry/registries/privateEndpointConnections',
+            'properties': {'privateEndpoint': {'id': _network_id('privateEndpoints', pe_name)},
+                           'privateLinkServiceConnectionState': {'status': 'Approved', 'description': '',
+                                                                 'actionsRequired': 'None'},
+                           'provisioningState': 'Succeeded'}}]
     if sc.arm.get('no_login_server'):
         del props['loginServer']
     if sc.arm.get('private_endpoint'):

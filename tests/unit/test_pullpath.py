@@ -219,7 +219,16 @@ def test_a_data_host_that_cannot_be_reached_is_a_data_endpoint_error():
     result, entry, _ = pull(answers)
     assert entry['code'] == 'CONNECTIVITY_DATA_ENDPOINT_ERROR'
     assert DATA in entry['message']
-    assert result.facts['endpoints'][0]['tls'] == 'failed'
+    assert result.facts['endpoints'][0]['tls'] == 'failed'  # a timeout: no answer came
+
+
+def test_a_refused_data_host_certificate_fails_its_tls_step():
+    answers = pull_answers(**{'{}/blob/{}'.format(DATA, CONFIG_DIGEST): HttpError(
+        'ssl', 'certificate verify failed: unable to get local issuer certificate')})
+    result, entry, _ = pull(answers)
+    assert entry['code'] == 'CONNECTIVITY_DATA_ENDPOINT_ERROR'
+    data = result.facts['endpoints'][0]
+    assert (data['dns'], data['tcp'], data['tls']) == ('passed', 'passed', 'failed')
 
 
 def test_a_storage_firewall_is_a_data_endpoint_error():

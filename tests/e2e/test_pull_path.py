@@ -68,6 +68,8 @@ def test_a_private_registry_whose_data_host_resolves_publicly(lab, ext):
     assert (endpoint['status'], endpoint['code']) == ('failed', 'CONNECTIVITY_DNS_ERROR')
     assert '{} (data endpoint, {}) resolves to {}'.format(
         S.data_host('datapublic'), S.LOCATION, S.PUBLIC_DATA_IP) in endpoint['message']
+    # the login server, resolved privately through its privatelink name, works
+    assert checks(result)['access-token']['status'] == 'passed', checks(result)['challenge']
     public = [e for e in json.loads(result.stdout)['endpoints'] if e['role'] == 'dataEndpoint']
     assert public[0]['private'] is False and public[0]['tcp'] == 'skipped'  # never connected to
 

@@ -133,7 +133,8 @@ class Inside:
         bad = CertificateAuthority(os.path.join(self.state, 'pki', 'untrusted'), 'acrhealth untrusted CA')
         certs = {}
         served = (IP_AZURE, IP_COLLECTOR, IP_ARM_COLLECTOR, S.ADDRESS_IPV6)
-        fake_hosts = [h for h, ip in self.info['hosts'].items() if ip in served]
+        fake_hosts = [h for h, ip in self.info['hosts'].items() if ip in served] + [
+            sc.login_server for sc in S.SCENARIOS if sc.data == 'public']  # resolved by dnsmasq
         tls = {sc.login_server: sc.tls for sc in S.HOSTILE if sc.tls}
         for host in fake_hosts:
             untrusted = {S.BY_NAME['untrustedcert'].login_server} | {

@@ -20,6 +20,7 @@ RESOURCES_API_VERSION = '2022-09-01'
 # The newest stable registry API with roleAssignmentMode (azure-rest-api-specs, Registry/
 # examples/2025-11-01/RegistryGet.json).
 REGISTRY_API_VERSION = '2025-11-01'
+AUTHORIZATION_API_VERSION = '2022-04-01'
 API_VERSIONS = {
     'microsoft.managedidentity': '2023-01-31',
     'microsoft.network': '2023-09-01',
@@ -125,13 +126,14 @@ class Arm:
                 sub_id = get_subscription_id(self._cli_ctx)
             except Exception as ex:  # pylint: disable=broad-except
                 raise ArmError(_plain(ex)) from None
-            name = None
+            known = {}
             try:
                 from azure.cli.core._profile import Profile
-                name = Profile(cli_ctx=self._cli_ctx).get_subscription(sub_id).get('name')
+                known = Profile(cli_ctx=self._cli_ctx).get_subscription(sub_id)
             except Exception:  # pylint: disable=broad-except
                 pass  # --subscription with an ID the profile does not list: the ID says enough
-            self._subscription = {'id': sub_id, 'name': name}
+            self._subscription = {'id': sub_id, 'name': known.get('name'),
+                                  'tenantId': known.get('tenantId')}
         return self._subscription
 
     def _bounded(self, work, seconds):
@@ -168,32 +170,54 @@ class Arm:
             REGISTRY_TYPE, name.replace("'", "''"))
         url = '/subscriptions/{}/resources?$filter={}&api-version={}'.format(
             quote(sub_id, safe=''), quote(flt, safe="'"), RESOURCES_API_VERSION)
+        for item in self._items(url, 'resource list'):
+            if isinstance(item, dict) and str(item.get('name', '')).lower() == name.lower() \
+                    and str(item.get('type', '')).lower() == REGISTRY_TYPE.lower():
+                registry = self._get_json('{}?api-version={}'.format(
+                    item.get('id'), REGISTRY_API_VERSION), missing_ok=True)
+                return None if registry is None else registry_facts(registry)
+        return None
+
+    def _items(self, url, what):
+        """Every item of an ARM list, following its nextLink pages on ARM itself only and at
+        most MAX_PAGES of them."""
         seen = set()
         for count in range(MAX_PAGES + 1):
             if count == MAX_PAGES:
-                raise ArmError('the resource list never ends (paging stopped after {} '
-                               'pages)'.format(count))
+                raise ArmError('the {} never ends (paging stopped after {} pages)'.format(
+                    what, count))
             page = self._get_json(url)
             for item in page.get('value') or []:
-                if isinstance(item, dict) and str(item.get('name', '')).lower() == name.lower() \
-                        and str(item.get('type', '')).lower() == REGISTRY_TYPE.lower():
-                    registry = self._get_json('{}?api-version={}'.format(
-                        item.get('id'), REGISTRY_API_VERSION), missing_ok=True)
-                    return None if registry is None else registry_facts(registry)
+                yield item
             url = page.get('nextLink')
             if not url:
-                return None
+                return
             if url in seen:
-                raise ArmError('the resource list names the same next page again (paging '
-                               'stopped after {} page{})'.format(count + 1, '' if count == 0
-                                                                  else 's'))
+                raise ArmError('the {} names the same next page again (paging stopped after '
+                               '{} page{})'.format(what, count + 1, '' if count == 0 else 's'))
             seen.add(url)
             # The next page is asked with the ARM token: only of ARM itself.
             next_host = (urlsplit(url).hostname or '').lower()
             if next_host != self._arm_host():
-                raise ArmError('the resource list points its next page at another host ({}); '
-                               'paging stopped'.format(next_host[:100]))
-        return None
+                raise ArmError('the {} points its next page at another host ({}); paging '
+                               'stopped'.format(what, next_host[:100]))
+
+    def role_assignments(self, registry_id, object_id):
+        """The role assignments of ``object_id`` that apply at the registry, inherited ones
+        (resource group, subscription, management group) and its groups' included
+        (``assignedTo()``, Microsoft's role-assignments-list-rest article)."""
+        url = ("{}/providers/Microsoft.Authorization/roleAssignments?$filter=assignedTo('{}')"
+               "&api-version={}").format(registry_id, quote(object_id, safe=''),
+                                         AUTHORIZATION_API_VERSION)
+        return self._bounded(lambda: [a for a in self._items(url, 'role assignment list')
+                                      if isinstance(a, dict)], 2 * self._timeout)
+
+    def role_definition(self, registry_id, role_id):
+        """A role definition by its GUID (None when ARM does not know it)."""
+        url = '/subscriptions/{}/providers/Microsoft.Authorization/roleDefinitions/{}' \
+              '?api-version={}'.format(registry_id.split('/')[2], quote(role_id, safe=''),
+                                       AUTHORIZATION_API_VERSION)
+        return self._bounded(lambda: self._get_json(url, missing_ok=True), 2 * self._timeout)
 
     def _get_json(self, url, missing_ok=False):
         from azure.core.exceptions import AzureError
@@ -271,6 +295,11 @@ def registry_facts(data):
         'networkDefaultAction': _get(rules, 'defaultAction'),
         'ipRules': len(_get(rules, 'ipRules') or []),
         'roleAssignmentMode': _get(props, 'roleAssignmentMode'),
+        'adminUserEnabled': _get(props, 'adminUserEnabled'),
+        'anonymousPullEnabled': _get(props, 'anonymousPullEnabled'),
+        'armAudienceTokens': _get(props, 'policies', 'azureADAuthenticationAsArmPolicy', 'status'),
+        'quarantine': _get(props, 'policies', 'quarantinePolicy', 'status'),
+        'trust': _get(props, 'policies', 'trustPolicy', 'status'),
         'encryptionStatus': _get(props, 'encryption', 'status'),
         'encryptionIdentity': _get(props, 'encryption', 'keyVaultProperties', 'identity'),
         'identityType': _get(identity, 'type'),

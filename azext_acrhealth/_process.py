@@ -10,12 +10,14 @@ from collections import namedtuple
 ProcessResult = namedtuple('ProcessResult', 'returncode stdout stderr timed_out')
 
 
-def run_process(argv, timeout, env=None):
-    """Run ``argv``; return a :data:`ProcessResult`. Raises OSError if it cannot start."""
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=env, start_new_session=True)
+def run_process(argv, timeout, env=None, input=None):  # pylint: disable=redefined-builtin
+    """Run ``argv`` (with ``input`` bytes on its stdin, else none); return a
+    :data:`ProcessResult`. Raises OSError if it cannot start."""
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL if input is None else subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                            start_new_session=True)
     try:
-        out, err = proc.communicate(timeout=timeout)
+        out, err = proc.communicate(input, timeout=timeout)
         timed_out = False
     except subprocess.TimeoutExpired:
         _kill_group(proc)

@@ -158,12 +158,23 @@ _CODES = [
         'registry served other content than its manifest names: push the image again or report '
         'it to Azure support.',
         FAILED, False),
+    ErrorCode(
+        'DOCKER_CREDENTIALS_ERROR', 'Docker credentials broken',
+        'Docker\'s credential setup for this login server is broken: its config names a '
+        'credential helper that is not on PATH or does not answer, or holds an entry for the '
+        'login server that Docker will not use (upper case, a port). `az acr login` can then '
+        'succeed while `docker pull` says unauthorized.',
+        'Install the credential helper Docker\'s config names (or remove `credsStore` / '
+        '`credHelpers` from it), remove mis-keyed entries (`docker logout <entry>`), then run '
+        '`az acr login --name <registry>` again.',
+        WARNING, False),
 ]
 
 # Codes of our own (not in Microsoft's error reference): documented in our README.
 README_URL = ('https://github.com/Azure/azure-cli-extensions/blob/main/src/acrhealth/'
               'README.rst#{anchor}')
-OUR_CODES = frozenset({'CONNECTIVITY_DATA_ENDPOINT_ERROR', 'IMAGE_PULL_ERROR'})
+OUR_CODES = frozenset({'CONNECTIVITY_DATA_ENDPOINT_ERROR', 'IMAGE_PULL_ERROR',
+                       'DOCKER_CREDENTIALS_ERROR'})
 
 CODES = {entry.code: entry for entry in _CODES}
 DOCUMENTED_CODES = frozenset(entry.code for entry in _CODES if entry.documented)
@@ -178,6 +189,52 @@ VARIANTS = {
         'AcrPush, or a repository-scoped role assignment on registries that use them).',
         FAILED, True),
 }
+_MODES = {'AbacRepositoryPermissions': 'ABAC repository permissions',
+          'LegacyRegistryPermissions': 'registry permissions (AcrPull, AcrPush, AcrDelete)'}
+
+
+def _mode(facts):
+    mode = facts.get('registryMode') or facts.get('mode')
+    return _MODES.get(mode, mode or 'unknown')
+
+
+def _role_advice(facts):
+    """What the caller's role assignments say about a refused token, in this registry's mode:
+    the assignments the mode does not honour, and the role to ask for."""
+    assignments, need, ask = facts.get('roleAssignments') or [], facts.get('needed'), \
+        facts.get('askFor')
+    if any(need in a.get('grants', []) for a in assignments):
+        return ('Your role assignments grant {} here ({}), so the refusal has another cause: run '
+                '`az login` again (stale credentials) and check the conditions on the '
+                'assignments.'.format(need, _assignments(assignments)))
+    where = 'on the registry' + (', or on the repository with an ABAC condition' if (
+        facts.get('registryMode') == 'AbacRepositoryPermissions') else '')
+    if not assignments:
+        return ('No role assignment of yours applies to this registry, which uses {}. Ask for '
+                '{} {}; then run `az login` again.'.format(_mode(facts), ask, where))
+    ignored = ['{} on the {}: not honoured, the registry uses {}'.format(
+        a.get('role'), a.get('level'), _mode(facts)) for a in assignments if not a.get('honoured')]
+    return '{}. Ask for {} {}.'.format('; '.join(ignored) or 'Your role assignments ({}) do not grant {}'.format(
+        _assignments(assignments), need), ask, where)
+
+
+def _assignments(assignments):
+    return ', '.join('{} on the {}'.format(a.get('role'), a.get('level')) for a in assignments) \
+        or 'none'
+
+
+for _variant, _code in (('refresh-roles', 'CONNECTIVITY_REFRESH_TOKEN_ERROR'),
+                        ('access-roles', 'CONNECTIVITY_ACCESS_TOKEN_ERROR'),
+                        ('repository-roles', 'CONNECTIVITY_ACCESS_TOKEN_ERROR')):
+    _base = VARIANTS['repository-permissions'] if _variant == 'repository-roles' else CODES[_code]
+    VARIANTS[_variant] = _base._replace(remediation=_role_advice)
+
+
+def remediation(code, variant, facts):
+    """The remediation of a code (or of its variant), written from the facts where it says
+    more than the code does (the role to ask for)."""
+    text = entry(code, variant).remediation
+    return text(facts or {}) if callable(text) else text
 
 
 def entry(code, variant=None):
@@ -204,6 +261,41 @@ def _not_from_arm(facts):
         subscription = '"{}" ({})'.format(facts['subscriptionName'], subscription)
     return ('{} is not in subscription {}; if it is in another subscription, select that one '
             'with --subscription').format(_shown(facts.get('name')), subscription)
+
+
+_PRINCIPALS = {'user': 'user', 'servicePrincipal': 'service principal',
+               'managedIdentity': 'managed identity'}
+
+
+def _identity(identity):
+    who = identity.get('upn') or identity.get('appId') or identity.get('objectId')
+    text = 'Signed in as {} {} (object ID {}) of tenant {}'.format(
+        _PRINCIPALS.get(identity.get('type'), 'principal'), who, _shown(identity.get('objectId')),
+        _shown(identity.get('tenantId')))
+    if identity.get('subscriptionSearched'):
+        text += '; subscription searched: {}'.format(identity['subscriptionSearched'])
+    if identity.get('registrySubscription'):
+        text += '; the registry is in subscription {}'.format(identity['registrySubscription'])
+    return text + '.'
+
+
+def _on_off(value, on='enabled', off='disabled'):
+    if value is None:
+        return 'unknown'
+    if isinstance(value, str):
+        return value.lower()
+    return on if value else off
+
+
+def _settings(settings):
+    return ('Role assignment mode: {}; admin user: {}; anonymous pull: {}; ARM-audience tokens: '
+            '{}; quarantine: {}; content trust: {}.').format(
+                _MODES.get(settings.get('roleAssignmentMode'), settings.get('roleAssignmentMode')),
+                _on_off(settings.get('adminUserEnabled')),
+                _on_off(settings.get('anonymousPullEnabled')),
+                {'enabled': 'accepted', 'disabled': 'refused (only ACR-audience tokens)'}.get(
+                    str(settings.get('armAudienceTokens')).lower(), 'unknown'),
+                _on_off(settings.get('quarantine')), _on_off(settings.get('trust')))
 
 
 _ROLES = {'loginServer': 'login server', 'dataEndpoint': 'data endpoint',
@@ -377,6 +469,9 @@ FINDINGS = {
     'connectivity.refresh.denied': Finding(
         FAILED, 'CONNECTIVITY_REFRESH_TOKEN_ERROR',
         '{url} answered {statusCode}: no refresh token for your Azure AD token.'),
+    'connectivity.refresh.denied_roles': Finding(
+        FAILED, 'CONNECTIVITY_REFRESH_TOKEN_ERROR',
+        '{url} answered {statusCode}: no refresh token for your Azure AD token.', 'refresh-roles'),
     'connectivity.refresh.throttled': Finding(
         FAILED, 'CONNECTIVITY_TOOMANYREQUESTS_ERROR', _throttled),
     'connectivity.refresh.unreachable': Finding(
@@ -396,6 +491,9 @@ FINDINGS = {
     'connectivity.access.denied': Finding(
         FAILED, 'CONNECTIVITY_ACCESS_TOKEN_ERROR',
         '{url} answered {statusCode}: no access token for {scope}.'),
+    'connectivity.access.denied_roles': Finding(
+        FAILED, 'CONNECTIVITY_ACCESS_TOKEN_ERROR',
+        '{url} answered {statusCode}: no access token for {scope}.', 'access-roles'),
     'connectivity.access.throttled': Finding(
         FAILED, 'CONNECTIVITY_TOOMANYREQUESTS_ERROR', _throttled),
     'connectivity.access.unreachable': Finding(
@@ -410,6 +508,10 @@ FINDINGS = {
         FAILED, 'CONNECTIVITY_ACCESS_TOKEN_ERROR',
         'The access token for {repository} grants {granted} but lacks {missing}.',
         'repository-permissions'),
+    'connectivity.access.missing_actions_roles': Finding(
+        FAILED, 'CONNECTIVITY_ACCESS_TOKEN_ERROR',
+        'The access token for {repository} grants {granted} but lacks {missing}.',
+        'repository-roles'),
 
     # Endpoints: every host a pull needs.
     'endpoints.ok': Finding(
@@ -473,6 +575,64 @@ FINDINGS = {
         'The layers of {image} come from {host}, which refuses this client (403): a firewall of '
         'the storage behind the registry.'),
 
+    # Identity, registry authentication settings, role assignments.
+    'identity.known': Finding(PASSED, None, lambda f: _identity(f.get('identity') or {})),
+    'identity.no_token': Finding(
+        SKIPPED, None, 'No Azure AD token from the CLI\'s login ({error}): the identity is '
+                       'unknown.'),
+    'identity.unreadable': Finding(
+        SKIPPED, None, 'The CLI\'s Azure AD token cannot be read ({problem}).'),
+    'registry_auth.read': Finding(PASSED, None, lambda f: _settings(f.get('settings') or {})),
+    'registry_auth.not_in_arm': Finding(
+        SKIPPED, None, 'The registry\'s ARM resource was not read, so its authentication '
+                       'settings are unknown.'),
+    'roles.explained': Finding(PASSED, None, lambda f: 'In this registry\'s mode ({}) your role '
+                               'assignments grant {}: {}.'.format(
+                                   _mode(f), _shown(f.get('granted')), '; '.join(
+                                       '{} on the {} ({})'.format(
+                                           a.get('role'), a.get('level'),
+                                           'grants ' + _shown(a.get('grants')) if a.get('honoured')
+                                           else 'not honoured in this mode')
+                                       for a in f.get('assignments', [])))),
+    'roles.none': Finding(
+        PASSED, None, lambda f: 'None of your role assignments applies to this registry (its '
+                                'mode: {}).'.format(_mode(f))),
+    'roles.not_in_arm': Finding(
+        SKIPPED, None, 'The registry\'s ARM resource was not read, so role assignments on it '
+                       'cannot be listed.'),
+    'roles.no_identity': Finding(
+        SKIPPED, None, 'The identity is unknown, so its role assignments cannot be listed.'),
+    'roles.unreadable': Finding(
+        WARNING, None, 'Your role assignments could not be read ({error}), so who may pull and '
+                       'push here cannot be explained; reading them needs '
+                       'Microsoft.Authorization/roleAssignments/read.'),
+
+    # Docker credentials.
+    'credentials.none': Finding(
+        PASSED, None, 'Docker holds no credentials for {loginServer}; `az acr login` saves them.'),
+    'credentials.saved': Finding(
+        PASSED, None, lambda f: 'Docker has credentials for {} in {}: user {}, {}.'.format(
+            f.get('loginServer'), 'docker-credential-' + f['helper'] if f.get('helper') else
+            f.get('file'), _shown(f.get('username')),
+            'with a secret' if f.get('hasSecret') else 'but no secret')),
+    'credentials.helper_missing': Finding(
+        WARNING, 'DOCKER_CREDENTIALS_ERROR',
+        '{file} names the credential helper "{helper}", but {executable} is not on PATH: Docker '
+        'can neither save nor read credentials for {loginServer}.'),
+    'credentials.helper_timeout': Finding(
+        WARNING, 'DOCKER_CREDENTIALS_ERROR',
+        '{path} (the credential helper {file} names) did not answer within {seconds} s.'),
+    'credentials.helper_failed': Finding(
+        WARNING, 'DOCKER_CREDENTIALS_ERROR',
+        '{path} get (the credential helper {file} names) failed with exit code {exitCode}: '
+        '{said}.'),
+    'credentials.miskeyed': Finding(
+        WARNING, 'DOCKER_CREDENTIALS_ERROR',
+        '{file} has an entry "{key}" with {problem}: Docker looks credentials for {loginServer} '
+        'up under exactly that name, so it will not use this one.'),
+    'credentials.unreadable': Finding(
+        WARNING, 'DOCKER_CREDENTIALS_ERROR', 'Docker\'s config {file} cannot be used: {problem}.'),
+
     # Customer-managed key.
     'registry.cmk.not_in_arm': Finding(
         SKIPPED, None, 'The registry is not in the subscription searched, so its encryption '
@@ -528,6 +688,11 @@ FINDINGS = {
                 ', '.join(m['actual']) or 'nothing'))
             for m in f.get('mappings', []) if not m['ok']))),
 }
+
+
+# Warnings that no code fits: the finding is worth a look but breaks nothing (the role
+# assignments could not be read: the explanation is missing, not the access).
+CODELESS_WARNINGS = frozenset({'roles.unreadable'})
 
 
 def finding(key):

@@ -17,7 +17,7 @@ def check_entry(check, result):
         'status': status,
         'code': code,
         'message': catalogue.render(result.finding, result.facts),
-        'remediation': catalogue.entry(code, found.variant).remediation if code else None,
+        'remediation': catalogue.remediation(code, found.variant, result.facts) if code else None,
         'docsUrl': catalogue.docs_url(code) if code else None,
         'details': dict(result.facts),
         'durationMs': result.duration_ms,
@@ -26,7 +26,8 @@ def check_entry(check, result):
 
 def build_report(outcomes, environment, registry=None):
     """The report for ``outcomes`` (``[(check, result)]`` in plan order). ``endpoints`` (every
-    host a pull needs, from the checks that probed them) is there only when one did."""
+    host a pull needs, from the checks that probed them) and ``identity`` (the principal the
+    CLI's token represents) are there only when a check found them."""
     checks = [check_entry(check, result) for check, result in outcomes]
     summary = {
         'passed': sum(1 for c in checks if c['status'] == catalogue.PASSED),
@@ -45,6 +46,10 @@ def build_report(outcomes, environment, registry=None):
                  for endpoint in (result.facts or {}).get('endpoints') or []]
     if endpoints:
         built['endpoints'] = endpoints
+    identity = next((result.facts['identity'] for _, result in outcomes
+                     if isinstance((result.facts or {}).get('identity'), dict)), None)
+    if identity:
+        built['identity'] = identity  # who the CLI's token is (never the token itself)
     return built
 
 

@@ -167,7 +167,8 @@ def check_refresh_token(ctx, results):
     facts['tenant'] = tenant
     form = {'grant_type': 'access_token', 'service': challenge['service'], 'tenant': tenant,
             'access_token': token}
-    return _token_call(ctx, 'refresh', url, form, 'refresh_token', facts)
+    return with_role_advice(_token_call(ctx, 'refresh', url, form, 'refresh_token', facts),
+                            results, 'pull')
 
 
 def retry_after_seconds(headers):
@@ -301,7 +302,7 @@ def check_access_token(ctx, results):
             'refresh_token': results['refresh-token'].data}
     result = _token_call(ctx, 'access', url, form, 'access_token', facts)
     if not result.passed:
-        return result
+        return with_role_advice(result, results, 'pull')
     registry = results['login-server'].data or {}
     if not repository:
         if registry.get('roleAssignmentMode') == ABAC_MODE:
@@ -315,8 +316,32 @@ def check_access_token(ctx, results):
     missing = [action for action in REPOSITORY_ACTIONS if action not in granted]
     facts = dict(result.facts, repository=repository, granted=granted, missing=missing)
     if missing:
-        return CheckResult('connectivity.access.missing_actions', facts)
+        return with_role_advice(CheckResult('connectivity.access.missing_actions', facts),
+                                results, _GRANT_OF_ACTION[missing[0]])
     return CheckResult('connectivity.access.ok_repository', facts)
+
+
+# The role that grants a repository action (what to ask for when it is missing).
+_GRANT_OF_ACTION = {'pull': 'pull', 'metadata_read': 'pull', 'push': 'push',
+                    'metadata_write': 'push', 'delete': 'delete'}
+# A refusal the caller's role assignments can explain, and the finding that carries the advice.
+_EXPLAINED = {'connectivity.refresh.denied': 'connectivity.refresh.denied_roles',
+              'connectivity.access.denied': 'connectivity.access.denied_roles',
+              'connectivity.access.missing_actions': 'connectivity.access.missing_actions_roles'}
+
+
+def with_role_advice(result, results, needed):
+    """A refused token with what the caller's role assignments say about it (when they were
+    read): the assignments, the registry's mode and the role to ask for. The code stays."""
+    roles = results.get('role-assignments')
+    if result.finding not in _EXPLAINED or roles is None or \
+            roles.finding not in ('roles.explained', 'roles.none'):
+        return result
+    from .access import ADVICE, LEGACY
+    mode = roles.facts.get('mode')
+    return CheckResult(_EXPLAINED[result.finding], dict(
+        result.facts, roleAssignments=roles.facts.get('assignments', []), registryMode=mode,
+        needed=needed, askFor=ADVICE.get(mode, ADVICE[LEGACY])[needed]), data=result.data)
 
 
 def connectivity_plan():

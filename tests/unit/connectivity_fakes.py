@@ -20,7 +20,6 @@ NAME = 'myreg'
 LOGIN = 'myreg.azurecr.io'
 REGISTRY_ID = ('/subscriptions/{}/resourceGroups/{}/providers/Microsoft.ContainerRegistry/'
                'registries/{}'.format(SUB, GROUP, NAME))
-AAD_TOKEN = 'aad-token-SECRET-0123456789'
 REFRESH_TOKEN = 'refresh-token-SECRET-abcdef'
 TENANT = '11111111-2222-3333-4444-555555555555'
 CHALLENGE = 'Bearer realm="https://{0}/oauth2/token",service="{0}"'.format(LOGIN)
@@ -48,6 +47,14 @@ def b64url(data):
 def jwt(claims):
     """An unsigned-looking JWT whose payload is ``claims`` (a dict, or raw bytes)."""
     return '{}.{}.{}'.format(b64url({'alg': 'RS256', 'typ': 'JWT'}), b64url(claims), 'c2ln')
+
+
+PRINCIPAL = '9d6c5f1b-0000-4000-8000-0000000000f1'
+APP_ID = '3c9b5e0a-0000-4000-8000-0000000000f2'
+# The CLI's AAD token (for the ACR audience) of a service principal: its claims are read for the
+# identity; the token itself is sent only to the login server's /oauth2/exchange.
+AAD_TOKEN = jwt({'aud': 'https://containerregistry.azure.net', 'tid': TENANT, 'oid': PRINCIPAL,
+                 'appid': APP_ID, 'idtyp': 'app', 'ver': '1.0'})[:-4] + 'SECRET0123456789'
 
 
 def acr_access(repository='r', actions=('pull',)):
@@ -102,11 +109,24 @@ class FakeArm:
     the real ``registry_facts``, as ``Arm.find_registry`` does) or to an exception to raise;
     ``resources`` maps a resource ID to its JSON, None (ARM 404) or an exception."""
 
-    def __init__(self, registries=None, resources=None, find_error=None):
+    def __init__(self, registries=None, resources=None, find_error=None, assignments=(),
+                 definitions=None):
         self.registries = {key.lower(): value for key, value in (registries or {}).items()}
         self.resources = dict(resources or {})
         self.find_error = find_error
+        self.assignments = assignments    # a list of role assignments, or an ArmError
+        self.definitions = dict(definitions or {})
         self.calls = []
+
+    def role_assignments(self, registry_id, object_id):
+        self.calls.append(('role_assignments', object_id))
+        if isinstance(self.assignments, BaseException):
+            raise self.assignments
+        return list(self.assignments)
+
+    def role_definition(self, registry_id, role_id):
+        self.calls.append(('role_definition', role_id))
+        return self.definitions.get(role_id)
 
     subscription_info = {'id': '0b1f6471-0000-4000-8000-0000000000aa', 'name': 'Contoso Dev'}
 

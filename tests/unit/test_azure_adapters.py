@@ -34,7 +34,9 @@ FACTS = {
     'networkDefaultAction': 'Deny', 'ipRules': 1, 'roleAssignmentMode': 'AbacRepositoryPermissions',
     'encryptionStatus': 'enabled', 'encryptionIdentity': 'c2',
     'identityType': 'SystemAssigned, UserAssigned', 'principalId': 'p1',
-    'userAssignedIdentities': {UAI: 'c2'}, 'privateEndpoints': [PE]}
+    'userAssignedIdentities': {UAI: 'c2'}, 'privateEndpoints': [PE],
+    'adminUserEnabled': None, 'anonymousPullEnabled': None, 'armAudienceTokens': None,
+    'quarantine': None, 'trust': None}
 
 
 def test_registry_facts_from_arm_json():

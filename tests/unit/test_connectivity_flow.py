@@ -10,8 +10,8 @@ from .connectivity_fakes import (LOGIN, NAME, FakeArm, FakeHttp, FakeResolver,
                                  arm_registry, challenge_response, healthy_answers, make_ctx,
                                  response)
 
-REGISTRY_IDS = ['login-server', 'dns', 'challenge', 'refresh-token', 'access-token', 'endpoints',
-                'cmk']
+REGISTRY_IDS = ['login-server', 'dns', 'challenge', 'identity', 'registry-auth', 'role-assignments',
+                'refresh-token', 'access-token', 'endpoints', 'docker-credentials', 'cmk']
 
 
 def run(ctx, limit=15.0):
@@ -38,7 +38,7 @@ def run(ctx, limit=15.0):
 
 
 # The checks these tests follow (the pull-path checks have tests of their own).
-CORE_IDS = [check_id for check_id in REGISTRY_IDS if check_id != 'endpoints']
+CORE_IDS = ['login-server', 'dns', 'challenge', 'refresh-token', 'access-token', 'cmk']
 
 
 def statuses(entries, ids=CORE_IDS):
@@ -88,7 +88,8 @@ def test_dns_failure_skips_the_data_plane_with_the_reason_and_sends_nothing():
     assert entries['refresh-token']['message'] == \
         'It needs "Challenge endpoint", which did not pass.'
     assert entries['access-token']['message'] == 'It needs "Refresh token", which did not pass.'
-    assert ctx.http.calls == [] and ctx.aad_token.calls == 0
+    # (the identity check reads the CLI's AAD token; nothing is sent anywhere)
+    assert ctx.http.calls == []
 
 
 def test_dns_failure_without_ignore_errors_stops_later_checks():
@@ -109,7 +110,7 @@ def test_forbidden_challenge_sends_no_token():
     assert statuses(entries) == ['passed', 'passed', 'failed', 'skipped', 'skipped', 'passed']
     assert entries['challenge']['code'] == 'CONNECTIVITY_FORBIDDEN_ERROR'
     assert [method for method, _, _ in http.calls] == ['GET']
-    assert ctx.aad_token.calls == 0
+    assert not [call for call in ctx.http.calls if call[0] == 'POST']  # no token sent
 
 
 def test_foreign_realm_sends_no_token_and_skips_the_access_token():
@@ -120,7 +121,7 @@ def test_foreign_realm_sends_no_token_and_skips_the_access_token():
     assert entries['refresh-token']['code'] == 'CONNECTIVITY_REFRESH_TOKEN_ERROR'
     assert entries['access-token']['message'] == 'It needs "Refresh token", which did not pass.'
     assert [url for _, url, _ in http.calls] == ['https://{}/v2/'.format(LOGIN)]
-    assert ctx.aad_token.calls == 0
+    assert not [call for call in ctx.http.calls if call[0] == 'POST']  # no token sent
 
 
 def test_refresh_denied_sends_no_access_token_request():

@@ -1,0 +1,208 @@
+# acrhealth (MIT licence). Why am I denied? The identity, the registry's auth settings, the roles.
+"""What this command can read for itself when a token is refused: which principal the CLI's
+token represents, how the registry authenticates (role assignment mode, admin user, anonymous
+pull, ARM-audience tokens), and which of the caller's role assignments grant pull, push and
+delete *in this registry's mode*: in an ABAC registry (``AbacRepositoryPermissions``) AcrPull,
+AcrPush, AcrDelete, Owner, Contributor and Reader give no data-plane access; the Container
+Registry Repository Reader / Writer / Contributor roles do (Microsoft's
+container-registry-rbac-abac-repository-permissions article)."""
+
+import fnmatch
+
+from .base import Check, CheckResult
+from .connectivity import token_claims
+from .._azure import AadTokenError, ArmError
+
+ABAC = 'AbacRepositoryPermissions'
+LEGACY = 'LegacyRegistryPermissions'
+BOTH = 'both'
+GRANTS = ('pull', 'push', 'delete')
+MAX_DEFINITIONS = 5   # custom roles read for their permissions, at most
+
+# Built-in roles (Microsoft's built-in-roles/containers article): id -> (name, grants, modes).
+BUILT_IN_ROLES = {
+    '7f951dda-4ed3-4680-a7ca-43fe172d538d': ('AcrPull', ('pull',), LEGACY),
+    '8311e382-0749-4cb8-b61a-304f252e45ec': ('AcrPush', ('pull', 'push'), LEGACY),
+    'c2f4ef07-c644-48eb-af81-4b1b4947fb11': ('AcrDelete', ('delete',), LEGACY),
+    'b93aa761-3e63-49ed-ac28-beffa264f7ac': ('Container Registry Repository Reader', ('pull',),
+                                             ABAC),
+    '2a1e307c-b015-4ebd-883e-5b7698a07328': ('Container Registry Repository Writer',
+                                             ('pull', 'push'), ABAC),
+    '2efddaa5-3f1f-4df3-97df-af3f13818f4c': ('Container Registry Repository Contributor',
+                                             ('pull', 'push', 'delete'), ABAC),
+    '577a9874-89fd-4f24-9dbd-b5034d0ad23a': ('Container Registry Data Importer and Data Reader',
+                                             ('pull',), BOTH),
+    '8e3af657-a8ff-443c-a75c-2fe8c4bcb635': ('Owner', ('pull', 'push', 'delete'), LEGACY),
+    'b24988ac-6180-42a0-ab88-20f7382dd24c': ('Contributor', ('pull', 'push', 'delete'), LEGACY),
+    'acdd72a7-3385-48ef-bd42-f606fba81ae7': ('Reader', ('pull',), LEGACY),
+}
+# What a custom role's permissions grant: legacy mode reads actions, ABAC mode dataActions.
+LEGACY_ACTIONS = {'pull': 'Microsoft.ContainerRegistry/registries/pull/read',
+                  'push': 'Microsoft.ContainerRegistry/registries/push/write',
+                  'delete': 'Microsoft.ContainerRegistry/registries/artifacts/delete'}
+ABAC_DATA_ACTIONS = {
+    'pull': 'Microsoft.ContainerRegistry/registries/repositories/content/read',
+    'push': 'Microsoft.ContainerRegistry/registries/repositories/content/write',
+    'delete': 'Microsoft.ContainerRegistry/registries/repositories/content/delete'}
+# The role to ask for, per mode and grant.
+ADVICE = {ABAC: {'pull': 'Container Registry Repository Reader',
+                 'push': 'Container Registry Repository Writer',
+                 'delete': 'Container Registry Repository Contributor'},
+          LEGACY: {'pull': 'AcrPull', 'push': 'AcrPush', 'delete': 'AcrDelete'}}
+
+
+# ---- identity --------------------------------------------------------------------------------
+
+def principal(claims):
+    """The principal an AAD access token represents (documented claims only: ``oid``, ``tid``,
+    ``idtyp``, ``upn``/``unique_name``, ``appid``; ``xms_mirid`` names a managed identity)."""
+    facts = {'objectId': claims.get('oid'), 'tenantId': claims.get('tid')}
+    if isinstance(claims.get('xms_mirid'), str):
+        facts.update(type='managedIdentity', appId=claims.get('appid'),
+                     managedIdentity=claims['xms_mirid'])
+    elif claims.get('idtyp') == 'app' or not (claims.get('upn') or claims.get('unique_name')):
+        facts.update(type='servicePrincipal', appId=claims.get('appid') or claims.get('azp'))
+    else:
+        facts.update(type='user', upn=claims.get('upn') or claims.get('unique_name'))
+    return {key: value for key, value in facts.items() if value is not None}
+
+
+def _subscription_of(resource_id):
+    parts = (resource_id or '').split('/')
+    return parts[2] if len(parts) > 2 and parts[1].lower() == 'subscriptions' else None
+
+
+def check_identity(ctx, results):
+    try:
+        token, _ = ctx.aad_token()
+        identity = principal(token_claims(token))
+    except AadTokenError as ex:
+        return CheckResult('identity.no_token', {'error': str(ex)})
+    except ValueError as ex:
+        return CheckResult('identity.unreadable', {'problem': str(ex)})
+    try:
+        searched = ctx.arm.subscription()
+    except ArmError:
+        searched = {}
+    identity['subscriptionSearched'] = searched.get('id')
+    registry = results['login-server'].data or {}
+    if registry.get('id'):
+        identity['registrySubscription'] = _subscription_of(registry['id'])
+        if identity['registrySubscription'] == searched.get('id'):
+            identity['registryTenant'] = searched.get('tenantId')
+    return CheckResult('identity.known', {'identity': identity})
+
+
+# ---- registry authentication settings ----------------------------------------------------------
+
+def check_registry_auth(_ctx, results):
+    registry = results['login-server'].data
+    if not registry:
+        return CheckResult('registry_auth.not_in_arm')
+    return CheckResult('registry_auth.read', {'settings': {
+        'roleAssignmentMode': registry.get('roleAssignmentMode') or LEGACY,
+        'adminUserEnabled': registry.get('adminUserEnabled'),
+        'anonymousPullEnabled': registry.get('anonymousPullEnabled'),
+        'armAudienceTokens': registry.get('armAudienceTokens'),
+        'quarantine': registry.get('quarantine'),
+        'trust': registry.get('trust')}})
+
+
+# ---- role assignments ---------------------------------------------------------------------------
+
+def _level(scope, registry_id):
+    scope = (scope or '').rstrip('/').lower()
+    if scope == (registry_id or '').lower():
+        return 'registry'
+    if '/resourcegroups/' in scope and '/providers/' not in scope:
+        return 'resource group'
+    if scope.startswith('/subscriptions/') and scope.count('/') == 2:
+        return 'subscription'
+    if scope.startswith('/providers/microsoft.management/managementgroups/'):
+        return 'management group'
+    return 'scope ' + scope[:120]
+
+
+def _matches(patterns, wanted):
+    return any(isinstance(p, str) and fnmatch.fnmatch(wanted.lower(), p.lower())
+               for p in patterns or [])
+
+
+def custom_grants(definition, mode):
+    """Grants of a role definition's permissions in ``mode`` (actions in legacy mode,
+    dataActions in ABAC mode), minus what its not-lists take away."""
+    granted = set()
+    for permission in ((definition or {}).get('properties') or {}).get('permissions') or []:
+        if not isinstance(permission, dict):
+            continue
+        allowed, denied, table = (permission.get('dataActions'), permission.get('notDataActions'),
+                                  ABAC_DATA_ACTIONS) if mode == ABAC else (
+            permission.get('actions'), permission.get('notActions'), LEGACY_ACTIONS)
+        for grant, action in table.items():
+            if _matches(allowed, action) and not _matches(denied, action):
+                granted.add(grant)
+    return [grant for grant in GRANTS if grant in granted]
+
+
+def _role_id(definition_id):
+    return (definition_id or '').rstrip('/').rsplit('/', 1)[-1].lower()
+
+
+def explain(assignments, definitions, mode, registry_id):
+    """Each assignment as ``{role, level, honoured, grants, condition}`` and what they grant."""
+    explained = []
+    for assignment in assignments:
+        props = assignment.get('properties') or {}
+        role_id = _role_id(props.get('roleDefinitionId'))
+        if role_id in BUILT_IN_ROLES:
+            name, grants, modes = BUILT_IN_ROLES[role_id]
+            honoured = modes in (mode, BOTH)
+        else:
+            definition = definitions.get(role_id)
+            name = ((definition or {}).get('properties') or {}).get('roleName') or role_id
+            grants = custom_grants(definition, mode) if definition else []
+            honoured = bool(grants)
+        entry = {'role': name, 'level': _level(props.get('scope'), registry_id),
+                 'honoured': honoured, 'grants': list(grants) if honoured else []}
+        if props.get('condition'):
+            entry['condition'] = str(props['condition'])[:300]
+        explained.append(entry)
+    granted = [g for g in GRANTS if any(g in e['grants'] for e in explained)]
+    return explained, granted
+
+
+def check_role_assignments(ctx, results):
+    registry = results['login-server'].data
+    identity = results['identity'].facts.get('identity') if results['identity'].passed else None
+    if not registry or not registry.get('id'):
+        return CheckResult('roles.not_in_arm')
+    if not identity or not identity.get('objectId'):
+        return CheckResult('roles.no_identity')
+    mode = registry.get('roleAssignmentMode') or LEGACY
+    facts = {'mode': mode, 'principal': identity['objectId']}
+    try:
+        assignments = ctx.arm.role_assignments(registry['id'], identity['objectId'])
+        unknown = sorted({_role_id((a.get('properties') or {}).get('roleDefinitionId'))
+                          for a in assignments} - set(BUILT_IN_ROLES))[:MAX_DEFINITIONS]
+        definitions = {role: ctx.arm.role_definition(registry['id'], role) for role in unknown}
+    except ArmError as ex:
+        return CheckResult('roles.unreadable', dict(facts, error=ex.reason, statusCode=ex.status))
+    explained, granted = explain(assignments, definitions, mode, registry['id'])
+    facts.update(assignments=explained, granted=granted,
+                 missing=[g for g in GRANTS if g not in granted])
+    if not explained:
+        return CheckResult('roles.none', facts)
+    return CheckResult('roles.explained', facts)
+
+
+def access_plan():
+    """The identity checks, in plan order (before the token checks, which read them)."""
+    return [
+        # The AAD token is the CLI's (cached after the exchange's or fetched once).
+        Check('identity', 'Identity', None, check_identity, requires=('login-server',)),
+        Check('registry-auth', 'Registry authentication', None, check_registry_auth,
+              requires=('login-server',), calls=0),
+        # The role assignments list, and a few custom role definitions.
+        Check('role-assignments', 'Role assignments', None, check_role_assignments,
+              requires=('identity', 'login-server'), calls=2 * (1 + MAX_DEFINITIONS)),
+    ]

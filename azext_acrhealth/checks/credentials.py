@@ -1,0 +1,167 @@
+# acrhealth (MIT licence). Docker's own credentials for the registry's login server.
+"""`az acr login` can succeed while `docker pull` still says unauthorized: Docker's config names
+a credential helper that is not on PATH, or it holds a stale or mis-keyed entry for the login
+server. This check reads Docker's config (``DOCKER_CONFIG`` or ``~/.docker/config.json``) and
+Podman's ``auth.json``, asks the helper that Docker would ask, and reports only a username and
+whether a secret exists: never the secret."""
+
+import base64
+import binascii
+import json
+import os
+
+from .base import Check, CheckResult, shown_seconds
+
+MAX_CONFIG = 1024 * 1024
+# What docker-credential-helpers print (on stdout, exit 1) when they hold nothing for a server.
+NOT_FOUND = 'credentials not found in native keychain'
+
+
+def config_files(environ):
+    """``[(kind, path)]`` of the credential files Docker and Podman read, in their order."""
+    home = environ.get('HOME') or os.path.expanduser('~')
+    docker_dir = environ.get('DOCKER_CONFIG') or os.path.join(home, '.docker')
+    files = [('docker', os.path.join(docker_dir, 'config.json'))]
+    podman = environ.get('REGISTRY_AUTH_FILE')
+    if not podman and environ.get('XDG_RUNTIME_DIR'):
+        podman = os.path.join(environ['XDG_RUNTIME_DIR'], 'containers', 'auth.json')
+    if podman:
+        files.append(('podman', podman))
+    return files
+
+
+def _read(path):
+    """``(config dict or None, problem or None)``; a missing file is neither."""
+    try:
+        with open(path, 'rb') as handle:
+            raw = handle.read(MAX_CONFIG + 1)
+    except FileNotFoundError:
+        return None, None
+    except OSError as ex:
+        return None, 'it cannot be read ({})'.format(ex.strerror or type(ex).__name__)
+    if len(raw) > MAX_CONFIG:
+        return None, 'it is larger than 1 MiB'
+    try:
+        data = json.loads(raw.decode('utf-8'))
+    except (ValueError, UnicodeError, RecursionError):
+        return None, 'it is not valid JSON'
+    return (data, None) if isinstance(data, dict) else (None, 'it is not a JSON object')
+
+
+def _normal(key):
+    """A config key as Docker compares it with a login server: without scheme and path."""
+    key = key.strip()
+    for scheme in ('https://', 'http://'):
+        if key.lower().startswith(scheme):
+            key = key[len(scheme):]
+    return key.split('/', 1)[0]
+
+
+def _username(entry):
+    """The user of an ``auths`` entry (its ``username`` or the user part of ``auth``)."""
+    if isinstance(entry.get('username'), str) and entry['username']:
+        return entry['username']
+    try:
+        return base64.b64decode(str(entry.get('auth') or ''), validate=True).decode(
+            'utf-8').split(':', 1)[0] or None
+    except (binascii.Error, ValueError, UnicodeError):
+        return None
+
+
+def _has_secret(entry):
+    return any(isinstance(entry.get(key), str) and entry[key]
+               for key in ('auth', 'password', 'identitytoken', 'registrytoken'))
+
+
+def miskeyed(auths, login_server):
+    """Keys of ``auths`` meant for the login server that Docker will not match: upper case, a
+    port, or a path (Docker looks the login server up as it is written, in lower case)."""
+    found = []
+    for key in auths:
+        if not isinstance(key, str) or key == login_server:
+            continue
+        host = _normal(key)
+        bare = host.rsplit(':', 1)[0] if ':' in host else host
+        if bare.lower() != login_server:
+            continue
+        reasons = []
+        if bare != bare.lower():
+            reasons.append('upper case')
+        if ':' in host:
+            reasons.append('a port')
+        if host != key.strip():
+            reasons.append('a scheme or path')
+        if reasons:
+            found.append({'key': key, 'problem': ' and '.join(reasons)})
+    return found
+
+
+def ask_helper(ctx, helper, login_server):
+    """``(finding, facts)`` of ``docker-credential-<helper> get`` for the login server."""
+    executable = 'docker-credential-' + helper
+    path = ctx.which(executable)
+    if not path:
+        return 'credentials.helper_missing', {'helper': helper, 'executable': executable}
+    proc = ctx.run_process([path, 'get'], ctx.timeout, input=login_server.encode('utf-8'))
+    facts = {'helper': helper, 'path': path}
+    if proc.timed_out:
+        return 'credentials.helper_timeout', dict(facts, seconds=shown_seconds(ctx.timeout))
+    if proc.returncode != 0:
+        said = (proc.stdout.strip() or proc.stderr.strip()).splitlines()
+        if said and said[0].strip() == NOT_FOUND:
+            return 'credentials.none', dict(facts, store='helper')
+        return 'credentials.helper_failed', dict(facts, exitCode=proc.returncode,
+                                                 said=(said[0][:200] if said else ''))
+    try:
+        answer = json.loads(proc.stdout)
+    except ValueError:
+        answer = None
+    if not isinstance(answer, dict):
+        return 'credentials.helper_failed', dict(facts, exitCode=0,
+                                                 said='an answer that is not JSON')
+    username = answer.get('Username') if isinstance(answer.get('Username'), str) else None
+    return 'credentials.saved', dict(facts, store='helper', username=username,
+                                     hasSecret=bool(answer.get('Secret')))
+
+
+def check_docker_credentials(ctx, results):
+    login_server = results['login-server'].facts['loginServer'].lower()
+    findings = []
+    for kind, path in config_files(ctx.environ):
+        config, problem = _read(path)
+        if problem:
+            findings.append(('credentials.unreadable', {'file': path, 'problem': problem}))
+            continue
+        if config is None:
+            continue
+        auths = config.get('auths') if isinstance(config.get('auths'), dict) else {}
+        for entry in miskeyed(auths, login_server):
+            findings.append(('credentials.miskeyed', dict(entry, file=path)))
+        helpers = config.get('credHelpers') if isinstance(config.get('credHelpers'), dict) \
+            else {}
+        helper = helpers.get(login_server) or config.get('credsStore')
+        if isinstance(helper, str) and helper:
+            finding, facts = ask_helper(ctx, helper, login_server)
+            findings.append((finding, dict(facts, file=path, client=kind)))
+        elif isinstance(auths.get(login_server), dict):
+            entry = auths[login_server]
+            findings.append(('credentials.saved', {
+                'file': path, 'client': kind, 'store': 'file', 'username': _username(entry),
+                'hasSecret': _has_secret(entry)}))
+    facts = {'loginServer': login_server, 'entries': [dict(facts, finding=finding)
+                                                      for finding, facts in findings]}
+    problems = [(finding, f) for finding, f in findings if finding not in (
+        'credentials.saved', 'credentials.none')]
+    if problems:
+        finding, first = problems[0]
+        return CheckResult(finding, dict(facts, **first))
+    saved = [f for finding, f in findings if finding == 'credentials.saved']
+    if saved:
+        return CheckResult('credentials.saved', dict(facts, **saved[0]))
+    return CheckResult('credentials.none', facts)
+
+
+def credentials_plan():
+    # Reading two small files, and one helper process bounded by --timeout.
+    return [Check('docker-credentials', 'Docker credentials', 'DOCKER_CREDENTIALS_ERROR',
+                  check_docker_credentials, requires=('login-server',), calls=1)]

@@ -24,9 +24,11 @@ class FakeProcesses:
     def __init__(self, answers=None):
         self.answers = dict(answers or {})
         self.calls = []
+        self.inputs = []   # what each call got on its stdin (None: nothing)
 
-    def __call__(self, argv, timeout, env=None):
+    def __call__(self, argv, timeout, env=None, input=None):  # pylint: disable=redefined-builtin
         self.calls.append((list(argv), timeout))
+        self.inputs.append(input)
         key = tuple([argv[0].rsplit('/', 1)[-1]] + list(argv[1:]))
         for prefix in sorted(self.answers, key=len, reverse=True):
             if key[:len(prefix)] == tuple(prefix):

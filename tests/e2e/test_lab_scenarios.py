@@ -27,6 +27,7 @@ FAILING_CHECK = {
     'privatedns': 'challenge',
     'nosuffix': 'login-server',
     'dockerdown': 'docker-daemon',
+    'abacacrpull': 'access-token',
     'datanotindns': 'endpoints',
     'datablackholed': 'endpoints',
     'datauntrusted': 'endpoints',

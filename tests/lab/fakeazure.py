@@ -219,6 +219,10 @@ def registry_doc(sc, subscription=S.SUBSCRIPTION_ID):
                                    'ipRules': [{'action': 'Allow', 'value': '203.0.113.0/24'}]}
     if sc.arm.get('abac'):
         props['roleAssignmentMode'] = 'AbacRepositoryPermissions'
+    if sc.arm.get('anonymous_pull'):
+        props['anonymousPullEnabled'] = True
+    if sc.arm.get('arm_audience'):
+        props['policies']['azureADAuthenticationAsArmPolicy'] = {'status': sc.arm['arm_audience']}
     if sc.arm.get('data_endpoints'):
         props['dataEndpointEnabled'] = True
         props['dataEndpointHostNames'] = [S.data_host(name)]
@@ -272,6 +276,57 @@ def resource_item(doc):
     """A registry as Resources - List shows it: id, name, type, sku, location, tags, systemData
     (recorded in the Azure CLI's test_acr_check_health.yaml; no properties)."""
     return {key: doc[key] for key in ('id', 'name', 'type', 'sku', 'location', 'tags', 'systemData')}
+
+
+# Role definitions the lab's assignments use: built-in ones as Microsoft's built-in-roles/containers
+# article lists them, and one custom role. Shape: azure-rest-api-specs Microsoft.Authorization
+# stable/2022-04-01/examples/GetRoleDefinitionById.json, with a built-in's "BuiltInRole" type and
+# "/" assignable scope (role-definitions-list article).
+_REGISTRY_ACTIONS = 'Microsoft.ContainerRegistry/registries/'
+ROLE_DEFINITIONS = {
+    'AcrPull': ('7f951dda-4ed3-4680-a7ca-43fe172d538d', 'BuiltInRole', [_REGISTRY_ACTIONS + 'pull/read'], []),
+    'AcrPush': ('8311e382-0749-4cb8-b61a-304f252e45ec', 'BuiltInRole',
+                [_REGISTRY_ACTIONS + 'pull/read', _REGISTRY_ACTIONS + 'push/write'], []),
+    'Container Registry Repository Reader': (
+        'b93aa761-3e63-49ed-ac28-beffa264f7ac', 'BuiltInRole', [],
+        [_REGISTRY_ACTIONS + 'repositories/metadata/read', _REGISTRY_ACTIONS + 'repositories/content/read']),
+    'Lab Image Puller': (S.CUSTOM_ROLE_ID, 'CustomRole', [_REGISTRY_ACTIONS + 'pull/read'], []),
+}
+ROLE_NAMES = {role_id: name for name, (role_id, _, _, _) in ROLE_DEFINITIONS.items()}
+
+
+def role_definition_doc(name, subscription):
+    role_id, kind, actions, data_actions = ROLE_DEFINITIONS[name]
+    scope = '' if kind == 'BuiltInRole' else '/subscriptions/' + subscription
+    return {'properties': {'roleName': name, 'type': kind, 'description': 'acrhealth lab: ' + name,
+                           'assignableScopes': ['/' if kind == 'BuiltInRole' else scope],
+                           'permissions': [{'actions': actions, 'notActions': [], 'dataActions': data_actions,
+                                            'notDataActions': []}],
+                           'createdOn': '2026-01-15T09:30:00.0000000Z', 'updatedOn': '2026-01-15T09:30:00.0000000Z',
+                           'createdBy': None, 'updatedBy': None},
+            'id': '{}/providers/Microsoft.Authorization/roleDefinitions/{}'.format(scope, role_id),
+            'type': 'Microsoft.Authorization/roleDefinitions', 'name': role_id}
+
+
+def role_assignment_docs(sc, subscription):
+    """The lab principal's role assignments that apply at SC's registry, as Role Assignments - List
+    answers (Microsoft's role-assignments-list-rest article: inherited ones keep their own scope)."""
+    scopes = {'registry': registry_id(sc.registry, subscription),
+              'resourceGroup': '/subscriptions/{}/resourceGroups/{}'.format(subscription, S.RESOURCE_GROUP),
+              'subscription': '/subscriptions/' + subscription}
+    docs = []
+    for name, level in sc.arm.get('roles', S.DEFAULT_ROLES):
+        scope, assignment = scopes[level], _uuid_for('assignment', sc.registry, name, level)
+        docs.append({'properties': {
+            'roleDefinitionId': '/subscriptions/{}/providers/Microsoft.Authorization/roleDefinitions/{}'.format(
+                subscription, ROLE_DEFINITIONS[name][0]),
+            'principalId': S.SP_OBJECT_ID, 'principalType': 'ServicePrincipal', 'scope': scope,
+            'condition': None, 'conditionVersion': None, 'createdOn': '2026-01-15T09:35:00.0000000Z',
+            'updatedOn': '2026-01-15T09:35:00.0000000Z', 'createdBy': S.SP_OBJECT_ID, 'updatedBy': S.SP_OBJECT_ID,
+            'delegatedManagedIdentityResourceId': None, 'description': None},
+            'id': '{}/providers/Microsoft.Authorization/roleAssignments/{}'.format(scope, assignment),
+            'type': 'Microsoft.Authorization/roleAssignments', 'name': assignment})
+    return docs
 
 
 def private_endpoint_doc():
@@ -708,6 +763,15 @@ class Handler(BaseHTTPRequestHandler):
         rg_prefix = (sub_prefix + '/resourcegroups/' + S.RESOURCE_GROUP).lower()
         if lower == sub_prefix:
             return self._json(200, self._subscription(sub))
+        if lower.endswith('/providers/microsoft.authorization/roleassignments'):
+            return self._role_assignments(sub, path)
+        if lower.startswith(sub_prefix + '/providers/microsoft.authorization/roledefinitions/'):
+            name = ROLE_NAMES.get(path.split('/')[-1].lower())
+            if name is None:
+                return self._arm_error(404, 'RoleDefinitionDoesNotExist',
+                                       'The specified role definition with ID \'{}\' does not exist.'.format(
+                                           path.split('/')[-1]))
+            return self._json(200, role_definition_doc(name, sub))
         if lower == sub_prefix + '/resources':
             return self._resources(sub)
         reg_suffix = '/providers/microsoft.containerregistry/registries'
@@ -749,6 +813,30 @@ class Handler(BaseHTTPRequestHandler):
             return self._arm_error(404, 'ResourceGroupNotFound', "Resource group '{}' could not be found.".format(rg))
         return self._arm_error(404, 'InvalidResourceType',
                                "The resource type could not be found in the namespace for api version.")
+
+    def _role_assignments(self, sub, path):
+        """{registry}/providers/Microsoft.Authorization/roleAssignments?$filter=assignedTo('{objectId}')."""
+        parts = path.split('/')
+        docs = subscription_registries(sub)
+        name = parts[-4].lower() if len(parts) > 4 else ''
+        if name not in docs or parts[-5].lower() != 'registries':
+            return self._arm_error(404, 'ResourceNotFound', 'The resource was not found.')
+        sc = S.REGISTRIES.get(name) or S.REGISTRIES['healthy']
+        if sc.arm.get('roles_denied'):
+            return self._arm_error(403, 'AuthorizationFailed', (
+                "The client '{app}' with object id '{oid}' does not have authorization to perform action "
+                "'Microsoft.Authorization/roleAssignments/read' over scope '{scope}' or the scope is invalid. If "
+                'access was recently granted, please refresh your credentials.').format(
+                    app=S.SP_APP_ID, oid=S.SP_OBJECT_ID, scope='/'.join(parts[:-3])))
+        flt = (self.query.get('$filter') or [''])[0]
+        match = re.fullmatch(r"assignedTo\('([^']*)'\)", flt.strip())
+        if flt and not match:
+            return self._arm_error(400, 'InvalidFilterInQueryString',
+                                   "Invalid $filter '{}' specified in the query string.".format(flt))
+        items = role_assignment_docs(sc, sub)
+        if match:
+            items = [i for i in items if i['properties']['principalId'] == match.group(1)]
+        return self._json(200, {'value': items})
 
     def _subscription(self, sub):
         # Microsoft.Resources stable/2022-12-01/examples/GetSubscription.json.
@@ -1187,8 +1275,14 @@ class Handler(BaseHTTPRequestHandler):
             return self._json(400, _acr_errors('UNSUPPORTED', 'grant_type not supported'), hdr)
         if self._field('service') != self.host:
             return self._json(401, _acr_errors('UNAUTHORIZED', 'the service does not match the login server'), hdr)
+        # Real ACR accepts ARM-audience tokens too, unless azureADAuthenticationAsArmPolicy is disabled
+        # (Microsoft's container-registry-disable-authentication-as-arm article); the refusal's text is
+        # not published: this one is ours.
+        audiences = [S.ACR_AUDIENCE, S.ACR_AUDIENCE + '/']
+        if sc.arm.get('arm_audience') != 'disabled':
+            audiences += [S.ARM_AUDIENCE, S.ARM_AUDIENCE.rstrip('/')]
         try:
-            aad = lab.tokens.verify(self._field('access_token'), [S.ACR_AUDIENCE, S.ACR_AUDIENCE + '/'])
+            aad = lab.tokens.verify(self._field('access_token'), audiences)
         except ValueError as e:
             return self._json(401, _acr_errors('UNAUTHORIZED', 'the AAD access token is not valid ({})'.format(e)),
                               hdr)
@@ -1250,6 +1344,8 @@ class Handler(BaseHTTPRequestHandler):
                 kind, name, actions = bits[0], ':'.join(bits[1:-1]), bits[-1].split(',')
                 if sc.behaviour == 'pull-only' and kind == 'repository':
                     actions = [a for a in actions if a == 'pull']
+                if sc.behaviour == 'abac-none' and kind == 'repository':
+                    actions = []  # an ABAC registry honours none of the caller's roles
                 # Real ACR: capitalised keys (Azure/azure-cli, acr tests/latest/recordings/
                 # test_acr_check_health.yaml, the access token's claims).
                 access.append({'Type': kind, 'Name': name, 'Actions': actions})

@@ -59,6 +59,11 @@ def data_host(registry):
     """The dedicated data endpoint of a lab registry (<registry>.<region>.data.<suffix>)."""
     return '{}.{}.data{}'.format(registry, LOCATION, ACR_SUFFIX)
 
+# Role assignments of the lab principal: every registry's default (a row's arm['roles'] overrides it).
+DEFAULT_ROLES = (('AcrPush', 'resourceGroup'),)
+# The lab's custom role (its definition is read through ARM: not a built-in the command knows).
+CUSTOM_ROLE_ID = 'c0ffee00-0000-4000-8000-00000000ab06'
+
 # Backends: where a registry's login server is answered.
 FAKE = 'fake'                    # the lab's fake ACR data plane (fakeazure.py)
 OPEN_REGISTRY = 'open-registry'  # a real docker-registry without auth (200 on /v2/)
@@ -112,10 +117,13 @@ SCENARIOS = [
              '/v2/ answers 200, no challenge.', 'CONNECTIVITY_CHALLENGE_ERROR', backend=OPEN_REGISTRY),
     Scenario('basiconly', 'basiconly', 'A registry with htpasswd auth (real docker-registry): '
              'only a Basic challenge, no AAD.', 'CONNECTIVITY_AAD_LOGIN_ERROR', backend=BASIC_REGISTRY),
-    Scenario('exchangedenied', 'exchangedenied', '/oauth2/exchange answers 401 for a valid AAD token.',
-             'CONNECTIVITY_REFRESH_TOKEN_ERROR', behaviour='exchange-denied'),
-    Scenario('tokendenied', 'tokendenied', '/oauth2/token answers 401 for a valid refresh token.',
-             'CONNECTIVITY_ACCESS_TOKEN_ERROR', behaviour='token-denied'),
+    Scenario('exchangedenied', 'exchangedenied', '/oauth2/exchange answers 401 for a valid AAD token; the '
+             'caller has no role assignment on the registry.',
+             'CONNECTIVITY_REFRESH_TOKEN_ERROR', behaviour='exchange-denied', arm={'roles': ()}),
+    Scenario('tokendenied', 'tokendenied', '/oauth2/token answers 401 for a valid refresh token, although '
+             'the caller has a custom role that grants pull on the registry.',
+             'CONNECTIVITY_ACCESS_TOKEN_ERROR', behaviour='token-denied',
+             arm={'roles': (('Lab Image Puller', 'registry'),)}),
     Scenario('throttled', 'throttled', '/oauth2/exchange answers 429 Too Many Requests.',
              'CONNECTIVITY_TOOMANYREQUESTS_ERROR', behaviour='throttled'),
     Scenario('untrustedcert', 'untrustedcert', 'The login server presents a certificate from a CA the '
@@ -126,7 +134,8 @@ SCENARIOS = [
     Scenario('pullonly', 'pullonly', 'ABAC registry; the caller may only pull from the repository: '
              'the access token for repository:hello-world grants ["pull"] only.',
              'CONNECTIVITY_ACCESS_TOKEN_ERROR', behaviour='pull-only',
-             extra_args=('--repository', PULLONLY_REPOSITORY), arm={'abac': True},
+             extra_args=('--repository', PULLONLY_REPOSITORY),
+             arm={'abac': True, 'roles': (('Container Registry Repository Reader', 'registry'),)},
              # The built-in reads the Docker token spec's lower-case `actions`; real ACR tokens say
              # `Actions` (as this lab's do), so it sees no grant at all: same code, wrong message.
              builtin_says='You have no permissions to the repository. You are lacking pull, push'),
@@ -161,6 +170,19 @@ SCENARIOS = [
     Scenario('datafirewall', 'datafirewall', 'Data endpoints enabled and reachable, but the data host '
              'answers a blob GET with 403 (a storage firewall): seen with --image.', None,
              arm={'data_endpoints': True}, behaviour='data-firewall'),
+    # Why am I denied: role assignments read in the registry's mode, auth settings.
+    Scenario('abacacrpull', 'abacacrpull', 'ABAC registry; the caller has AcrPull on the resource group, '
+             'which ABAC registries do not honour: the access token for the repository grants nothing.',
+             'CONNECTIVITY_ACCESS_TOKEN_ERROR', behaviour='abac-none',
+             extra_args=('--repository', PULLONLY_REPOSITORY), arm={'abac': True, 'roles': (('AcrPull', 'resourceGroup'),)},
+             builtin_says='You have no permissions to the repository'),
+    Scenario('rolesdenied', 'rolesdenied', 'Healthy, but the caller may not read role assignments (ARM '
+             'answers 403 AuthorizationFailed): a warning, never a failure.', None, arm={'roles_denied': True}),
+    Scenario('acraudienceonly', 'acraudienceonly', 'Healthy; the registry accepts only ACR-audience Azure AD '
+             'tokens (azureADAuthenticationAsArmPolicy disabled): the exchange refuses ARM-audience ones.',
+             None, arm={'arm_audience': 'disabled'}),
+    Scenario('anonymouspull', 'anonymouspull', 'Healthy, with anonymous pull enabled.', None,
+             arm={'anonymous_pull': True}),
     Scenario('notinarm', 'notinarm', 'Not in ARM, but <name> + the cloud\'s ACR suffix resolves and '
              'is healthy.', None, in_arm=False),
     Scenario('notindns', 'notindns', 'Not in ARM and its suffix name does not resolve.',

@@ -10,8 +10,11 @@ long-summary: |
     Helm and Notary) and, with --name, the path to the registry: its login server, DNS, the
     /v2/ authentication challenge, the Azure AD token exchange, the access token, repository
     permissions, every host a pull needs (the login server and the registry's dedicated data
-    endpoints: DNS, TCP and TLS, listed in the report's "endpoints"), the customer-managed-key
-    identity and, with --vnet, private endpoint DNS. With --image it also pulls that image's
+    endpoints: DNS, TCP and TLS, listed in the report's "endpoints"), who you are signed in as
+    (the report's "identity"), the registry's authentication settings, what your role
+    assignments grant in the registry's mode (and which role to ask for when a token is
+    refused), Docker's saved credentials for the registry, the customer-managed-key identity
+    and, with --vnet, private endpoint DNS. With --image it also pulls that image's
     manifest and config blob without Docker, through the registry's redirect to the host that
     serves its layers.
     Every problem is reported with a documented error code, what it means, what to do, and a
@@ -25,7 +28,7 @@ examples:
   - name: Check the environment and a registry, answering the pull question interactively.
     text: az acr check-health --name myregistry
   - name: In a pipeline, never prompt, keep the JSON report and fail the step on any failure.
-    text: az acr check-health --name myregistry --yes --ignore-errors -o json > health.json
+    text: az acr check-health --name myregistry --yes --ignore-errors -o json
   - name: List only the codes of the checks that failed.
     text: az acr check-health --name myregistry --yes --query "checks[?status=='failed'].code" -o tsv
   - name: Check that you may pull and push a repository.
@@ -34,6 +37,8 @@ examples:
     text: az acr check-health --name myregistry --image samples/hello-world:latest --yes
   - name: Pull an image by digest and list every host the pull needed.
     text: az acr check-health --name myregistry --image samples/hello-world@sha256:<digest> --yes --query endpoints
+  - name: See who you are signed in as and what your role assignments grant on the registry.
+    text: az acr check-health --name myregistry --yes --query "[identity, checks[?id=='role-assignments'].message]"
   - name: Check DNS routing to the registry's private endpoints in a virtual network.
     text: az acr check-health --name myregistry --vnet myvnet --yes
   - name: Check the local environment only, as a table.

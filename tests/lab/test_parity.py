@@ -213,16 +213,19 @@ import json, subprocess, requests
 def token(resource):
     return json.loads(subprocess.check_output(["az", "account", "get-access-token", "--resource", resource]))["accessToken"]
 acr, arm = token("https://containerregistry.azure.net"), token("https://management.lab.test/")
-url = "https://healthy.azurecr.lab.test/oauth2/exchange"
-def post(**form):
-    base = dict(grant_type="access_token", service="healthy.azurecr.lab.test", tenant="TENANT", access_token=acr)
+def post(registry="healthy", **form):
+    service = registry + ".azurecr.lab.test"
+    base = dict(grant_type="access_token", service=service, tenant="TENANT", access_token=acr)
     base.update(form)
+    url = "https://" + service + "/oauth2/exchange"
     return requests.post(url, data=base, timeout=10).status_code
 print(post(), post(access_token=arm), post(tenant="00000000-0000-0000-0000-000000000000"),
-      post(service="other.azurecr.lab.test"), post(access_token=acr[:-4] + "AAAA"))
+      post(service="other.azurecr.lab.test"), post(access_token=acr[:-4] + "AAAA"),
+      post("acraudienceonly", access_token=arm), post("acraudienceonly"))
 '''.replace('TENANT', S.TENANT_ID)
     python = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '.venv', 'bin', 'python')
     r = lab.run([python, '-c', script])
     assert r.returncode == 0, r.stderr
-    # right token; ARM audience; other tenant; other service; bad signature
-    assert r.stdout.split() == ['200', '401', '401', '401', '401']
+    # right token; ARM audience (accepted, as real ACR does by default); other tenant; other
+    # service; bad signature; ARM audience where the registry's policy refuses it; ACR audience there
+    assert r.stdout.split() == ['200', '200', '401', '401', '401', '401', '200']

@@ -82,11 +82,11 @@ def _arm_status_reason(response):
         error = {}
     code = error.get('code') if isinstance(error, dict) else None
     message = error.get('message') if isinstance(error, dict) else None
-    reason = 'ARM answered {}'.format(response.status_code)
+    reason = f'ARM answered {response.status_code}'
     if isinstance(code, str) and code:
-        reason += ' ' + _first_line(code, 80)
+        reason += f" {_first_line(code, 80)}"
     if isinstance(message, str) and message.strip():
-        reason += ': ' + _first_line(message)
+        reason += f": {_first_line(message)}"
     return reason
 
 
@@ -144,7 +144,7 @@ class Arm:
         except ArmError:
             raise
         except TimeoutError:
-            raise ArmError('no complete answer within {:g} s'.format(seconds)) from None
+            raise ArmError(f'no complete answer within {seconds:g} s') from None
         except Exception as ex:  # pylint: disable=broad-except
             raise ArmError(_plain(ex)) from None
 
@@ -166,15 +166,14 @@ class Arm:
         # Resources - List: `resourceType eq` combines with `substringof(..., name)` (the
         # documented $filter combinations, azure-rest-api-specs Microsoft.Resources
         # 2022-09-01 resources.json); the exact name is matched here, case-insensitively.
-        flt = "resourceType eq '{}' and substringof('{}', name)".format(
-            REGISTRY_TYPE, name.replace("'", "''"))
-        url = '/subscriptions/{}/resources?$filter={}&api-version={}'.format(
-            quote(sub_id, safe=''), quote(flt, safe="'"), RESOURCES_API_VERSION)
+        quoted = name.replace("'", "''")
+        flt = f"resourceType eq '{REGISTRY_TYPE}' and substringof('{quoted}', name)"
+        url = (f"/subscriptions/{quote(sub_id, safe='')}/resources?$filter="
+               f"{quote(flt, safe=chr(39))}&api-version={RESOURCES_API_VERSION}")
         for item in self._items(url, 'resource list'):
             if isinstance(item, dict) and str(item.get('name', '')).lower() == name.lower() \
                     and str(item.get('type', '')).lower() == REGISTRY_TYPE.lower():
-                registry = self._get_json('{}?api-version={}'.format(
-                    item.get('id'), REGISTRY_API_VERSION), missing_ok=True)
+                registry = self._get_json(f"{item.get('id')}?api-version={REGISTRY_API_VERSION}", missing_ok=True)
                 return None if registry is None else registry_facts(registry)
         return None
 
@@ -184,8 +183,7 @@ class Arm:
         seen = set()
         for count in range(MAX_PAGES + 1):
             if count == MAX_PAGES:
-                raise ArmError('the {} never ends (paging stopped after {} pages)'.format(
-                    what, count))
+                raise ArmError(f'the {what} never ends (paging stopped after {count} pages)')
             page = self._get_json(url)
             for item in page.get('value') or []:
                 yield item
@@ -193,30 +191,29 @@ class Arm:
             if not url:
                 return
             if url in seen:
-                raise ArmError('the {} names the same next page again (paging stopped after '
-                               '{} page{})'.format(what, count + 1, '' if count == 0 else 's'))
+                pages = f"{count + 1} page{'' if count == 0 else 's'}"
+                raise ArmError(f'the {what} names the same next page again (paging stopped after '
+                               f'{pages})')
             seen.add(url)
             # The next page is asked with the ARM token: only of ARM itself.
             next_host = (urlsplit(url).hostname or '').lower()
             if next_host != self._arm_host():
-                raise ArmError('the {} points its next page at another host ({}); paging '
-                               'stopped'.format(what, next_host[:100]))
+                raise ArmError(f'the {what} points its next page at another host '
+                               f'({next_host[:100]}); paging stopped')
 
     def role_assignments(self, registry_id, object_id):
         """The role assignments of ``object_id`` that apply at the registry, inherited ones
         (resource group, subscription, management group) and its groups' included
         (``assignedTo()``, Microsoft's role-assignments-list-rest article)."""
-        url = ("{}/providers/Microsoft.Authorization/roleAssignments?$filter=assignedTo('{}')"
-               "&api-version={}").format(registry_id, quote(object_id, safe=''),
-                                         AUTHORIZATION_API_VERSION)
+        url = (f"{registry_id}/providers/Microsoft.Authorization/roleAssignments?$filter="
+               f"assignedTo('{quote(object_id, safe='')}')&api-version={AUTHORIZATION_API_VERSION}")
         return self._bounded(lambda: [a for a in self._items(url, 'role assignment list')
                                       if isinstance(a, dict)], 2 * self._timeout)
 
     def role_definition(self, registry_id, role_id):
         """A role definition by its GUID (None when ARM does not know it)."""
-        url = '/subscriptions/{}/providers/Microsoft.Authorization/roleDefinitions/{}' \
-              '?api-version={}'.format(registry_id.split('/')[2], quote(role_id, safe=''),
-                                       AUTHORIZATION_API_VERSION)
+        url = (f"/subscriptions/{registry_id.split('/')[2]}/providers/Microsoft.Authorization/"
+               f"roleDefinitions/{quote(role_id, safe='')}?api-version={AUTHORIZATION_API_VERSION}")
         return self._bounded(lambda: self._get_json(url, missing_ok=True), 2 * self._timeout)
 
     def _get_json(self, url, missing_ok=False):
@@ -225,7 +222,7 @@ class Arm:
         path = urlsplit(url).path if '://' in url else url.split('?', 1)[0]
         if not path.lower().startswith('/subscriptions/'):
             # IDs come from ARM's own answers; anything but a path would send the token away.
-            raise ArmError('not an ARM resource path: {}'.format(path[:100]))
+            raise ArmError(f'not an ARM resource path: {path[:100]}')
         try:
             response = self._pipeline().send_request(HttpRequest('GET', url),
                                                      **self._call_options())
@@ -238,9 +235,8 @@ class Arm:
         try:
             data = response.json()
         except ValueError:
-            raise ArmError('its answer is not JSON ({})'.format(
-                _first_line(response.headers.get('Content-Type') or 'no content type', 80))) \
-                from None
+            kind = _first_line(response.headers.get('Content-Type') or 'no content type', 80)
+            raise ArmError(f'its answer is not JSON ({kind})') from None
         if not isinstance(data, dict):
             raise ArmError('its answer is not a JSON object')
         return data
@@ -249,11 +245,11 @@ class Arm:
         """GET an ARM resource by ID as JSON; None when ARM says 404."""
         if not isinstance(resource_id, str) or not resource_id.lower().startswith(
                 '/subscriptions/'):
-            raise ArmError('not an ARM resource ID: {}'.format(str(resource_id)[:100]))
+            raise ArmError(f'not an ARM resource ID: {str(resource_id)[:100]}')
         namespace = resource_id.split('/providers/', 1)[-1].split('/', 1)[0].lower()
         version = API_VERSIONS.get(namespace, API_VERSIONS['microsoft.network'])
-        return self._bounded(lambda: self._get_json('{}?api-version={}'.format(
-            resource_id, version), missing_ok=True), 2 * self._timeout)
+        return self._bounded(lambda: self._get_json(f'{resource_id}?api-version={version}',
+                                                    missing_ok=True), 2 * self._timeout)
 
 
 def _plain(ex):
@@ -329,7 +325,7 @@ def acr_audience(cli_ctx):
         configured = None
     if configured:
         return configured if configured.startswith('https://') else \
-            'https://{}.azure.net'.format(configured)
+            f'https://{configured}.azure.net'
     return ACR_AUDIENCE
 
 
@@ -355,9 +351,9 @@ def resolve(host, timeout):
     try:
         infos = within(lambda: socket.getaddrinfo(host, 443, type=socket.SOCK_STREAM), timeout)
     except TimeoutError:
-        raise DnsError('no answer within {:g} s'.format(timeout)) from None
+        raise DnsError(f'no answer within {timeout:g} s') from None
     except UnicodeError as ex:
-        raise DnsError('not a valid host name ({})'.format(ex)) from None
+        raise DnsError(f'not a valid host name ({ex})') from None
     except (OSError, ValueError) as ex:
         raise DnsError(_plain(ex)) from None
     return list(dict.fromkeys(info[4][0] for info in infos))

@@ -24,7 +24,7 @@ class HttpError(Exception):
     """A call that got no HTTP answer. ``kind``: ssl, timeout, connection or protocol."""
 
     def __init__(self, kind, detail):
-        super().__init__('{}: {}'.format(kind, detail))
+        super().__init__(f'{kind}: {detail}')
         self.kind = kind
         self.detail = detail
 
@@ -60,7 +60,7 @@ class HttpClient:
         worker.join(self._timeout)
         if worker.is_alive():
             _abort(box.get('response'))
-            raise HttpError('timeout', 'no complete answer within {:g} s'.format(self._timeout))
+            raise HttpError('timeout', f'no complete answer within {self._timeout:g} s')
         if 'error' in box:
             raise box['error']
         return box['answer']
@@ -93,8 +93,7 @@ class HttpClient:
         except requests.exceptions.SSLError as ex:
             raise HttpError('ssl', ssl_reason(ex)) from None
         except (requests.exceptions.Timeout, _Deadline):
-            raise HttpError('timeout', 'no complete answer within {:g} s'.format(
-                self._timeout)) from None
+            raise HttpError('timeout', f'no complete answer within {self._timeout:g} s') from None
         except requests.exceptions.ConnectionError as ex:
             raise HttpError('connection', plain_reason(ex)) from None
         except (requests.exceptions.RequestException, OSError, ValueError) as ex:
@@ -222,7 +221,7 @@ def plain_reason(ex):
             break
     text = _ADDRESS.sub('', text.replace('\n', ' ')).strip()
     if not text or _REPR.search(text):
-        return 'an unexpected {}'.format(type(ex).__name__)
+        return f'an unexpected {type(ex).__name__}'
     return text[:300]
 
 

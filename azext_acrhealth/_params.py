@@ -27,4 +27,4 @@ def load_arguments(loader, _command):
         # Set by the validator from a login-server form of --name; not an option of its own.
         c.ignore('login_server_hint')
         c.argument('timeout', options_list=['--timeout'], type=str, help='Seconds allowed to any one network call or child process. '
-                        'Default: {}.'.format(DEFAULT_TIMEOUT))
+                        f'Default: {DEFAULT_TIMEOUT}.')

@@ -30,7 +30,7 @@ def proxy_for(host):
     """The proxy requests would use for https://host/ (HTTPS_PROXY, ALL_PROXY, NO_PROXY, as
     requests decides it from this process's environment), or None."""
     from requests.utils import get_environ_proxies
-    proxies = get_environ_proxies('https://{}/'.format(host))
+    proxies = get_environ_proxies(f'https://{host}/')
     return proxies.get('https') or proxies.get('all')
 
 
@@ -43,7 +43,7 @@ def probe(host, address, timeout, verify=True, cafile=None, port=PORT):  # pylin
         sock = within(lambda: socket.create_connection((address, port), timeout=timeout),
                       timeout)
     except TimeoutError:
-        return dict(outcome, tcp=FAILED, error='no TCP connection within {:g} s'.format(timeout))
+        return dict(outcome, tcp=FAILED, error=f'no TCP connection within {timeout:g} s')
     except OSError as ex:
         return dict(outcome, tcp=FAILED, error=plain_reason(ex))
     outcome['tcp'] = PASSED
@@ -52,7 +52,7 @@ def probe(host, address, timeout, verify=True, cafile=None, port=PORT):  # pylin
         within(lambda: _handshake(context, sock, host, timeout), timeout)
     except TimeoutError:
         _close(sock)
-        return dict(outcome, tls=FAILED, error='no TLS handshake within {:g} s'.format(timeout))
+        return dict(outcome, tls=FAILED, error=f'no TLS handshake within {timeout:g} s')
     except ssl.SSLCertVerificationError as ex:
         _close(sock)
         return dict(outcome, tls=FAILED, error=ex.verify_message or plain_reason(ex),

@@ -19,7 +19,7 @@ _REGISTRY_NAME = re.compile(r'^[A-Za-z0-9]{5,50}$')
 _DNL_HASH = re.compile(r'^[A-Za-z0-9]{1,50}$')
 # OCI distribution: path components of lower-case alphanumerics joined by separators.
 _REPO_COMPONENT = r'[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*'
-_REPOSITORY = re.compile(r'^{c}(?:/{c})*$'.format(c=_REPO_COMPONENT))
+_REPOSITORY = re.compile(rf'^{_REPO_COMPONENT}(?:/{_REPO_COMPONENT})*$')
 _REPOSITORY_MAX = 255
 _VNET_NAME = re.compile(r'^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9_])$')
 
@@ -32,7 +32,7 @@ def _invalid(message, recommendation):
 def _shown(value, limit=80):
     """A user value quoted for an error line, cut and without control characters."""
     text = ''.join(ch if ch.isprintable() else '?' for ch in str(value))
-    return repr(text if len(text) <= limit else text[:limit] + '...')
+    return repr(text if len(text) <= limit else f"{text[:limit]}...")
 
 
 def validate_registry_name(cmd, namespace):
@@ -47,22 +47,22 @@ def validate_registry_name(cmd, namespace):
     registry, dash, dnl_hash = label.partition('-')
     if not dot or not _REGISTRY_NAME.fullmatch(registry) or '/' in rest or \
             (dash and not _DNL_HASH.fullmatch(dnl_hash)):
-        raise _invalid('--name {} is not a valid registry name: it must be 5 to 50 letters and '
-                       'digits (or the registry\'s login server).'.format(_shown(name)),
+        raise _invalid(f'--name {_shown(name)} is not a valid registry name: it must be 5 to 50 '
+                       'letters and digits (or the registry\'s login server).',
                        'Check the name with `az acr list --query [].name`.')
     from azext_acrhealth._azure import acr_suffix
     cloud = cmd.cli_ctx.cloud
     expected = acr_suffix(cmd.cli_ctx)
-    given = '.' + rest
+    given = f".{rest}"
     if not expected:
-        raise _invalid('--name {} is a login server, and cloud {} has no ACR login server suffix '
-                       'to tell a registry name from it.'.format(_shown(name), cloud.name),
-                       'Pass the registry name only, e.g. --name {}.'.format(registry))
+        raise _invalid(f'--name {_shown(name)} is a login server, and cloud {cloud.name} has no '
+                       'ACR login server suffix to tell a registry name from it.',
+                       f'Pass the registry name only, e.g. --name {registry}.')
     if given.lower() != expected.lower():
-        raise _invalid('--name {} ends in {}, which is not the ACR login server suffix of cloud {} '
-                       '({}).'.format(_shown(name), _shown(given), cloud.name, expected),
-                       'Pass the registry name only, e.g. --name {}, or select the registry\'s '
-                       'cloud with `az cloud set`.'.format(registry))
+        raise _invalid(f'--name {_shown(name)} ends in {_shown(given)}, which is not the ACR login '
+                       f'server suffix of cloud {cloud.name} ({expected}).',
+                       f'Pass the registry name only, e.g. --name {registry}, or select the '
+                       'registry\'s cloud with `az cloud set`.')
     logger.warning("Registry name is '%s'. The following suffix '%s' is automatically omitted.",
                    registry, name[len(registry):])
     namespace.registry_name = registry
@@ -74,11 +74,10 @@ def validate_repository(namespace):
     if repository is None:
         return
     if len(repository) > _REPOSITORY_MAX or not _REPOSITORY.fullmatch(repository):
-        raise _invalid('--repository {} is not a valid repository name.'.format(
-            _shown(repository)),
-            'Use lower-case letters and digits, separated by ".", "_", "__", "-" or "/" '
-            '(at most {} characters), e.g. --repository samples/hello-world.'.format(
-                _REPOSITORY_MAX))
+        raise _invalid(f'--repository {_shown(repository)} is not a valid repository name.',
+                       'Use lower-case letters and digits, separated by ".", "_", "__", "-" or '
+                       f'"/" (at most {_REPOSITORY_MAX} characters), e.g. --repository '
+                       'samples/hello-world.')
 
 
 _TAG = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$')
@@ -99,8 +98,8 @@ def validate_image(namespace):
         repository, colon, reference = image.rpartition(':')
         valid = colon and _TAG.fullmatch(reference)
     if not valid or len(repository) > _REPOSITORY_MAX or not _REPOSITORY.fullmatch(repository):
-        raise _invalid('--image {} is not REPO:TAG or REPO@sha256:DIGEST of a repository of the '
-                       'registry.'.format(_shown(image)), recommendation)
+        raise _invalid(f'--image {_shown(image)} is not REPO:TAG or REPO@sha256:DIGEST of a '
+                       'repository of the registry.', recommendation)
 
 
 def validate_vnet(namespace):
@@ -121,14 +120,12 @@ def validate_vnet(namespace):
                     and parts.get('resource_group')
                     and _VNET_NAME.fullmatch(parts.get('name') or '')):
                 if parts.get('child_type_1'):
-                    raise _invalid('--vnet {} names a {} of a virtual network, not the virtual '
-                                   'network.'.format(_shown(vnet), parts['child_type_1']),
-                                   recommendation)
+                    raise _invalid(f"--vnet {_shown(vnet)} names a {parts['child_type_1']} of a "
+                                   'virtual network, not the virtual network.', recommendation)
                 return
-        raise _invalid('--vnet {} is not a virtual network resource ID.'.format(_shown(vnet)),
+        raise _invalid(f'--vnet {_shown(vnet)} is not a virtual network resource ID.',
                        recommendation)
-    raise _invalid('--vnet {} is neither a virtual network name nor a resource ID.'.format(
-        _shown(vnet)), recommendation)
+    raise _invalid(f'--vnet {_shown(vnet)} is neither a virtual network name nor a resource ID.', recommendation)
 
 
 def validate_timeout(namespace):
@@ -136,15 +133,14 @@ def validate_timeout(namespace):
     if value is None:
         namespace.timeout = DEFAULT_TIMEOUT
         return
-    recommendation = 'Pass a number of seconds greater than 0 and at most {:g}, e.g. ' \
-                     '--timeout 30.'.format(MAX_TIMEOUT)
+    recommendation = f'Pass a number of seconds greater than 0 and at most {MAX_TIMEOUT:g}, e.g. --timeout 30.'
     try:
         seconds = float(str(value).strip())
     except ValueError:
-        raise _invalid('--timeout {} is not a number.'.format(_shown(value)),
+        raise _invalid(f'--timeout {_shown(value)} is not a number.',
                        recommendation) from None
     if not math.isfinite(seconds) or seconds <= 0 or seconds > MAX_TIMEOUT:
-        raise _invalid('--timeout {} is out of range.'.format(_shown(value)), recommendation)
+        raise _invalid(f'--timeout {_shown(value)} is out of range.', recommendation)
     namespace.timeout = seconds
 
 
@@ -161,6 +157,6 @@ def validate_check_health(cmd, namespace):
                               ('--vnet', namespace.vnet), ('--image', namespace.image)):
             if value is not None:
                 raise RequiredArgumentMissingError(
-                    '{} needs a registry: it checks that registry.'.format(option),
+                    f'{option} needs a registry: it checks that registry.',
                     recommendation='Add --name <registry>, or set a default with '
                                    '`az configure --defaults acr=<registry>`.')

@@ -204,22 +204,23 @@ def _role_advice(facts):
     assignments, need, ask = facts.get('roleAssignments') or [], facts.get('needed'), \
         facts.get('askFor')
     if any(need in a.get('grants', []) for a in assignments):
-        return ('Your role assignments grant {} here ({}), so the refusal has another cause: run '
-                '`az login` again (stale credentials) and check the conditions on the '
-                'assignments.'.format(need, _assignments(assignments)))
+        return (f'Your role assignments grant {need} here ({_assignments(assignments)}), so the '
+                'refusal has another cause: run `az login` again (stale credentials) and check '
+                'the conditions on the assignments.')
     where = 'on the registry' + (', or on the repository with an ABAC condition' if (
         facts.get('registryMode') == 'AbacRepositoryPermissions') else '')
     if not assignments:
-        return ('No role assignment of yours applies to this registry, which uses {}. Ask for '
-                '{} {}; then run `az login` again.'.format(_mode(facts), ask, where))
-    ignored = ['{} on the {}: not honoured, the registry uses {}'.format(
-        a.get('role'), a.get('level'), _mode(facts)) for a in assignments if not a.get('honoured')]
-    return '{}. Ask for {} {}.'.format('; '.join(ignored) or 'Your role assignments ({}) do not grant {}'.format(
-        _assignments(assignments), need), ask, where)
+        return (f'No role assignment of yours applies to this registry, which uses '
+                f'{_mode(facts)}. Ask for {ask} {where}; then run `az login` again.')
+    ignored = [f"{a.get('role')} on the {a.get('level')}: not honoured, the registry uses "
+               f"{_mode(facts)}" for a in assignments if not a.get('honoured')]
+    said = '; '.join(ignored) or \
+        f'Your role assignments ({_assignments(assignments)}) do not grant {need}'
+    return f'{said}. Ask for {ask} {where}.'
 
 
 def _assignments(assignments):
-    return ', '.join('{} on the {}'.format(a.get('role'), a.get('level')) for a in assignments) \
+    return ', '.join(f"{a.get('role')} on the {a.get('level')}" for a in assignments) \
         or 'none'
 
 
@@ -253,14 +254,14 @@ def _not_from_arm(facts):
     "Not found" and "could not ask" are different findings."""
     arm = facts.get('arm')
     if arm == 'failed':
-        return 'ARM could not be asked ({})'.format(_shown(facts.get('armError')))
+        return f"ARM could not be asked ({_shown(facts.get('armError'))})"
     if arm == 'noLoginServer':
         return 'its ARM resource names no login server'
     subscription = _shown(facts.get('subscriptionId'))
     if facts.get('subscriptionName'):
-        subscription = '"{}" ({})'.format(facts['subscriptionName'], subscription)
-    return ('{} is not in subscription {}; if it is in another subscription, select that one '
-            'with --subscription').format(_shown(facts.get('name')), subscription)
+        subscription = f"\"{facts['subscriptionName']}\" ({subscription})"
+    return (f"{_shown(facts.get('name'))} is not in subscription {subscription}; if it is in "
+            'another subscription, select that one with --subscription')
 
 
 _PRINCIPALS = {'user': 'user', 'servicePrincipal': 'service principal',
@@ -269,14 +270,14 @@ _PRINCIPALS = {'user': 'user', 'servicePrincipal': 'service principal',
 
 def _identity(identity):
     who = identity.get('upn') or identity.get('appId') or identity.get('objectId')
-    text = 'Signed in as {} {} (object ID {}) of tenant {}'.format(
-        _PRINCIPALS.get(identity.get('type'), 'principal'), who, _shown(identity.get('objectId')),
-        _shown(identity.get('tenantId')))
+    kind = _PRINCIPALS.get(identity.get('type'), 'principal')
+    text = (f"Signed in as {kind} {who} (object ID {_shown(identity.get('objectId'))}) of tenant "
+            f"{_shown(identity.get('tenantId'))}")
     if identity.get('subscriptionSearched'):
-        text += '; subscription searched: {}'.format(identity['subscriptionSearched'])
+        text += f"; subscription searched: {identity['subscriptionSearched']}"
     if identity.get('registrySubscription'):
-        text += '; the registry is in subscription {}'.format(identity['registrySubscription'])
-    return text + '.'
+        text += f"; the registry is in subscription {identity['registrySubscription']}"
+    return f"{text}."
 
 
 def _on_off(value, on='enabled', off='disabled'):
@@ -288,14 +289,14 @@ def _on_off(value, on='enabled', off='disabled'):
 
 
 def _settings(settings):
-    return ('Role assignment mode: {}; admin user: {}; anonymous pull: {}; ARM-audience tokens: '
-            '{}; quarantine: {}; content trust: {}.').format(
-                _MODES.get(settings.get('roleAssignmentMode'), settings.get('roleAssignmentMode')),
-                _on_off(settings.get('adminUserEnabled')),
-                _on_off(settings.get('anonymousPullEnabled')),
-                {'enabled': 'accepted', 'disabled': 'refused (only ACR-audience tokens)'}.get(
-                    str(settings.get('armAudienceTokens')).lower(), 'unknown'),
-                _on_off(settings.get('quarantine')), _on_off(settings.get('trust')))
+    mode = settings.get('roleAssignmentMode')
+    arm = {'enabled': 'accepted', 'disabled': 'refused (only ACR-audience tokens)'}.get(
+        str(settings.get('armAudienceTokens')).lower(), 'unknown')
+    return (f"Role assignment mode: {_MODES.get(mode, mode)}; "
+            f"admin user: {_on_off(settings.get('adminUserEnabled'))}; "
+            f"anonymous pull: {_on_off(settings.get('anonymousPullEnabled'))}; "
+            f"ARM-audience tokens: {arm}; quarantine: {_on_off(settings.get('quarantine'))}; "
+            f"content trust: {_on_off(settings.get('trust'))}.")
 
 
 _ROLES = {'loginServer': 'login server', 'dataEndpoint': 'data endpoint',
@@ -304,18 +305,18 @@ _ROLES = {'loginServer': 'login server', 'dataEndpoint': 'data endpoint',
 
 def _role(entry):
     role = _ROLES.get(entry.get('role'), entry.get('role'))
-    return '{}, {}'.format(role, entry['region']) if entry.get('region') else role
+    return f"{role}, {entry['region']}" if entry.get('region') else role
 
 
 def _endpoint(entry):
-    shown = '{} ({})'.format(entry.get('host'), _role(entry))
-    return shown + ' through proxy ' + entry['proxy'] if entry.get('proxy') else shown
+    shown = f"{entry.get('host')} ({_role(entry)})"
+    return f"{shown} through proxy {entry['proxy']}" if entry.get('proxy') else shown
 
 
 def _throttled(facts):
     wait = facts.get('retryAfter')
-    return '{} answered 429 Too Many Requests{}.'.format(
-        facts.get('url'), '' if wait is None else '; it asks to wait {} s'.format(wait))
+    asks = '' if wait is None else f'; it asks to wait {wait} s'
+    return f"{facts.get('url')} answered 429 Too Many Requests{asks}."
 
 
 # Findings: what a check can conclude. The template is formatted with the result's facts.
@@ -408,20 +409,19 @@ FINDINGS = {
     'registry.login_server.arm': Finding(
         PASSED, None, 'Found {name} in ARM: login server {loginServer}.'),
     'registry.login_server.suffix': Finding(
-        PASSED, None, lambda f: 'Using {}, built from the cloud\'s ACR suffix: {}.'.format(
-            f.get('loginServer'), _not_from_arm(f))),
+        PASSED, None, lambda f: f"Using {f.get('loginServer')}, built from the cloud's ACR suffix: "
+                                f"{_not_from_arm(f)}."),
     'registry.login_server.given': Finding(
-        PASSED, None, lambda f: 'Using {}, the login server given with --name: {}.'.format(
-            f.get('loginServer'), _not_from_arm(f))),
+        PASSED, None, lambda f: f"Using {f.get('loginServer')}, the login server given with "
+                                f"--name: {_not_from_arm(f)}."),
     'registry.login_server.none': Finding(
-        FAILED, 'LOGIN_SERVER_ERROR', lambda f: 'The login server of {} is unknown: {}, and cloud '
-        '{} has no ACR login server suffix.'.format(f.get('name'), _not_from_arm(f),
-                                                    f.get('cloud'))),
+        FAILED, 'LOGIN_SERVER_ERROR', lambda f: f"The login server of {f.get('name')} is unknown: "
+        f"{_not_from_arm(f)}, and cloud {f.get('cloud')} has no ACR login server suffix."),
 
     # DNS.
     'connectivity.dns.resolved': Finding(
-        PASSED, None, lambda f: '{} resolves to {}.'.format(f.get('loginServer'), ', '.join(
-            '{} ({})'.format(a, f.get('kinds', {}).get(a, '?')) for a in f.get('addresses', [])))),
+        PASSED, None, lambda f: f"{f.get('loginServer')} resolves to " + ', '.join(
+            f"{a} ({f.get('kinds', {}).get(a, '?')})" for a in f.get('addresses', [])) + '.'),
     'connectivity.dns.failed': Finding(
         FAILED, 'CONNECTIVITY_DNS_ERROR', '{loginServer} did not resolve: {error}.'),
     'connectivity.dns.unusable': Finding(
@@ -515,28 +515,27 @@ FINDINGS = {
 
     # Endpoints: every host a pull needs.
     'endpoints.ok': Finding(
-        PASSED, None, lambda f: 'Every host a pull needs is reachable from here: {}.'.format(
-            ', '.join(_endpoint(e) for e in f.get('endpoints', [])))),
+        PASSED, None, lambda f: 'Every host a pull needs is reachable from here: ' + ', '.join(
+            _endpoint(e) for e in f.get('endpoints', [])) + '.'),
     'endpoints.login_only': Finding(
-        PASSED, None, lambda f: 'The registry has no dedicated data endpoints; {}. Its layers '
-        'come from the host its blob redirects name (--image pulls through it).'.format(
-            ', '.join(_endpoint(e) for e in f.get('endpoints', [])))),
+        PASSED, None, lambda f: 'The registry has no dedicated data endpoints; ' + ', '.join(
+            _endpoint(e) for e in f.get('endpoints', [])) + '. Its layers come from the host its '
+        'blob redirects name (--image pulls through it).'),
     'endpoints.unreachable': Finding(
         FAILED, 'CONNECTIVITY_DATA_ENDPOINT_ERROR', lambda f: '; '.join(
-            '{} ({}) cannot be reached from here: {}'.format(
-                e.get('host'), _role(e), _shown(e.get('error'))) for e in f.get('failing', []))
-        + '.'),
+            f"{e.get('host')} ({_role(e)}) cannot be reached from here: {_shown(e.get('error'))}"
+            for e in f.get('failing', [])) + '.'),
     'endpoints.public': Finding(
         FAILED, 'CONNECTIVITY_DNS_ERROR', lambda f: 'The registry takes private connections only, '
-        'but from here {}.'.format('; '.join(
-            '{} ({}) resolves to {}'.format(e.get('host'), _role(e), _shown(e.get('addresses')))
-            for e in f.get('failing', [])))),
+        'but from here ' + '; '.join(
+            f"{e.get('host')} ({_role(e)}) resolves to {_shown(e.get('addresses'))}"
+            for e in f.get('failing', [])) + '.'),
 
     # Image pull (--image).
     'image.pulled': Finding(
-        PASSED, None, lambda f: 'Pulled the manifest of {} and its config blob {} from {}{}.'.format(
-            f.get('image'), f.get('configDigest'), f.get('blobHost'),
-            '' if f.get('verified') else ' (its first MiB: digest not checked)')),
+        PASSED, None, lambda f: f"Pulled the manifest of {f.get('image')} and its config blob "
+        f"{f.get('configDigest')} from {f.get('blobHost')}" + (
+            '.' if f.get('verified') else ' (its first MiB: digest not checked).')),
     'image.token_unreachable': Finding(
         FAILED, 'IMAGE_PULL_ERROR', '{url} could not be reached for a pull token: {error}.'),
     'image.token_denied': Finding(
@@ -586,17 +585,15 @@ FINDINGS = {
     'registry_auth.not_in_arm': Finding(
         SKIPPED, None, 'The registry\'s ARM resource was not read, so its authentication '
                        'settings are unknown.'),
-    'roles.explained': Finding(PASSED, None, lambda f: 'In this registry\'s mode ({}) your role '
-                               'assignments grant {}: {}.'.format(
-                                   _mode(f), _shown(f.get('granted')), '; '.join(
-                                       '{} on the {} ({})'.format(
-                                           a.get('role'), a.get('level'),
-                                           'grants ' + _shown(a.get('grants')) if a.get('honoured')
-                                           else 'not honoured in this mode')
-                                       for a in f.get('assignments', [])))),
+    'roles.explained': Finding(PASSED, None, lambda f: (
+        f"In this registry's mode ({_mode(f)}) your role assignments grant "
+        f"{_shown(f.get('granted'))}: " + '; '.join(
+            f"{a.get('role')} on the {a.get('level')} (" + (
+                f"grants {_shown(a.get('grants'))}" if a.get('honoured')
+                else 'not honoured in this mode') + ')' for a in f.get('assignments', [])) + '.')),
     'roles.none': Finding(
         PASSED, None, lambda f: 'None of your role assignments applies to this registry (its '
-                                'mode: {}).'.format(_mode(f))),
+                                f'mode: {_mode(f)}).'),
     'roles.not_in_arm': Finding(
         SKIPPED, None, 'The registry\'s ARM resource was not read, so role assignments on it '
                        'cannot be listed.'),
@@ -611,10 +608,10 @@ FINDINGS = {
     'credentials.none': Finding(
         PASSED, None, 'Docker holds no credentials for {loginServer}; `az acr login` saves them.'),
     'credentials.saved': Finding(
-        PASSED, None, lambda f: 'Docker has credentials for {} in {}: user {}, {}.'.format(
-            f.get('loginServer'), 'docker-credential-' + f['helper'] if f.get('helper') else
-            f.get('file'), _shown(f.get('username')),
-            'with a secret' if f.get('hasSecret') else 'but no secret')),
+        PASSED, None, lambda f: f"Docker has credentials for {f.get('loginServer')} in " + (
+            f"docker-credential-{f['helper']}" if f.get('helper') else str(f.get('file'))) +
+        f": user {_shown(f.get('username'))}, " + (
+            'with a secret.' if f.get('hasSecret') else 'but no secret.')),
     'credentials.helper_missing': Finding(
         WARNING, 'DOCKER_CREDENTIALS_ERROR',
         '{file} names the credential helper "{helper}", but {executable} is not on PATH: Docker '
@@ -679,14 +676,15 @@ FINDINGS = {
         FAILED, 'CONNECTIVITY_DNS_ERROR',
         'The private endpoints of {name} could not be read through ARM: {error}.'),
     'registry.pe.ok': Finding(
-        PASSED, None, lambda f: 'DNS here resolves {} to the private endpoint addresses in '
-        'the virtual network.'.format(', '.join(m['fqdn'] for m in f.get('mappings', [])))),
+        PASSED, None, lambda f: 'DNS here resolves ' + ', '.join(
+            m['fqdn'] for m in f.get('mappings', [])) + ' to the private endpoint addresses in '
+        'the virtual network.'),
     'registry.pe.mismatch': Finding(
         FAILED, 'CONNECTIVITY_DNS_ERROR', lambda f: 'DNS here does not route to the private '
-        'endpoints: {}.'.format('; '.join(
-            '{}: expected {}, got {}'.format(m['fqdn'], m['expected'], m['error'] or (
-                ', '.join(m['actual']) or 'nothing'))
-            for m in f.get('mappings', []) if not m['ok']))),
+        'endpoints: ' + '; '.join(
+            f"{m['fqdn']}: expected {m['expected']}, got "
+            f"{m['error'] or ', '.join(m['actual']) or 'nothing'}"
+            for m in f.get('mappings', []) if not m['ok']) + '.'),
 }
 
 
@@ -722,7 +720,7 @@ def _shown(value):
     if isinstance(value, (list, tuple)):
         return ', '.join(_shown(item) for item in value) if value else 'none'
     if isinstance(value, dict):
-        return ', '.join('{}={}'.format(k, _shown(v)) for k, v in value.items()) or 'none'
+        return ', '.join(f'{k}={_shown(v)}' for k, v in value.items()) or 'none'
     return str(value)
 
 
@@ -733,7 +731,7 @@ class _Facts(dict):
         return _shown(dict.__getitem__(self, key))
 
     def __missing__(self, key):
-        return '{' + key + '}'
+        return f"{{{key}}}"
 
 
 def render(key, facts):

@@ -60,7 +60,7 @@ def pull_consent(ctx, ask):
     """Decide, before the run, whether the pull check may pull the sample image."""
     if ctx.options.yes or ctx.cloud_shell or not resolve_docker(ctx):
         return PULL_ALLOWED  # nothing to ask: allowed, or the pull check will not run
-    answer = ask('The Docker pull check pulls {}. Pull it?'.format(SAMPLE_IMAGE)) if ask else None
+    answer = ask(f'The Docker pull check pulls {SAMPLE_IMAGE}. Pull it?') if ask else None
     if answer is None:
         return PULL_NO_TERMINAL
     return PULL_ALLOWED if answer else PULL_DECLINED

@@ -49,7 +49,7 @@ def _ask(question):
     except (AttributeError, ValueError, OSError):
         return None
     while True:
-        sys.stderr.write('{} (y/n): '.format(question))
+        sys.stderr.write(f'{question} (y/n): ')
         sys.stderr.flush()
         answer = stdin.readline()
         if not answer:  # end of input: take it as no
@@ -71,8 +71,8 @@ def _exit_one_after_output(cli_ctx, failed):
     def raise_failure(cli, **_kwargs):
         cli.unregister_event(EVENT_CLI_SUCCESSFUL_EXECUTE, raise_failure)
         from azure.cli.core.azclierror import UnclassifiedUserFault
+        checks = 'check' if failed == 1 else 'checks'
         raise UnclassifiedUserFault(
-            '{} check{} failed: the registry workflow is broken here (see the report).'.format(
-                failed, '' if failed == 1 else 's'))
+            f'{failed} {checks} failed: the registry workflow is broken here (see the report).')
 
     cli_ctx.register_event(EVENT_CLI_SUCCESSFUL_EXECUTE, raise_failure)

@@ -68,16 +68,15 @@ def table_transformer(result):
             'Message': check['message'],
         })
     for endpoint in (result or {}).get('endpoints', []):
-        steps = '; '.join('{} {}'.format(step.upper(), endpoint[step])
+        steps = '; '.join(f'{step.upper()} {endpoint[step]}'
                           for step in ('dns', 'tcp', 'tls'))
         rows.append({
-            'Check': 'Endpoint {}'.format(endpoint['host']),
+            'Check': f"Endpoint {endpoint['host']}",
             'Status': 'failed' if endpoint.get('error') or 'failed' in (
                 endpoint['dns'], endpoint['tcp'], endpoint['tls']) else 'passed',
             'Code': '',
-            'Message': '{} ({}): {}{}'.format(endpoint['role'], ', '.join(
-                endpoint['addresses']) or 'no address', steps,
-                '; ' + endpoint['error'] if endpoint.get('error') else ''),
+            'Message': f"{endpoint['role']} ({', '.join(endpoint['addresses']) or 'no address'}): "
+                       f"{steps}{'; ' + endpoint['error'] if endpoint.get('error') else ''}",
         })
     return rows
 
@@ -88,19 +87,18 @@ _MARKS = {catalogue.PASSED: 'ok', catalogue.FAILED: 'FAILED', catalogue.WARNING:
 
 def progress_line(entry):
     """The stderr line shown as a check finishes."""
-    code = ' [{}]'.format(entry['code']) if entry['code'] else ''
-    return '{:<8} {}{}: {}'.format(_MARKS[entry['status']], entry['title'], code, entry['message'])
+    code = f" [{entry['code']}]" if entry['code'] else ''
+    return f"{_MARKS[entry['status']]:<8} {entry['title']}{code}: {entry['message']}"
 
 
 def summary_lines(report):
     """The closing stderr lines: the verdict, then each finding's fix and link."""
     lines = []
     summary = report['summary']
-    lines.append('{} checks: {} passed, {} failed, {} warnings, {} skipped.'.format(
-        len(report['checks']), summary['passed'], summary['failed'], summary['warnings'],
-        summary['skipped']))
+    lines.append(f"{len(report['checks'])} checks: {summary['passed']} passed, "
+                 f"{summary['failed']} failed, {summary['warnings']} warnings, "
+                 f"{summary['skipped']} skipped.")
     for entry in report['checks']:
         if entry['code']:
-            lines.append('{} ({}): {} See {}'.format(entry['code'], entry['title'],
-                                                     entry['remediation'], entry['docsUrl']))
+            lines.append(f"{entry['code']} ({entry['title']}): {entry['remediation']} See {entry['docsUrl']}")
     return lines

@@ -26,7 +26,7 @@ def exception_summary(ex):
     """'KeyError: loginServer' for a bug report, without a Python repr in it."""
     text = ' '.join(str(ex).split())[:250]
     name = type(ex).__name__
-    return name if not text or looks_like_repr(text) else '{}: {}'.format(name, text)
+    return name if not text or looks_like_repr(text) else f'{name}: {text}'
 
 
 def _guarded(check, ctx, inputs, outbox):
@@ -34,7 +34,7 @@ def _guarded(check, ctx, inputs, outbox):
     try:
         result = check.run(ctx, inputs)
         if not isinstance(result, CheckResult):
-            raise TypeError('check returned {}, not a CheckResult'.format(type(result).__name__))
+            raise TypeError(f'check returned {type(result).__name__}, not a CheckResult')
     except Exception as ex:  # pylint: disable=broad-except
         # A check must never take the command down: the exception becomes its result.
         result = CheckResult('runner.failed.exception', {'error': exception_summary(ex)})
@@ -61,10 +61,10 @@ def _validate(plan):
         deps = check.requires + check.after
         unknown = [dep for dep in deps if dep not in ids]
         if unknown:
-            raise ValueError('check {} depends on unknown checks {}'.format(check.id, unknown))
+            raise ValueError(f'check {check.id} depends on unknown checks {unknown}')
         later = [dep for dep in deps if dep not in seen]
         if later:
-            raise ValueError('check {} depends on later checks {}'.format(check.id, later))
+            raise ValueError(f'check {check.id} depends on later checks {later}')
         seen.add(check.id)
 
 
@@ -116,7 +116,7 @@ def run_plan(plan, ctx, ignore_errors=False, on_result=None, clock=time.monotoni
                 start = clock()
                 running[check.id] = (check, start, start + deadline_for(check, ctx.timeout))
                 threading.Thread(target=_guarded, args=(check, ctx, inputs, outbox),
-                                 name='acrhealth-' + check.id, daemon=True).start()
+                                 name=f"acrhealth-{check.id}", daemon=True).start()
 
     def final(check):
         """The reported result of a check, or None while it is not known yet."""
@@ -146,8 +146,7 @@ def run_plan(plan, ctx, ignore_errors=False, on_result=None, clock=time.monotoni
     announce()
     while announced < len(plan):
         if not running:  # nothing can move any more: a guard against a planning bug
-            raise RuntimeError('the plan cannot progress: {}'.format(
-                [check.id for check in plan if check.id not in results]))
+            raise RuntimeError(f'the plan cannot progress: {[check.id for check in plan if check.id not in results]}')
         wait = max(0.0, min(deadline for _, _, deadline in running.values()) - clock())
         try:
             check_id, result, seconds = outbox.get(timeout=wait)

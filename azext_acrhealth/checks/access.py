@@ -120,7 +120,7 @@ def _level(scope, registry_id):
         return 'subscription'
     if scope.startswith('/providers/microsoft.management/managementgroups/'):
         return 'management group'
-    return 'scope ' + scope[:120]
+    return f"scope {scope[:120]}"
 
 
 def _matches(patterns, wanted):

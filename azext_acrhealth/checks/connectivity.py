@@ -91,12 +91,12 @@ def _without_userinfo(value):
         scheme, rest = '', value
     if '@' not in rest:
         return value
-    return scheme + sep + '***@' + rest.rsplit('@', 1)[1]
+    return f"{scheme}{sep}***@{rest.rsplit('@', 1)[1]}"
 
 
 def check_challenge(ctx, results):
     host = _login_server(results)
-    url = 'https://{}/v2/'.format(host)
+    url = f'https://{host}/v2/'
     facts = {'loginServer': host, 'url': url}
     try:
         response = ctx.http.request('GET', url, read_body=False)
@@ -147,14 +147,14 @@ def _json_field(body, name):
         return None, 'the answer is not a JSON object'
     value = data.get(name)
     if not isinstance(value, str) or not value:
-        return None, 'the answer has no "{}" string'.format(name)
+        return None, f'the answer has no "{name}" string'
     return value, None
 
 
 def check_refresh_token(ctx, results):
     host = _login_server(results)
     challenge = results['challenge'].data
-    url = 'https://{}/oauth2/exchange'.format(host)
+    url = f'https://{host}/oauth2/exchange'
     facts = {'loginServer': host, 'url': url}
     if not _same_host(challenge['realm'], host):
         # Real registries name their own login server; anything else must not get a token.
@@ -209,23 +209,23 @@ def _token_call(ctx, stage, url, form, field, facts):
     try:
         response = _post_with_one_retry(ctx, url, form)
     except HttpError as ex:
-        return CheckResult('connectivity.{}.unreachable'.format(stage), dict(facts, error=ex.detail))
+        return CheckResult(f'connectivity.{stage}.unreachable', dict(facts, error=ex.detail))
     facts['statusCode'] = response.status
     if response.status in (429, 503):
         retry_after = retry_after_seconds(response.headers)
         if retry_after is not None:
             facts['retryAfter'] = retry_after
     if response.status == 429:
-        return CheckResult('connectivity.{}.throttled'.format(stage), facts)
+        return CheckResult(f'connectivity.{stage}.throttled', facts)
     if response.status != 200:
-        return CheckResult('connectivity.{}.denied'.format(stage), facts)
+        return CheckResult(f'connectivity.{stage}.denied', facts)
     if response.truncated:
-        return CheckResult('connectivity.{}.malformed'.format(stage), dict(
-            facts, problem='the answer is larger than {} KiB'.format(len(response.body) // 1024)))
+        return CheckResult(f'connectivity.{stage}.malformed', dict(
+            facts, problem=f'the answer is larger than {len(response.body) // 1024} KiB'))
     value, problem = _json_field(response.body, field)
     if problem:
-        return CheckResult('connectivity.{}.malformed'.format(stage), dict(facts, problem=problem))
-    return CheckResult('connectivity.{}.ok'.format(stage), facts, data=value)
+        return CheckResult(f'connectivity.{stage}.malformed', dict(facts, problem=problem))
+    return CheckResult(f'connectivity.{stage}.ok', facts, data=value)
 
 
 # ---- 5. access token ------------------------------------------------------------------------
@@ -287,7 +287,7 @@ def granted_actions(claims, repository):
 
 def access_scope(repository):
     if repository:
-        return 'repository:{}:{}'.format(repository, ','.join(REPOSITORY_ACTIONS))
+        return f"repository:{repository}:{','.join(REPOSITORY_ACTIONS)}"
     return 'registry:catalog:*'
 
 
@@ -296,7 +296,7 @@ def check_access_token(ctx, results):
     challenge = results['challenge'].data
     repository = ctx.options.repository
     scope = access_scope(repository)
-    url = 'https://{}/oauth2/token'.format(host)
+    url = f'https://{host}/oauth2/token'
     facts = {'loginServer': host, 'url': url, 'scope': scope}
     form = {'grant_type': 'refresh_token', 'service': challenge['service'], 'scope': scope,
             'refresh_token': results['refresh-token'].data}

@@ -38,7 +38,7 @@ def _read(path):
     except FileNotFoundError:
         return None, None
     except OSError as ex:
-        return None, 'it cannot be read ({})'.format(ex.strerror or type(ex).__name__)
+        return None, f'it cannot be read ({ex.strerror or type(ex).__name__})'
     if len(raw) > MAX_CONFIG:
         return None, 'it is larger than 1 MiB'
     try:
@@ -98,7 +98,7 @@ def miskeyed(auths, login_server):
 
 def ask_helper(ctx, helper, login_server):
     """``(finding, facts)`` of ``docker-credential-<helper> get`` for the login server."""
-    executable = 'docker-credential-' + helper
+    executable = f"docker-credential-{helper}"
     path = ctx.which(executable)
     if not path:
         return 'credentials.helper_missing', {'helper': helper, 'executable': executable}

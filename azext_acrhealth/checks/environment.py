@@ -102,7 +102,7 @@ def parse_pull_platform_note(output):
     match = _PLATFORM_NOTE.search(output or '')
     if not match:
         return None
-    return '{} image on {}'.format(match.group(1), match.group(2))
+    return f'{match.group(1)} image on {match.group(2)}'
 
 
 # ---- finding the clients ---------------------------------------------------------------------
@@ -189,7 +189,7 @@ def check_docker_daemon(ctx, results):
         # Podman runs containers without a daemon: its version answers with a client only.
         return CheckResult('docker.daemon.podman', {'path': path})
     error = error_line(proc.stderr) or first_line(proc.stdout) or \
-        'exit code {}'.format(proc.returncode)
+        f'exit code {proc.returncode}'
     return CheckResult('docker.daemon.unreachable', {'error': error})
 
 
@@ -197,9 +197,9 @@ def check_docker_version(ctx, results):
     proc = ctx.run_process([_docker(ctx, results), '--version'], ctx.timeout)
     client = parse_docker_client_version(proc.stdout)
     if proc.timed_out or proc.returncode != 0 or not client:
-        error = ('timed out after {} s'.format(shown_seconds(ctx.timeout)) if proc.timed_out
+        error = (f'timed out after {shown_seconds(ctx.timeout)} s' if proc.timed_out
                  else error_line(proc.stderr) or first_line(proc.stdout) or
-                 'exit code {}'.format(proc.returncode))
+                 f'exit code {proc.returncode}')
         return CheckResult('docker.version.failed', {'error': error})
     daemon = results.get('docker-daemon')
     server = daemon.facts.get('serverVersion') if daemon and daemon.passed else None
@@ -216,7 +216,7 @@ def check_docker_pull(ctx, results):
     proc = ctx.run_process([_docker(ctx, results), 'pull', SAMPLE_IMAGE], ctx.timeout)
     if proc.timed_out:
         return CheckResult('docker.pull.timeout', dict(facts, seconds=shown_seconds(ctx.timeout)))
-    output = proc.stdout + '\n' + proc.stderr
+    output = f"{proc.stdout}\n{proc.stderr}"
     if proc.returncode != 0 and WRONG_OS in proc.stderr:
         # A Windows-containers daemon pulled the Linux image and refuses to use it: the daemon
         # and the pull path are healthy (the Azure CLI counts this as a pass too).
@@ -224,7 +224,7 @@ def check_docker_pull(ctx, results):
             proc.stderr)))
     if proc.returncode != 0:
         return CheckResult('docker.pull.failed', dict(
-            facts, error=_daemon_error_line(proc.stderr) or 'exit code {}'.format(proc.returncode)))
+            facts, error=_daemon_error_line(proc.stderr) or f'exit code {proc.returncode}'))
     note = parse_pull_platform_note(output)
     if note:
         return CheckResult('docker.pull.platform_mismatch', dict(facts, note=note))
@@ -262,7 +262,7 @@ def check_helm(ctx, _results):
     version = parse_helm_version(proc.stdout) if not proc.timed_out else None
     if not version:
         if proc.timed_out:
-            output = 'timed out after {} s'.format(shown_seconds(ctx.timeout))
+            output = f'timed out after {shown_seconds(ctx.timeout)} s'
         return CheckResult('helm.unparsed', {'path': path, 'output': output or '(no output)'})
     facts = {'path': path, 'version': version}
     if version_tuple(version) < HELM_MINIMUM:
@@ -279,7 +279,7 @@ def check_notary(ctx, _results):
     version = parse_notary_version(proc.stdout) if not proc.timed_out else ''
     parsed = version_tuple(version)
     if not parsed:
-        output = ('timed out after {} s'.format(shown_seconds(ctx.timeout)) if proc.timed_out else
+        output = (f'timed out after {shown_seconds(ctx.timeout)} s' if proc.timed_out else
                   ' | '.join(line.strip() for line in proc.stdout.splitlines() if line.strip())
                   or first_line(proc.stderr) or '(nothing)')
         return CheckResult('notary.unknown_version', {'path': path, 'output': output[:300]})

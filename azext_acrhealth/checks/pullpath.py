@@ -73,7 +73,7 @@ def probe_endpoint(ctx, host, role, region, must_be_private):
     try:
         addresses = ctx.resolve(host, ctx.timeout)
     except DnsError as ex:
-        addresses, entry['error'] = [], 'the name did not resolve ({})'.format(ex)
+        addresses, entry['error'] = [], f'the name did not resolve ({ex})'
     kinds = {address: address_kind(address) for address in addresses}
     usable = [address for address in addresses if kinds[address] != 'unusable']
     entry['addresses'] = list(addresses)
@@ -187,15 +187,15 @@ class _Pull:
         token, failure = self.token()
         if failure:
             return failure
-        auth = {'Authorization': 'Bearer ' + token}
+        auth = {'Authorization': f"Bearer {token}"}
         manifest, failure = self.manifest(auth)
         if failure:
             return failure
         return self.config_blob(auth, manifest)
 
     def token(self):
-        scope = 'repository:{}:pull'.format(self.repository)
-        url = 'https://{}/oauth2/token'.format(self.host)
+        scope = f'repository:{self.repository}:pull'
+        url = f'https://{self.host}/oauth2/token'
         form = {'grant_type': 'refresh_token', 'service': self.challenge['service'],
                 'scope': scope, 'refresh_token': self.refresh_token}
         try:
@@ -214,7 +214,7 @@ class _Pull:
         return token, None
 
     def get_manifest(self, auth, reference):
-        url = 'https://{}/v2/{}/manifests/{}'.format(self.host, self.repository, reference)
+        url = f'https://{self.host}/v2/{self.repository}/manifests/{reference}'
         started = time.monotonic()
         try:
             response = self.ctx.http.request('GET', url, headers=dict(
@@ -262,9 +262,9 @@ class _Pull:
             if chosen is None:
                 return None, self.result('image.unreadable', url=None,
                                          problem='its index lists no manifest')
-            self.facts['platform'] = '{}/{}'.format(
-                (chosen.get('platform') or {}).get('os', '?'),
-                (chosen.get('platform') or {}).get('architecture', '?'))
+            platform = chosen.get('platform') or {}
+            self.facts['platform'] = \
+                f"{platform.get('os', '?')}/{platform.get('architecture', '?')}"
             manifest, failure = self.get_manifest(auth, chosen['digest'])
             if failure:
                 return None, failure
@@ -278,7 +278,7 @@ class _Pull:
     def config_blob(self, auth, manifest):
         digest = manifest['config']['digest']
         self.facts['configDigest'] = digest
-        url = 'https://{}/v2/{}/blobs/{}'.format(self.host, self.repository, digest)
+        url = f'https://{self.host}/v2/{self.repository}/blobs/{digest}'
         headers, redirects, started = auth, [], time.monotonic()
         for hop in range(MAX_REDIRECTS + 1):
             host = (urlsplit(url).hostname or '').lower()
@@ -334,7 +334,7 @@ class _Pull:
             entry['private'] = 'public' not in {address_kind(a) for a in entry['addresses']}
             entry['dns'] = PASSED
         except DnsError as ex:
-            entry['dns'], error = FAILED, error or 'the name did not resolve ({})'.format(ex)
+            entry['dns'], error = FAILED, error or f'the name did not resolve ({ex})'
         if entry['dns'] == PASSED:
             entry['tcp'], entry['tls'] = steps
         entry['error'] = error
@@ -350,7 +350,7 @@ class _Pull:
 def _no_query(url):
     """A URL without its query: a redirect's signed query string is a credential."""
     parts = urlsplit(url)
-    return '{}://{}{}'.format(parts.scheme, parts.netloc, parts.path)
+    return f'{parts.scheme}://{parts.netloc}{parts.path}'
 
 
 def pick_platform(manifests):

@@ -73,7 +73,7 @@ def _props(resource):
 def endpoint_mappings(arm, endpoint_ids, network):
     """``{fqdn: expected private IP}`` from the NICs of the endpoints in ``network``."""
     mappings = {}
-    prefix = network.lower() + '/'
+    prefix = f"{network.lower()}/"
     for endpoint_id in endpoint_ids[:MAX_ENDPOINTS]:
         endpoint = arm.get(endpoint_id)
         if endpoint is None:

@@ -7,7 +7,7 @@ WHEEL := dist/acrhealth-$(VERSION)-py3-none-any.whl
 APT_PACKAGES := docker.io docker-registry notary iproute2 util-linux openssl dnsmasq-base
 PYTEST_ARGS ?=
 
-.PHONY: all venv deps wheel demo test unit record bench clean
+.PHONY: all venv deps wheel demo test unit lint record bench clean
 
 all: wheel
 
@@ -47,11 +47,17 @@ record: deps venv
 bench: deps wheel
 	$(PY) -m bench.compare --wheel $(WHEEL)
 
+# pylint and flake8 with the configuration azdev ships for extensions (what `azdev style` runs).
+lint: venv
+	cfg=$$($(PY) -c 'import azdev.config, os; print(os.path.dirname(azdev.config.__file__))') && \
+	  $(PY) -m pylint --rcfile=$$cfg/ext_pylintrc azext_acrhealth && \
+	  $(PY) -m flake8 --config=$$cfg/ext.flake8 azext_acrhealth tests bench setup.py
+
 unit: venv
 	$(PY) -m pytest tests/unit -q $(PYTEST_ARGS)
 
 # pytest exits 5 when it collected no test: that is a failure here, like any non-zero exit.
-test: deps wheel
+test: deps wheel lint
 	ACRHEALTH_WHEEL=$(abspath $(WHEEL)) $(PY) -m pytest tests -q -rs $(PYTEST_ARGS); \
 	  rc=$$?; if [ $$rc = 5 ]; then echo "pytest collected no tests: failing"; fi; exit $$rc
 

@@ -185,8 +185,7 @@ class Arm:
             if count == MAX_PAGES:
                 raise ArmError(f'the {what} never ends (paging stopped after {count} pages)')
             page = self._get_json(url)
-            for item in page.get('value') or []:
-                yield item
+            yield from page.get('value') or []
             url = page.get('nextLink')
             if not url:
                 return

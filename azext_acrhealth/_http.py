@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 MAX_BODY = 64 * 1024
 
 HttpResponse = namedtuple('HttpResponse', 'status headers challenges body truncated')
+_Call = namedtuple('_Call', 'method url form read_body headers max_body')
 
 
 class HttpError(Exception):
@@ -29,7 +30,7 @@ class HttpError(Exception):
         self.detail = detail
 
 
-class HttpClient:
+class HttpClient:  # pylint: disable=too-few-public-methods  # one call, but a session to keep
     """Bounded HTTPS calls; build one per command run."""
 
     def __init__(self, timeout, verify=True, max_body=MAX_BODY, clock=time.monotonic):
@@ -40,7 +41,7 @@ class HttpClient:
         self._max_body = max_body
         self._clock = clock
 
-    def request(self, method, url, form=None, read_body=True, headers=None, max_body=None):
+    def request(self, method, url, form=None, read_body=True, *, headers=None, max_body=None):
         """Send one request; return an :data:`HttpResponse` or raise :class:`HttpError`.
 
         ``read_body=False`` reads only the status and headers (the /v2/ challenge needs no
@@ -53,8 +54,8 @@ class HttpClient:
         # byte at a time (headers or body) would never trip them. So the exchange runs on a
         # daemon thread raced against the deadline; on expiry its socket is shut down.
         box = {}
-        call = (method, url, form, read_body, dict(headers or {}), max_body or self._max_body)
-        worker = threading.Thread(target=self._exchange, args=call + (box,),
+        call = _Call(method, url, form, read_body, dict(headers or {}), max_body or self._max_body)
+        worker = threading.Thread(target=self._exchange, args=(call, box),
                                   name='acrhealth-http', daemon=True)
         worker.start()
         worker.join(self._timeout)
@@ -65,26 +66,26 @@ class HttpClient:
             raise box['error']
         return box['answer']
 
-    def _exchange(self, method, url, form, read_body, headers, max_body, box):  # pylint: disable=too-many-arguments
+    def _exchange(self, call, box):
         try:
-            box['answer'] = self._request(method, url, form, read_body, headers, max_body, box)
+            box['answer'] = self._request(call, box)
         except HttpError as ex:
             box['error'] = ex
         except Exception as ex:  # pylint: disable=broad-except
             box['error'] = HttpError('protocol', plain_reason(ex))
 
-    def _request(self, method, url, form, read_body, headers, max_body, box):  # pylint: disable=too-many-arguments
+    def _request(self, call, box):
         import requests
         deadline = self._clock() + self._timeout
         try:
             response = self._session.request(
-                method, url, data=form, allow_redirects=False, stream=True,
+                call.method, call.url, data=call.form, allow_redirects=False, stream=True,
                 verify=self._verify, timeout=(self._timeout, self._timeout),
-                headers=dict({'Accept': 'application/json'}, **headers))
+                headers=dict({'Accept': 'application/json'}, **call.headers))
             box['response'] = response
             try:
-                body, truncated = self._read(response, deadline, max_body) if read_body else \
-                    (b'', False)
+                body, truncated = self._read(response, deadline, call.max_body) \
+                    if call.read_body else (b'', False)
                 challenges = _header_values(response, 'WWW-Authenticate')
                 return HttpResponse(response.status_code, dict(response.headers), challenges,
                                     body, truncated)

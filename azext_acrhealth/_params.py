@@ -17,14 +17,17 @@ def load_arguments(loader, _command):
         c.argument('ignore_errors', options_list=['--ignore-errors'], action='store_true',
                    help='Run every check even after one fails (the exit code still reports '
                         'the failure).')
-        c.argument('repository', options_list=['--repository'], help='Also check your permissions on this repository of the registry.')
-        c.argument('vnet', options_list=['--vnet'], help='Name or resource ID of a virtual network: verify that DNS here '
-                        'resolves the registry to its private endpoints in it.')
+        c.argument('repository', options_list=['--repository'],
+                   help='Also check your permissions on this repository of the registry.')
+        c.argument('vnet', options_list=['--vnet'],
+                   help='Name or resource ID of a virtual network: verify that DNS here resolves '
+                        'the registry to its private endpoints in it.')
         c.argument('image', options_list=['--image'],
                    help='Also pull this image of the registry without Docker, as REPO:TAG or '
                         'REPO@sha256:DIGEST: its manifest and config blob, following the '
                         'registry\'s redirect to the host that serves its layers.')
         # Set by the validator from a login-server form of --name; not an option of its own.
         c.ignore('login_server_hint')
-        c.argument('timeout', options_list=['--timeout'], type=str, help='Seconds allowed to any one network call or child process. '
+        c.argument('timeout', options_list=['--timeout'], type=str,
+                   help='Seconds allowed to any one network call or child process. '
                         f'Default: {DEFAULT_TIMEOUT}.')

@@ -34,7 +34,7 @@ def proxy_for(host):
     return proxies.get('https') or proxies.get('all')
 
 
-def probe(host, address, timeout, verify=True, cafile=None, port=PORT):  # pylint: disable=too-many-arguments
+def probe(host, address, timeout, *, verify=True, cafile=None, port=PORT):
     """``{'tcp', 'tls', 'error', 'certificate'}`` for ``host`` at ``address``: each step
     "passed", "failed" or "skipped"; ``error`` says what failed, in plain words; the whole
     probe takes at most about two ``timeout``s (connection, then handshake)."""
@@ -85,7 +85,7 @@ def _close(sock):
         pass
 
 
-def presented_certificate(host, address, timeout, cafile, port=PORT):  # pylint: disable=too-many-arguments
+def presented_certificate(host, address, timeout, cafile, port=PORT):
     """What the host presents, read without trusting it; None when it cannot be read."""
     try:
         der = within(lambda: _peer_der(host, address, timeout, port), timeout)

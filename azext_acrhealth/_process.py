@@ -13,9 +13,11 @@ ProcessResult = namedtuple('ProcessResult', 'returncode stdout stderr timed_out'
 def run_process(argv, timeout, env=None, input=None):  # pylint: disable=redefined-builtin
     """Run ``argv`` (with ``input`` bytes on its stdin, else none); return a
     :data:`ProcessResult`. Raises OSError if it cannot start."""
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL if input is None else subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                            start_new_session=True)
+    # Not `with`: on a timeout the whole process group is killed and its pipes given up on; the
+    # context manager would wait for a grandchild that holds them.
+    proc = subprocess.Popen(  # pylint: disable=consider-using-with
+        argv, stdin=subprocess.DEVNULL if input is None else subprocess.PIPE,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True)
     try:
         out, err = proc.communicate(input, timeout=timeout)
         timed_out = False

@@ -303,14 +303,14 @@ _ROLES = {'loginServer': 'login server', 'dataEndpoint': 'data endpoint',
           'redirect': 'data host of a blob redirect'}
 
 
-def _role(entry):
-    role = _ROLES.get(entry.get('role'), entry.get('role'))
-    return f"{role}, {entry['region']}" if entry.get('region') else role
+def _role(endpoint):
+    role = _ROLES.get(endpoint.get('role'), endpoint.get('role'))
+    return f"{role}, {endpoint['region']}" if endpoint.get('region') else role
 
 
-def _endpoint(entry):
-    shown = f"{entry.get('host')} ({_role(entry)})"
-    return f"{shown} through proxy {entry['proxy']}" if entry.get('proxy') else shown
+def _endpoint(endpoint):
+    shown = f"{endpoint.get('host')} ({_role(endpoint)})"
+    return f"{shown} through proxy {endpoint['proxy']}" if endpoint.get('proxy') else shown
 
 
 def _throttled(facts):

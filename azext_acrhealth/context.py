@@ -10,7 +10,7 @@ from azext_acrhealth.checks.environment import SAMPLE_IMAGE, resolve_docker
 from azext_acrhealth.version import VERSION
 
 
-def build_context(cli_ctx, registry_name=None, yes=False, ignore_errors=False,  # pylint: disable=too-many-arguments
+def build_context(cli_ctx, *, registry_name=None, yes=False, ignore_errors=False,
                   repository=None, vnet=None, timeout=30.0, login_server_hint=None,
                   image=None, ask=None):
     """A context with the real adapters; ``ask(question)`` returns True, False or None

@@ -10,7 +10,8 @@ from azext_acrhealth._validators import DEFAULT_TIMEOUT
 logger = get_logger(__name__)
 
 
-def acr_check_health(cmd, registry_name=None, yes=False, ignore_errors=False,  # pylint: disable=too-many-arguments
+# The CLI calls the handler with keyword arguments and derives the options from its signature.
+def acr_check_health(cmd, registry_name=None, yes=False, ignore_errors=False,  # pylint: disable=too-many-arguments,too-many-positional-arguments
                      repository=None, vnet=None, timeout=DEFAULT_TIMEOUT, image=None,
                      login_server_hint=None):
     from azext_acrhealth import report as reporting

@@ -63,7 +63,7 @@ class Check:
 
 
 @dataclass(frozen=True)
-class Options:
+class Options:  # pylint: disable=too-many-instance-attributes  # a record of the options
     """The command's parameters, validated."""
     registry_name: Optional[str] = None
     yes: bool = False
@@ -82,7 +82,7 @@ PULL_NO_TERMINAL = 'no-terminal'
 
 
 @dataclass
-class CheckContext:
+class CheckContext:  # pylint: disable=too-many-instance-attributes  # the adapters, one a field
     """Everything a check may use to reach the outside world.
 
     Adapters come in here so unit tests pass fakes and the lab uses the real thing.

@@ -94,7 +94,7 @@ def _without_userinfo(value):
     return f"{scheme}{sep}***@{rest.rsplit('@', 1)[1]}"
 
 
-def check_challenge(ctx, results):
+def check_challenge(ctx, results):  # pylint: disable=too-many-return-statements  # a check: one return per finding
     host = _login_server(results)
     url = f'https://{host}/v2/'
     facts = {'loginServer': host, 'url': url}
@@ -141,7 +141,7 @@ def _json_field(body, name):
     """``(value, problem)``: a non-empty string field of a JSON object body."""
     try:
         data = json.loads(body.decode('utf-8'))
-    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: "[[[[..." 
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: "[[[[..."
         return None, 'the answer is not JSON'
     if not isinstance(data, dict):
         return None, 'the answer is not a JSON object'
@@ -167,7 +167,7 @@ def check_refresh_token(ctx, results):
     facts['tenant'] = tenant
     form = {'grant_type': 'access_token', 'service': challenge['service'], 'tenant': tenant,
             'access_token': token}
-    return with_role_advice(_token_call(ctx, 'refresh', url, form, 'refresh_token', facts),
+    return with_role_advice(_token_call(ctx, url, form, 'refresh_token', facts),
                             results, 'pull')
 
 
@@ -205,7 +205,8 @@ def _post_with_one_retry(ctx, url, form):
     return response
 
 
-def _token_call(ctx, stage, url, form, field, facts):
+def _token_call(ctx, url, form, field, facts):
+    stage = field.split('_', 1)[0]  # refresh_token -> refresh, access_token -> access
     try:
         response = _post_with_one_retry(ctx, url, form)
     except HttpError as ex:
@@ -300,7 +301,7 @@ def check_access_token(ctx, results):
     facts = {'loginServer': host, 'url': url, 'scope': scope}
     form = {'grant_type': 'refresh_token', 'service': challenge['service'], 'scope': scope,
             'refresh_token': results['refresh-token'].data}
-    result = _token_call(ctx, 'access', url, form, 'access_token', facts)
+    result = _token_call(ctx, url, form, 'access_token', facts)
     if not result.passed:
         return with_role_advice(result, results, 'pull')
     registry = results['login-server'].data or {}

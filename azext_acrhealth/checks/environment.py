@@ -151,7 +151,7 @@ def resolve_docker(ctx):
 
 # ---- checks --------------------------------------------------------------------------------
 
-def _docker(ctx, results):
+def _docker(results):
     return results['docker-client'].facts['path']
 
 
@@ -178,7 +178,7 @@ def check_docker_client(ctx, _results):
 
 
 def check_docker_daemon(ctx, results):
-    path = _docker(ctx, results)
+    path = _docker(results)
     proc = ctx.run_process([path, 'version', '--format', '{{json .}}'], ctx.timeout)
     if proc.timed_out:
         return CheckResult('docker.daemon.timeout', {'seconds': shown_seconds(ctx.timeout)})
@@ -194,7 +194,7 @@ def check_docker_daemon(ctx, results):
 
 
 def check_docker_version(ctx, results):
-    proc = ctx.run_process([_docker(ctx, results), '--version'], ctx.timeout)
+    proc = ctx.run_process([_docker(results), '--version'], ctx.timeout)
     client = parse_docker_client_version(proc.stdout)
     if proc.timed_out or proc.returncode != 0 or not client:
         error = (f'timed out after {shown_seconds(ctx.timeout)} s' if proc.timed_out
@@ -207,13 +207,13 @@ def check_docker_version(ctx, results):
                        {'clientVersion': client, 'serverVersion': server or 'unknown'})
 
 
-def check_docker_pull(ctx, results):
+def check_docker_pull(ctx, results):  # pylint: disable=too-many-return-statements  # a check: one return per finding
     facts = {'image': SAMPLE_IMAGE}
     if ctx.pull_consent == PULL_DECLINED:
         return CheckResult('docker.pull.declined', facts)
     if ctx.pull_consent != PULL_ALLOWED:
         return CheckResult('docker.pull.no_terminal', facts)
-    proc = ctx.run_process([_docker(ctx, results), 'pull', SAMPLE_IMAGE], ctx.timeout)
+    proc = ctx.run_process([_docker(results), 'pull', SAMPLE_IMAGE], ctx.timeout)
     if proc.timed_out:
         return CheckResult('docker.pull.timeout', dict(facts, seconds=shown_seconds(ctx.timeout)))
     output = f"{proc.stdout}\n{proc.stderr}"

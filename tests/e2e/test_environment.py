@@ -202,7 +202,7 @@ def test_stand_in_docker_pull_that_hangs_is_killed_at_the_timeout(az, tools):
 
 
 def test_real_docker_with_a_broken_config_file_still_reports_the_daemons_line(az, tools,
-                                                                               tmp_path):
+                                                                              tmp_path):
     # docker warns of the unreadable config before its real error; the report keeps the error.
     config = tmp_path / 'docker-config'
     config.mkdir()

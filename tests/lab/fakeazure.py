@@ -925,7 +925,7 @@ class Handler(BaseHTTPRequestHandler):
         if fault == 'drip':  # an empty last page, one byte every 0.3 s
             body = json.dumps({'value': []}).encode()
             data = self._head('HTTP/1.1 200 OK', [('Content-Type', 'application/json; charset=utf-8'),
-                                                   ('Content-Length', str(len(body)))]) + body
+                                                  ('Content-Length', str(len(body)))]) + body
             return self._raw(200, [bytes([b]) for b in data], pace=S.DRIP_SECONDS)
         if fault == 'endless':  # a new (empty) page every time
             n = int(token[len('endless'):] or 0) if token.startswith('endless') else 0
@@ -1113,7 +1113,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _v2_chtwoheaders(self, hdr):
         return self._json(401, _UNAUTHORIZED, hdr + [('WWW-Authenticate', 'Basic realm="{}"'.format(self.host)),
-                                                      ('WWW-Authenticate', self._challenge())])
+                                                     ('WWW-Authenticate', self._challenge())])
 
     def _v2_chreversed(self, hdr):
         h = self.host
@@ -1129,12 +1129,12 @@ class Handler(BaseHTTPRequestHandler):
 
     def _v2_chhttprealm(self, hdr):
         return self._json(401, _UNAUTHORIZED, hdr + [('WWW-Authenticate', 'Bearer realm="http://{h}/oauth2/token",'
-                                                                           'service="{h}"'.format(h=self.host))])
+                                                      'service="{h}"'.format(h=self.host))])
 
     def _v2_chforeignrealm(self, hdr):
         return self._json(401, _UNAUTHORIZED, hdr + [('WWW-Authenticate', 'Bearer realm="https://{}/oauth2/token",'
-                                                                           'service="{}"'.format(S.COLLECTOR_HOST,
-                                                                                                 self.host))])
+                                                      'service="{}"'.format(S.COLLECTOR_HOST,
+                                                                            self.host))])
 
     def _head(self, status_line, headers):
         lines = [status_line] + ['{}: {}'.format(k, v) for k, v in headers]
@@ -1182,7 +1182,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _v2_v2hugeheader(self, hdr):
         return self._json(401, _UNAUTHORIZED, hdr + [('WWW-Authenticate', self._challenge()),
-                                                      ('X-Lab-Padding', 'a' * 200 * 1024)])
+                                                     ('X-Lab-Padding', 'a' * 200 * 1024)])
 
     def _v2_v2manyheaders(self, hdr):
         return self._json(401, _UNAUTHORIZED, hdr + [('WWW-Authenticate', self._challenge())] +
@@ -1233,7 +1233,7 @@ class Handler(BaseHTTPRequestHandler):
             def huge():
                 start = '{{"{}": "{}", "padding": "'.format(field, good()).encode()
                 head = self._head('HTTP/1.1 200 OK', [('Content-Type', 'application/json; charset=utf-8'),
-                                                       ('Content-Length', str(S.HUGE_BODY))] + hdr)
+                                                      ('Content-Length', str(S.HUGE_BODY))] + hdr)
 
                 def chunks():
                     yield head + start

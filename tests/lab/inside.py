@@ -62,7 +62,7 @@ def host_map():
         if not sc.in_dns or sc.backend == S.NONE:
             continue
         ip = getattr(sc, 'address', None) or {S.FAKE: IP_AZURE, S.OPEN_REGISTRY: IP_OPEN,
-                                               S.BASIC_REGISTRY: IP_BASIC, S.BLACKHOLE: IP_BLACKHOLE}[sc.backend]
+                                              S.BASIC_REGISTRY: IP_BASIC, S.BLACKHOLE: IP_BLACKHOLE}[sc.backend]
         if sc.data == 'public':  # answered by the lab's DNS server (dns_records), not the hosts file
             continue
         hosts[sc.login_server] = ip
@@ -201,7 +201,7 @@ class Inside:
         htp = self.path('registries', 'basic', 'htpasswd')
         with open(htp, 'w') as f:
             f.write('{}:{}\n'.format(BASIC_USER, bcrypt.hashpw(BASIC_PASSWORD.encode(),
-                                                                bcrypt.gensalt(rounds=5)).decode()))
+                                                               bcrypt.gensalt(rounds=5)).decode()))
         self.start_registry('mcr', IP_MCR, self.registry_certs['mcr'])
         self.start_registry('open', IP_OPEN, self.registry_certs['open'])
         self.start_registry('basic', IP_BASIC, self.registry_certs['basic'],

@@ -59,6 +59,7 @@ def data_host(registry):
     """The dedicated data endpoint of a lab registry (<registry>.<region>.data.<suffix>)."""
     return '{}.{}.data{}'.format(registry, LOCATION, ACR_SUFFIX)
 
+
 # Role assignments of the lab principal: every registry's default (a row's arm['roles'] overrides it).
 DEFAULT_ROLES = (('AcrPush', 'resourceGroup'),)
 # The lab's custom role (its definition is read through ARM: not a built-in the command knows).

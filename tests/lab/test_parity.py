@@ -201,7 +201,7 @@ def test_az_acr_login_works_through_dockerd(lab):
     assert 'Login Succeeded' in r.stdout + r.stderr
     log = [q for q in lab.requests() if q.get('host') == 'healthy' + S.ACR_SUFFIX]
     assert ('GET', '/oauth2/token', True, 200) in [(q['method'], q['path'], q['authorization'], q['status'])
-                                                  for q in log]
+                                                   for q in log]
     assert ('GET', '/v2/', True, 200) in [(q['method'], q['path'], q['authorization'], q['status']) for q in log]
     denied = lab.run(['az', 'acr', 'login', '-n', 'tokendenied'])
     assert denied.returncode != 0 and 'unauthorized' in denied.stderr

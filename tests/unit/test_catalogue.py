@@ -68,7 +68,7 @@ def test_role_advice_names_the_role_the_level_and_the_mode():
     assert 'No role assignment of yours applies' in catalogue.remediation(
         'CONNECTIVITY_REFRESH_TOKEN_ERROR', 'refresh-roles', none)
     granted = dict(ROLE_FACTS, roleAssignments=[{'role': 'AcrPull', 'level': 'registry',
-                                                  'honoured': True, 'grants': ['pull']}])
+                                                 'honoured': True, 'grants': ['pull']}])
     assert 'another cause' in catalogue.remediation(
         'CONNECTIVITY_REFRESH_TOKEN_ERROR', 'refresh-roles', granted)
 

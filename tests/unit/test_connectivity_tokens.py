@@ -212,9 +212,9 @@ def test_access_token_unreachable():
     ({'access': [{'Type': 'repository', 'Name': 'r', 'Actions': 'pull'}]}, ['pull']),
     ({'access': acr_access('other', REPOSITORY_ACTIONS)}, []),
     ({'access': acr_access('r', ['pull']) + acr_access('r', ['push']) +
-                acr_access('other', ['delete'])}, ['pull', 'push']),
+      acr_access('other', ['delete'])}, ['pull', 'push']),
     ({'access': [{'type': 'registry', 'name': 'catalog', 'actions': ['*']}]
-                + acr_access('r', ['pull'])}, ['pull']),
+      + acr_access('r', ['pull'])}, ['pull']),
     ({'access': []}, []),
     ({'access': [None, 'x', {'type': 'repository', 'name': 'r', 'actions': [1, None, 'push']}]},
      ['push']),

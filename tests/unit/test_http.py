@@ -157,7 +157,7 @@ def dripping(head, drip_head=False, interval=0.2):
 
 @pytest.mark.parametrize('connection', [b'Connection: close\r\n', b''])
 def test_a_body_dripped_one_byte_at_a_time_is_stopped_by_the_total_deadline(pki, serve,
-                                                                             connection):
+                                                                            connection):
     head = b'HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n' + connection + b'\r\n'
     server = serve(dripping(head))
     error, seconds = timed(lambda: client(pki, timeout=1.0).request('GET', server.url()))

@@ -17,7 +17,7 @@ SETTINGS = settings(max_examples=150, deadline=None, database=None,
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
     lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=10), inner,
-                                                                  max_size=5),
+                                                                max_size=5),
     max_leaves=20)
 
 # Header text that looks like challenges: RFC 7235 punctuation, quotes, escapes, tokens.
@@ -159,10 +159,12 @@ def test_granted_actions_only_raises_value_error(claims, repository):
     assert all(isinstance(action, str) for action in granted)
 
 
+HTTP_DATES = st.datetimes().map(lambda d: d.strftime('%a, %d %b %Y %H:%M:%S GMT'))
+
+
 @SETTINGS
 @given(st.sampled_from([429, 503]), st.one_of(st.text(max_size=40), st.integers().map(str),
-                                               st.datetimes().map(lambda d: d.strftime(
-                                                   '%a, %d %b %Y %H:%M:%S GMT'))))
+                                              HTTP_DATES))
 def test_any_retry_after_gives_a_finding_with_at_most_one_bounded_retry(status, value):
     answer = response(status, b'', headers={'Retry-After': value})
     http = FakeHttp(dict(healthy_answers(), **{'/oauth2/exchange': [answer, answer]}))

@@ -38,7 +38,7 @@ def user_identity(client_id=CLIENT_ID, identity_id=IDENTITY_ID, system=False):
 
 def identity_resource(client_id=CLIENT_ID):
     return {'id': IDENTITY_ID, 'name': 'cmk-id', 'properties': {'clientId': client_id,
-                                                                 'principalId': 'p'}}
+                                                                'principalId': 'p'}}
 
 
 def cmk(registry, resources=None):

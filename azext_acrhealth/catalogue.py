@@ -190,7 +190,7 @@ VARIANTS = {
         FAILED, True),
 }
 _MODES = {'AbacRepositoryPermissions': 'ABAC repository permissions',
-          'LegacyRegistryPermissions': 'registry permissions (AcrPull, AcrPush, AcrDelete)'}
+          'LegacyRegistryPermissions': 'RBAC registry permissions'}
 
 
 def _mode(facts):

@@ -41,7 +41,7 @@ def test_identity_and_settings_in_json_and_briefly_on_stderr(lab, ext):
     assert roles['details']['assignments'] == [{'role': 'AcrPush', 'level': 'resource group',
                                                 'honoured': True, 'grants': ['pull', 'push']}]
     assert 'Signed in as service principal ' + S.SP_APP_ID in result.stderr
-    assert 'Role assignment mode: registry permissions' in result.stderr
+    assert 'Role assignment mode: RBAC registry permissions' in result.stderr
     assert 'your role assignments grant pull, push' in result.stderr
 
 
@@ -68,7 +68,7 @@ def test_no_assignment_is_explained(lab, ext):
     refresh = checks(run(lab, ext, 'exchangedenied'))['refresh-token']
     assert refresh['code'] == 'CONNECTIVITY_REFRESH_TOKEN_ERROR'
     assert refresh['remediation'].startswith('No role assignment of yours applies to this '
-                                             'registry, which uses registry permissions')
+                                             'registry, which uses RBAC registry permissions')
     assert 'Ask for AcrPull on the registry' in refresh['remediation']
 
 

@@ -99,6 +99,9 @@ class Arm:
         self._timeout = float(timeout)
         self._client = None
         self._subscription = None
+        # One request at a time: they then share one keep-alive connection (a second, parallel
+        # request would open another TLS connection, which costs as much as waiting).
+        self._one_at_a_time = threading.Lock()
 
     def _call_options(self):
         # One immediate retry for a dropped connection (an idle keep-alive the server closed),
@@ -223,8 +226,9 @@ class Arm:
             # IDs come from ARM's own answers; anything but a path would send the token away.
             raise ArmError(f'not an ARM resource path: {path[:100]}')
         try:
-            response = self._pipeline().send_request(HttpRequest('GET', url),
-                                                     **self._call_options())
+            with self._one_at_a_time:
+                response = self._pipeline().send_request(HttpRequest('GET', url),
+                                                         **self._call_options())
         except AzureError as ex:
             raise ArmError(_plain(ex)) from None
         if response.status_code == 404 and missing_ok:

@@ -84,8 +84,11 @@ class HttpClient:  # pylint: disable=too-few-public-methods  # one call, but a s
                 headers=dict({'Accept': 'application/json'}, **call.headers))
             box['response'] = response
             try:
-                body, truncated = self._read(response, deadline, call.max_body) \
-                    if call.read_body else (b'', False)
+                if call.read_body:
+                    body, truncated = self._read(response, deadline, call.max_body)
+                else:
+                    body, truncated = b'', False
+                    _drain_small_body(response, self._timeout)
                 challenges = _header_values(response, 'WWW-Authenticate')
                 return HttpResponse(response.status_code, dict(response.headers), challenges,
                                     body, truncated)
@@ -131,6 +134,36 @@ def _abort(response):
                 return
         except (OSError, ValueError):
             pass
+
+
+DRAIN_LIMIT = 16 * 1024
+DRAIN_SECONDS = 0.25
+
+
+def _socket_of(response):
+    raw = getattr(response, 'raw', None)
+    connection = getattr(raw, '_connection', None) or getattr(raw, 'connection', None)
+    return getattr(connection, 'sock', None)
+
+
+def _drain_small_body(response, timeout):
+    """Read a small body that is already on its way (real ACR's 401 carries 149 bytes), so the
+    keep-alive connection goes back to the pool for the next request to the same host. Never
+    fails and never waits long: a large, slow or broken body just closes the connection."""
+    length = response.headers.get('Content-Length') or ''
+    sock = _socket_of(response)
+    if not length.isdigit() or int(length) > DRAIN_LIMIT or sock is None:
+        return False
+    try:
+        sock.settimeout(DRAIN_SECONDS)
+        ends = time.monotonic() + DRAIN_SECONDS
+        for _ in response.iter_content(4096):
+            if time.monotonic() > ends:
+                return False
+        sock.settimeout(timeout)
+        return True
+    except Exception:  # pylint: disable=broad-except  # a body nobody needs: close instead
+        return False
 
 
 def _header_values(response, name):

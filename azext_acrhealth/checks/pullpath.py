@@ -65,9 +65,10 @@ def endpoint_entry(host, role, region):
             'dns': SKIPPED, 'tcp': SKIPPED, 'tls': SKIPPED, 'error': None, 'durationMs': None}
 
 
-def probe_endpoint(ctx, host, role, region, must_be_private):
+def probe_endpoint(ctx, host, role, region, must_be_private, known=None):  # pylint: disable=too-many-arguments,too-many-positional-arguments
     """One entry of the report's ``endpoints``: DNS (every address), then TCP and TLS to the
-    first usable address, unless a proxy carries the traffic or policy already fails."""
+    first usable address, unless a proxy carries the traffic or policy already fails. ``known``:
+    TCP and TLS as a request to the host already found them (no second handshake)."""
     started = time.monotonic()
     entry = endpoint_entry(host, role, region)
     try:
@@ -90,7 +91,7 @@ def probe_endpoint(ctx, host, role, region, must_be_private):
             if proxy:
                 entry['proxy'] = _without_userinfo(proxy)
             else:
-                entry.update(ctx.probe(host, usable[0], ctx.timeout))
+                entry.update(known or ctx.probe(host, usable[0], ctx.timeout))
     entry['durationMs'] = int((time.monotonic() - started) * 1000)
     return entry
 
@@ -104,12 +105,34 @@ def _failed(entry):
     return FAILED in (entry['dns'], entry['tcp'], entry['tls'])
 
 
-def probe_all(ctx, hosts, must_be_private):
-    """Every host probed at once; entries in inventory order."""
+# What the challenge's request to the login server found, by its finding: TCP and TLS steps.
+_ANSWERED = ('connectivity.challenge.ok', 'connectivity.challenge.ok_unverified',
+             'connectivity.challenge.forbidden', 'connectivity.challenge.throttled',
+             'connectivity.challenge.no_challenge', 'connectivity.challenge.not_bearer')
+
+
+def login_server_steps(challenge):
+    """TCP and TLS of the login server as the challenge request found them, or None (not
+    asked: the endpoint is then probed like the others)."""
+    if challenge is None:
+        return None
+    if challenge.finding in _ANSWERED:
+        return {'tcp': PASSED, 'tls': PASSED, 'error': None}
+    if challenge.finding == 'connectivity.challenge.ssl':
+        return {'tcp': PASSED, 'tls': FAILED, 'error': challenge.facts.get('error')}
+    if challenge.finding == 'connectivity.challenge.unreachable':
+        return {'tcp': SKIPPED, 'tls': FAILED, 'error': challenge.facts.get('error')}
+    return None
+
+
+def probe_all(ctx, hosts, must_be_private, login_steps=None):
+    """Every host probed at once; entries in inventory order. The login server is not
+    connected to again when the challenge request already did (one handshake a host)."""
     entries = {}
 
     def work(index, host, role, region):
-        entries[index] = probe_endpoint(ctx, host, role, region, must_be_private)
+        known = login_steps if role == ROLE_LOGIN else None
+        entries[index] = probe_endpoint(ctx, host, role, region, must_be_private, known)
 
     threads = [threading.Thread(target=work, args=(index,) + host, daemon=True,
                                 name='acrhealth-endpoint') for index, host in enumerate(hosts)]
@@ -123,7 +146,8 @@ def probe_all(ctx, hosts, must_be_private):
 def check_endpoints(ctx, results):
     registry = results['login-server'].data or {}
     must_be_private = private_only(registry)
-    entries = probe_all(ctx, inventory(results), must_be_private)
+    entries = probe_all(ctx, inventory(results), must_be_private,
+                        login_server_steps(results.get('challenge')))
     facts = {'endpoints': entries, 'privateOnly': must_be_private}
     public = [e for e in entries if must_be_private and e['private'] is False]
     if public:
@@ -372,8 +396,9 @@ def pullpath_plan(with_image):
     """The pull-path checks, in plan order."""
     plan = [
         # DNS, TCP, TLS and a second look at a refused certificate, every host at once.
+        # After the challenge: its request already reached the login server.
         Check('endpoints', 'Registry endpoints', 'CONNECTIVITY_DATA_ENDPOINT_ERROR',
-              check_endpoints, requires=('login-server',), calls=4)]
+              check_endpoints, requires=('login-server',), after=('challenge',), calls=4)]
     if with_image:
         # The token (with a Retry-After wait and one retry), an index and a manifest, the
         # blob and up to three redirects, and the data host's addresses.

@@ -370,3 +370,24 @@ def test_arm_unreachable_is_said_in_plain_words_and_is_not_not_found(lab, ext):
         'not in the subscription' not in checks['cmk']['message'], checks['cmk']
     for mark in ('Error(', "('", '<class'):
         assert mark not in result.stdout and mark not in result.stderr, mark
+
+
+@pytest.mark.parametrize('name', ['healthy', 'dataendpoints'])
+def test_a_healthy_run_makes_one_tls_handshake_per_host(lab, ext, name):
+    """Keep-alive: the challenge, the exchange and the token share one connection to the login
+    server (the challenge's small body is drained, not dropped), ARM requests share one, and the
+    endpoints check does not connect to the login server again. Counted from the lab's log."""
+    import collections
+    lab.clear_requests()
+    result = lab.run(['az', 'acr', 'check-health', '-n', name, '--yes', '-o', 'none'],
+                     extension_dir=ext, timeout=120)
+    assert result.returncode == 0, result.stderr[-1500:]
+    log = lab.requests()
+    handshakes = collections.Counter(e['sni'] for e in log if e.get('event') == 'tls-handshake')
+    requests = collections.Counter(e['host'] for e in log if 'event' not in e)
+    login_server = name + S.ACR_SUFFIX
+    assert requests[login_server] == 3 and requests[S.ARM_HOST] >= 2, requests
+    assert handshakes and all(count == 1 for count in handshakes.values()), handshakes
+    assert handshakes[login_server] == 1 and handshakes[S.ARM_HOST] == 1
+    if name == 'dataendpoints':
+        assert handshakes[S.data_host(name)] == 1  # the probe: a handshake, no request

@@ -1451,6 +1451,9 @@ class LabHTTPSServer(ThreadingHTTPServer):
                                     'error': type(e).__name__, 'reason': getattr(e, 'reason', None)})
             conn.close()
             return
+        # Every completed handshake, by the name asked for: what a client's connection reuse costs.
+        self.lab.log.write({'time': round(time.time(), 3), 'event': 'tls-handshake',
+                            'sni': getattr(conn, 'lab_sni', None)})
         try:
             self.RequestHandlerClass(conn, client_address, self)
         finally:

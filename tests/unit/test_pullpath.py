@@ -8,7 +8,7 @@ from azext_acrhealth._azure import DnsError
 from azext_acrhealth._http import HttpError
 from azext_acrhealth.checks.pullpath import pick_platform
 
-from .connectivity_fakes import (LOGIN, NAME, FakeProbe, FakeResolver, arm_registry,
+from .connectivity_fakes import (LOGIN, NAME, FakeHttp, FakeProbe, FakeResolver, arm_registry,
                                  healthy_answers, make_ctx, rendered, response,
                                  run_through)
 
@@ -37,8 +37,8 @@ def test_every_data_endpoint_is_probed_with_its_region():
     hosts = [(e['host'], e['role'], e['region']) for e in result.facts['endpoints']]
     assert hosts == [(LOGIN, 'loginServer', 'eastus'), (DATA, 'dataEndpoint', 'westeurope'),
                      (DATA2, 'dataEndpoint', 'eastus')]
-    assert sorted(ctx.probe.calls) == sorted([(LOGIN, '20.62.128.10'), (DATA, '20.62.129.1'),
-                                              (DATA2, '40.1.2.3')])
+    # the login server is not connected to again: the challenge's request already did
+    assert sorted(ctx.probe.calls) == sorted([(DATA, '20.62.129.1'), (DATA2, '40.1.2.3')])
     assert all((e['dns'], e['tcp'], e['tls']) == ('passed',) * 3 for e in result.facts['endpoints'])
     assert DATA in entry['message'] and 'westeurope' in entry['message']
 
@@ -58,7 +58,7 @@ def test_a_data_endpoint_missing_from_dns_is_a_data_endpoint_error():
     assert (entry['status'], entry['code']) == ('failed', 'CONNECTIVITY_DATA_ENDPOINT_ERROR')
     assert DATA in entry['message'] and 'Name or service not known' in entry['message']
     assert entry['docsUrl'].endswith('README.rst#connectivity_data_endpoint_error')
-    assert ctx.probe.calls == [(LOGIN, '20.62.128.10')]  # nothing to connect to
+    assert ctx.probe.calls == []  # nothing to connect to (and the login server was reached)
 
 
 def test_a_data_endpoint_whose_certificate_is_refused_shows_the_certificate():
@@ -78,10 +78,26 @@ def test_a_data_endpoint_whose_certificate_is_refused_shows_the_certificate():
 
 
 def test_a_login_server_fault_is_left_to_its_own_checks():
-    probe = FakeProbe({LOGIN: {'tcp': 'failed', 'tls': 'skipped', 'error': 'connection refused'}})
-    result, entry = endpoints(make_ctx(probe=probe))
-    assert entry['status'] == 'passed'
-    assert result.facts['endpoints'][0]['tcp'] == 'failed'
+    answers = dict(healthy_answers(), **{'/v2/': HttpError('ssl', 'certificate verify failed')})
+    ctx = make_ctx(http=FakeHttp(answers))
+    result, entry = endpoints(ctx)
+    assert entry['status'] == 'passed'  # the challenge check reports it, with its own code
+    login = result.facts['endpoints'][0]
+    assert (login['tcp'], login['tls'], login['error']) == ('passed', 'failed',
+                                                             'certificate verify failed')
+    assert ctx.probe.calls == []
+
+
+def test_the_login_server_is_probed_when_no_challenge_reached_it():
+    from azext_acrhealth.checks.pullpath import check_endpoints
+    from azext_acrhealth.checks.base import CheckResult
+    ctx = make_ctx()
+    login = CheckResult('registry.login_server.arm', {'loginServer': LOGIN, 'name': NAME},
+                        data=None)
+    result = check_endpoints(ctx, {'login-server': login,
+                                   'challenge': CheckResult('runner.skipped.stopped')})
+    assert ctx.probe.calls == [(LOGIN, '20.62.128.10')]
+    assert result.facts['endpoints'][0]['tls'] == 'passed'
 
 
 def test_private_only_registry_with_a_public_data_address_is_a_dns_error():
@@ -92,7 +108,7 @@ def test_private_only_registry_with_a_public_data_address_is_a_dns_error():
     assert (entry['status'], entry['code']) == ('failed', 'CONNECTIVITY_DNS_ERROR')
     assert '{} (data endpoint, westeurope) resolves to 20.62.129.1'.format(DATA) in \
         entry['message']
-    assert ctx.probe.calls == [(LOGIN, '10.1.2.3')]  # a public address is never connected to
+    assert ctx.probe.calls == []  # a public address is never connected to
     assert result.facts['endpoints'][0]['private'] is True
 
 

@@ -53,6 +53,11 @@ def build_context(cli_ctx, *, registry_name=None, yes=False, ignore_errors=False
         ctx.probe = lambda host, address, seconds: _probe.probe(
             host, address, seconds, verify=ctx.verify_tls, cafile=bundle)
         ctx.proxy_for = _probe.proxy_for
+        speculated = login_server_hint or (
+            registry_name.lower() + ctx.acr_suffix if ctx.acr_suffix else None)
+        if speculated:
+            from azext_acrhealth._speculation import Speculation
+            ctx.speculation = Speculation(speculated, ctx.resolve, ctx.http, ctx.timeout)
     return ctx
 
 

@@ -105,6 +105,7 @@ class CheckContext:  # pylint: disable=too-many-instance-attributes  # the adapt
     aad_token: Callable = None            # () -> (token, tenant); raises _azure.AadTokenError
     probe: Callable = None                # (host, address, timeout) -> {tcp, tls, error, ...}
     proxy_for: Callable = None            # (host) -> the proxy URL requests would use, or None
+    speculation: Any = None               # _speculation.Speculation: DNS and /v2/ started early
     verify_tls: bool = True
     sleep: Callable = time.sleep          # waits asked for by Retry-After
 

@@ -61,7 +61,9 @@ def check_dns(ctx, results):
     host = _login_server(results)
     facts = {'loginServer': host}
     try:
-        addresses = ctx.resolve(host, ctx.timeout)
+        addresses = ctx.speculation.resolve(host, ctx.timeout) if ctx.speculation else None
+        if addresses is None:  # ARM named another login server than the one speculated on
+            addresses = ctx.resolve(host, ctx.timeout)
     except DnsError as ex:
         return CheckResult('connectivity.dns.failed', dict(facts, error=str(ex)))
     kinds = {address: address_kind(address) for address in addresses}
@@ -99,7 +101,8 @@ def check_challenge(ctx, results):  # pylint: disable=too-many-return-statements
     url = f'https://{host}/v2/'
     facts = {'loginServer': host, 'url': url}
     try:
-        response = ctx.http.request('GET', url, read_body=False)
+        response = (ctx.speculation.challenge(host) if ctx.speculation else None) or \
+            ctx.http.request('GET', url, read_body=False)
     except HttpError as ex:
         if ex.kind == 'ssl':
             return CheckResult('connectivity.challenge.ssl', dict(

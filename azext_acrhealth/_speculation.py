@@ -37,6 +37,7 @@ class Speculation:
     def __init__(self, host, resolve, http, timeout):
         self.host = host.lower()
         self._addresses = _Call(lambda: resolve(self.host, timeout))
+
         def challenge():
             # Only after the name resolved to something, as the checks would do it.
             if not self._addresses.result():

@@ -39,8 +39,10 @@ class Speculation:
         self._addresses = _Call(lambda: resolve(self.host, timeout))
 
         def challenge():
-            # Only after the name resolved to something, as the checks would do it.
-            if not self._addresses.result():
+            # Only after the name resolved to a usable address, as the checks would do it
+            # (never to 0.0.0.0, which connects to this machine).
+            from azext_acrhealth._azure import address_kind
+            if all(address_kind(a) == 'unusable' for a in self._addresses.result()):
                 return None
             return http.request('GET', f'https://{self.host}/v2/', read_body=False)
         self._challenge = _Call(challenge)

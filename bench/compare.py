@@ -4,7 +4,7 @@ registries (with a per-request latency so the fake Azure looks like a network), 
 the median wall time of each and their ratio. Usage (from the repository root):
 
     .venv/bin/python -m bench.compare --wheel dist/acrhealth-1.0.0b2-py3-none-any.whl \
-        [--rounds 5] [--latency-ms 40] [--registry healthy ...]
+        [--rounds 5] [--latency-ms 50] [--registry healthy ...]
 
 Ratios, not seconds, are what to compare between machines.
 """
@@ -51,7 +51,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--wheel', required=True)
     parser.add_argument('--rounds', type=int, default=5)
-    parser.add_argument('--latency-ms', type=int, default=40)
+    parser.add_argument('--latency-ms', type=int, default=50)
     parser.add_argument('--registry', action='append')
     args = parser.parse_args(argv)
     reason = preflight()

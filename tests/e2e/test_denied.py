@@ -94,6 +94,9 @@ def test_a_registry_that_refuses_arm_audience_tokens(lab, ext):
     assert 'ARM-audience tokens: refused (only ACR-audience tokens)' in \
         checks(result)['registry-auth']['message']
     assert checks(result)['refresh-token']['status'] == 'passed'
+    # AcrPull on a legacy-mode registry: honoured, grants pull
+    assert checks(result)['role-assignments']['details']['assignments'] == [
+        {'role': 'AcrPull', 'level': 'registry', 'honoured': True, 'grants': ['pull']}]
 
 
 def test_anonymous_pull_is_shown(lab, ext):

@@ -181,7 +181,7 @@ SCENARIOS = [
              'answers 403 AuthorizationFailed): a warning, never a failure.', None, arm={'roles_denied': True}),
     Scenario('acraudienceonly', 'acraudienceonly', 'Healthy; the registry accepts only ACR-audience Azure AD '
              'tokens (azureADAuthenticationAsArmPolicy disabled): the exchange refuses ARM-audience ones.',
-             None, arm={'arm_audience': 'disabled'}),
+             None, arm={'arm_audience': 'disabled', 'roles': (('AcrPull', 'registry'),)}),
     Scenario('anonymouspull', 'anonymouspull', 'Healthy, with anonymous pull enabled.', None,
              arm={'anonymous_pull': True}),
     Scenario('notinarm', 'notinarm', 'Not in ARM, but <name> + the cloud\'s ACR suffix resolves and '

@@ -34,6 +34,14 @@ def test_another_login_server_from_arm_is_asked_again():
     assert 'https://{}/v2/'.format(other) in [url for _, url, _ in ctx.http.calls]
 
 
+def test_no_challenge_is_speculated_for_a_name_that_resolves_to_nothing_usable():
+    ctx = speculating(make_ctx(resolver=FakeResolver({LOGIN: ['0.0.0.0']})))
+    assert ctx.speculation.challenge(LOGIN) is None
+    result, _ = run_through(ctx, 'dns')
+    assert result.finding == 'connectivity.dns.unusable'
+    assert ctx.http.calls == []
+
+
 def test_no_challenge_is_speculated_for_a_name_that_does_not_resolve():
     ctx = speculating(make_ctx(resolver=FakeResolver({LOGIN: DnsError('Name or service not '
                                                                       'known')})))

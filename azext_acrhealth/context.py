@@ -6,12 +6,13 @@ import shutil
 
 from azext_acrhealth.checks.base import (CheckContext, Options, PULL_ALLOWED, PULL_DECLINED,
                                          PULL_NO_TERMINAL)
+from azext_acrhealth._validators import DEFAULT_TIMEOUT
 from azext_acrhealth.checks.environment import SAMPLE_IMAGE, resolve_docker
 from azext_acrhealth.version import VERSION
 
 
 def build_context(cli_ctx, *, registry_name=None, yes=False, ignore_errors=False,
-                  repository=None, vnet=None, timeout=30.0, login_server_hint=None,
+                  repository=None, vnet=None, timeout=DEFAULT_TIMEOUT, login_server_hint=None,
                   image=None, ask=None):
     """A context with the real adapters; ``ask(question)`` returns True, False or None
     (no terminal) and is called at most once, before any check runs."""
@@ -34,7 +35,7 @@ def build_context(cli_ctx, *, registry_name=None, yes=False, ignore_errors=False
     except OSError:  # a deleted current directory: nothing can be found through it either
         cwd = None
     ctx = CheckContext(options=options, run_process=run_process, which=shutil.which, cwd=cwd,
-                       environ=dict(os.environ), cli_ctx=cli_ctx, cli_version=cli_version,
+                       environ=dict(os.environ), cli_version=cli_version,
                        extension_version=VERSION, cloud_name=cli_ctx.cloud.name,
                        cloud_shell=cloud_shell)
     ctx.pull_consent = pull_consent(ctx, ask)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping, Optional, Tuple
 
 from .. import catalogue
+from .._validators import DEFAULT_TIMEOUT
 
 
 def shown_seconds(value):
@@ -70,7 +71,7 @@ class Options:  # pylint: disable=too-many-instance-attributes  # a record of th
     ignore_errors: bool = False
     repository: Optional[str] = None
     vnet: Optional[str] = None
-    timeout: float = 30.0
+    timeout: float = DEFAULT_TIMEOUT
     login_server_hint: Optional[str] = None   # --name given as the login server (validated)
     image: Optional[str] = None               # --image REPO:TAG or REPO@sha256:... (validated)
 
@@ -92,7 +93,6 @@ class CheckContext:  # pylint: disable=too-many-instance-attributes  # the adapt
     which: Callable = None                # (name) -> path or None
     cwd: Optional[str] = None             # the current directory (None: not checked)
     environ: Mapping[str, str] = field(default_factory=dict)
-    cli_ctx: Any = None
     cli_version: str = ''
     extension_version: str = ''
     cloud_name: str = ''

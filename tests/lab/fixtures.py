@@ -8,7 +8,8 @@
         lab.requests(); lab.clear_requests(); lab.issued_tokens()
         lab.scenarios; lab.hostile; lab.scenario('firewalled'); lab.facts.TENANT_ID
 
-Skips (with the precise reason) only when this machine cannot run the lab at all.
+Skips (with the precise reason) only when this machine cannot run the lab at all; under CI=true
+that fails the run instead.
 """
 import os
 
@@ -17,19 +18,27 @@ import pytest
 from .lab import Lab, LabUnavailable, preflight
 
 
+def _unavailable(reason):
+    """Skip, saying why; under CI=true fail instead: a CI run whose lab cannot start must not
+    pass by skipping every end-to-end test."""
+    if os.environ.get('CI') == 'true':
+        pytest.fail('lab unavailable under CI=true: ' + reason)
+    pytest.skip('lab unavailable: ' + reason)
+
+
 @pytest.fixture(scope='session')
 def lab():
     reason = preflight()
     if reason:
-        pytest.skip('lab unavailable: ' + reason)
+        _unavailable(reason)
     the_lab = Lab()
     try:
         the_lab.start()
     except LabUnavailable as e:
-        pytest.skip('lab unavailable: {}'.format(e))
+        _unavailable(str(e))
     except Exception as e:
         if os.geteuid() != 0:  # an unprivileged user namespace that cannot run dockerd
-            pytest.skip('lab unavailable without root: {}'.format(e))
+            _unavailable('without root: {}'.format(e))
         raise
     try:
         yield the_lab

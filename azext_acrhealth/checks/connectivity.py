@@ -81,11 +81,11 @@ def proxy_settings(environ):
     for name in PROXY_VARIABLES:
         value = environ.get(name)
         if value:
-            settings[name] = _without_userinfo(value)
+            settings[name] = without_userinfo(value)
     return settings
 
 
-def _without_userinfo(value):
+def without_userinfo(value):
     # Textual, not urlsplit: the credential must go also when the URL has no scheme
     # ("user:pw@proxy:3128", which requests accepts), a bad port or a "/" in the password.
     scheme, sep, rest = value.partition('://')
@@ -170,7 +170,7 @@ def check_refresh_token(ctx, results):
     facts['tenant'] = tenant
     form = {'grant_type': 'access_token', 'service': challenge['service'], 'tenant': tenant,
             'access_token': token}
-    return with_role_advice(_token_call(ctx, url, form, 'refresh_token', facts),
+    return with_role_advice(token_call(ctx, url, form, 'refresh_token', facts),
                             results, 'pull')
 
 
@@ -208,7 +208,7 @@ def _post_with_one_retry(ctx, url, form):
     return response
 
 
-def _token_call(ctx, url, form, field, facts):
+def token_call(ctx, url, form, field, facts):
     stage = field.split('_', 1)[0]  # refresh_token -> refresh, access_token -> access
     try:
         response = _post_with_one_retry(ctx, url, form)
@@ -304,7 +304,7 @@ def check_access_token(ctx, results):
     facts = {'loginServer': host, 'url': url, 'scope': scope}
     form = {'grant_type': 'refresh_token', 'service': challenge['service'], 'scope': scope,
             'refresh_token': results['refresh-token'].data}
-    result = _token_call(ctx, url, form, 'access_token', facts)
+    result = token_call(ctx, url, form, 'access_token', facts)
     if not result.passed:
         return with_role_advice(result, results, 'pull')
     registry = results['login-server'].data or {}
@@ -341,7 +341,7 @@ def with_role_advice(result, results, needed):
     if result.finding not in _EXPLAINED or roles is None or \
             roles.finding not in ('roles.explained', 'roles.none'):
         return result
-    from .access import ADVICE, LEGACY
+    from .access import ADVICE, LEGACY  # here: access imports this module (token_claims)
     mode = roles.facts.get('mode')
     return CheckResult(_EXPLAINED[result.finding], dict(
         result.facts, roleAssignments=roles.facts.get('assignments', []), registryMode=mode,

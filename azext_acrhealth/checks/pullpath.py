@@ -14,7 +14,7 @@ import time
 from urllib.parse import urljoin, urlsplit
 
 from .base import Check, CheckResult
-from .connectivity import _post_with_one_retry, _json_field
+from .connectivity import token_call, without_userinfo
 from .._azure import DnsError, address_kind
 from .._http import HttpError
 
@@ -89,16 +89,11 @@ def probe_endpoint(ctx, host, role, region, must_be_private, known=None):  # pyl
         else:
             proxy = ctx.proxy_for(host)
             if proxy:
-                entry['proxy'] = _without_userinfo(proxy)
+                entry['proxy'] = without_userinfo(proxy)
             else:
                 entry.update(known or ctx.probe(host, usable[0], ctx.timeout))
     entry['durationMs'] = int((time.monotonic() - started) * 1000)
     return entry
-
-
-def _without_userinfo(value):
-    from .connectivity import _without_userinfo as strip
-    return strip(value)
 
 
 def _failed(entry):
@@ -222,20 +217,15 @@ class _Pull:
         url = f'https://{self.host}/oauth2/token'
         form = {'grant_type': 'refresh_token', 'service': self.challenge['service'],
                 'scope': scope, 'refresh_token': self.refresh_token}
-        try:
-            response = _post_with_one_retry(self.ctx, url, form)
-        except HttpError as ex:
-            return None, self.result('image.token_unreachable', url=url, error=ex.detail)
-        if response.status == 429:
-            return None, self.result('image.throttled', url=url)
-        if response.status != 200:
-            return None, self.result('image.token_denied', url=url, scope=scope,
-                                     statusCode=response.status)
-        token, problem = _json_field(response.body, 'access_token')
-        if problem:
-            return None, self.result('image.token_denied', url=url, scope=scope,
-                                     statusCode=response.status, problem=problem)
-        return token, None
+        # The access token check's call (one Retry-After retry, the answer read as it reads it),
+        # with the image's findings.
+        result = token_call(self.ctx, url, form, 'access_token', {'url': url, 'scope': scope})
+        if result.passed:
+            return result.data, None
+        finding = {'connectivity.access.unreachable': 'image.token_unreachable',
+                   'connectivity.access.throttled': 'image.throttled'}.get(
+                       result.finding, 'image.token_denied')
+        return None, self.result(finding, **result.facts)
 
     def get_manifest(self, auth, reference):  # pylint: disable=too-many-return-statements  # a check: one return per finding
         url = f'https://{self.host}/v2/{self.repository}/manifests/{reference}'

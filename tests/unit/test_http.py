@@ -8,7 +8,7 @@ import pytest
 
 from azext_acrhealth._http import MAX_BODY, HttpClient, HttpError, bearer_params, parse_challenges
 
-from .connectivity_fakes import TlsServer, answering, http_answer, make_pki
+from .connectivity_fakes import answering, http_answer
 
 PROXY_VARIABLES = ('HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'ALL_PROXY',
                    'all_proxy', 'NO_PROXY', 'no_proxy', 'REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE')
@@ -18,25 +18,6 @@ PROXY_VARIABLES = ('HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'AL
 def no_proxies(monkeypatch):
     for name in PROXY_VARIABLES:
         monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture(scope='module')
-def pki(tmp_path_factory):
-    return make_pki(tmp_path_factory.mktemp('pki'))
-
-
-@pytest.fixture
-def serve(pki):
-    """``serve(handler, cert='good', tls=True)`` starts a server, stopped at teardown."""
-    servers = []
-
-    def start(handler, cert='good', tls=True):
-        server = TlsServer(pki[cert], handler, tls=tls)
-        servers.append(server)
-        return server
-    yield start
-    for server in servers:
-        server.stop()
 
 
 def client(pki, timeout=3.0, **kwargs):

@@ -3,29 +3,11 @@
 import socket
 import time
 
-import pytest
-
 from azext_acrhealth import _probe
 
-from .connectivity_fakes import TlsServer, make_pki
 
-
-@pytest.fixture(scope='module')
-def pki(tmp_path_factory):
-    return make_pki(tmp_path_factory.mktemp('pki'))
-
-
-@pytest.fixture
-def server(pki):
-    servers = []
-
-    def start(cert='good', tls=True, handler=None):
-        started = TlsServer(pki[cert], handler or (lambda conn, request, srv: None), tls=tls)
-        servers.append(started)
-        return started
-    yield start
-    for started in servers:
-        started.stop()
+def server(serve, cert='good', tls=True, handler=None):
+    return serve(handler or (lambda conn, request, srv: None), cert=cert, tls=tls)
 
 
 def probe(pki, srv, host='localhost', timeout=2.0, verify=True):
@@ -33,14 +15,14 @@ def probe(pki, srv, host='localhost', timeout=2.0, verify=True):
                         port=srv.port)
 
 
-def test_a_trusted_host_passes(pki, server):
-    outcome = probe(pki, server())
+def test_a_trusted_host_passes(pki, serve):
+    outcome = probe(pki, server(serve))
     assert (outcome['tcp'], outcome['tls'], outcome['error']) == ('passed', 'passed', None)
     assert 'certificate' not in outcome
 
 
-def test_an_intercepting_proxys_certificate_shows_itself(pki, server):
-    outcome = probe(pki, server('untrusted'))
+def test_an_intercepting_proxys_certificate_shows_itself(pki, serve):
+    outcome = probe(pki, server(serve, 'untrusted'))
     assert (outcome['tcp'], outcome['tls']) == ('passed', 'failed')
     assert 'unable to get local issuer certificate' in outcome['error']
     certificate = outcome['certificate']
@@ -50,15 +32,15 @@ def test_an_intercepting_proxys_certificate_shows_itself(pki, server):
     assert certificate['notAfter'].endswith('Z')
 
 
-def test_a_certificate_for_another_name_is_refused_with_its_names(pki, server):
-    outcome = probe(pki, server('other_host'))
+def test_a_certificate_for_another_name_is_refused_with_its_names(pki, serve):
+    outcome = probe(pki, server(serve, 'other_host'))
     assert outcome['tls'] == 'failed' and 'Hostname mismatch' in outcome['error']
     assert outcome['certificate']['dnsNames'] == ['registry.example']
     assert outcome['certificate']['issuerInBundle'] is True
 
 
-def test_without_verification_an_untrusted_certificate_passes(pki, server):
-    assert probe(pki, server('untrusted'), verify=False)['tls'] == 'passed'
+def test_without_verification_an_untrusted_certificate_passes(pki, serve):
+    assert probe(pki, server(serve, 'untrusted'), verify=False)['tls'] == 'passed'
 
 
 def test_nobody_listening_is_connection_refused(pki):
@@ -71,8 +53,8 @@ def test_nobody_listening_is_connection_refused(pki):
         ('failed', 'skipped', 'connection refused')
 
 
-def test_a_host_that_never_handshakes_is_cut_at_the_timeout(pki, server):
-    silent = server(tls=False, handler=lambda conn, request, srv: time.sleep(30))
+def test_a_host_that_never_handshakes_is_cut_at_the_timeout(pki, serve):
+    silent = server(serve, tls=False, handler=lambda conn, request, srv: time.sleep(30))
     started = time.monotonic()
     outcome = probe(pki, silent, timeout=1.0)
     assert time.monotonic() - started < 4

@@ -1,0 +1,23 @@
+# acrhealth (MIT licence). Fixtures of the unit tests that talk to a real local TLS server.
+import pytest
+
+from .connectivity_fakes import TlsServer, make_pki
+
+
+@pytest.fixture(scope='module')
+def pki(tmp_path_factory):
+    return make_pki(tmp_path_factory.mktemp('pki'))
+
+
+@pytest.fixture
+def serve(pki):
+    """``serve(handler, cert='good', tls=True)`` starts a server, stopped at teardown."""
+    servers = []
+
+    def start(handler, cert='good', tls=True):
+        server = TlsServer(pki[cert], handler, tls=tls)
+        servers.append(server)
+        return server
+    yield start
+    for server in servers:
+        server.stop()

@@ -33,6 +33,10 @@ CASES = [
     (['-n', 'myregistry', '--vnet', VNET_ID + '/subnets/default'], '--vnet'),
     (['-n', 'myregistry', '--vnet', SUB + '/providers/Microsoft.Storage/storageAccounts/sa'],
      '--vnet'),
+    # images
+    (['-n', 'myregistry', '--image', 'hello-world'], '--image'),
+    (['-n', 'myregistry', '--image', 'app@sha256:abc'], '--image'),
+    (['--image', 'app:v1'], '--image'),
     # options that need a registry
     (['--repository', 'samples/app'], '--repository'),
     (['--vnet', 'hub'], '--vnet'),

@@ -199,3 +199,23 @@ def test_the_recommendation_for_a_missing_registry_names_name():
 def test_environment_only_is_valid():
     namespace = accepted(registry_name=None)
     assert namespace.timeout == DEFAULT_TIMEOUT
+
+
+# ---- --image --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('image', ['hello-world:latest', 'samples/app:v1.2_rc-3',
+                                   'samples/app@sha256:' + 'a' * 64])
+def test_valid_images(image):
+    assert accepted(image=image).image == image
+
+
+@pytest.mark.parametrize('image', ['hello-world', 'Hello:latest', 'app:', 'app:-bad', 'app:' + 'x' * 129,
+                                   'app@sha256:abc', 'app@sha512:' + 'a' * 128,
+                                   'app@sha256:' + 'A' * 64, ':latest', 'a b:c', 'app:v1\n'])
+def test_invalid_images(image):
+    text = rejected(InvalidArgumentValueError, '--image', image=image)
+    assert 'REPO:TAG' in text
+
+
+def test_image_needs_a_registry():
+    rejected(RequiredArgumentMissingError, '--image', registry_name=None, image='app:v1')

@@ -7,7 +7,7 @@ WHEEL := dist/acrhealth-$(VERSION)-py3-none-any.whl
 APT_PACKAGES := docker.io docker-registry notary iproute2 util-linux openssl dnsmasq-base
 PYTEST_ARGS ?=
 
-.PHONY: all venv deps wheel demo test unit lint record bench clean
+.PHONY: all venv deps wheel demo test unit lint azdev-lint record bench clean
 
 all: wheel
 
@@ -53,11 +53,16 @@ lint: venv
 	  $(PY) -m pylint --rcfile=$$cfg/ext_pylintrc azext_acrhealth && \
 	  $(PY) -m flake8 --config=$$cfg/ext.flake8 azext_acrhealth tests bench setup.py
 
+# The azure-cli-extensions CI's own checks, offline: `azdev linter --include-whl-extensions
+# acrhealth` (help, examples, parameters) and `azdev style acrhealth` (see .ci/azdev-lint).
+azdev-lint: venv
+	PY=$(abspath $(PY)) .ci/azdev-lint all
+
 unit: venv
 	$(PY) -m pytest tests/unit -q $(PYTEST_ARGS)
 
 # pytest exits 5 when it collected no test: that is a failure here, like any non-zero exit.
-test: deps wheel lint
+test: deps wheel lint azdev-lint
 	ACRHEALTH_WHEEL=$(abspath $(WHEEL)) $(PY) -m pytest tests -q -rs $(PYTEST_ARGS); \
 	  rc=$$?; if [ $$rc = 5 ]; then echo "pytest collected no tests: failing"; fi; exit $$rc
 

@@ -13,6 +13,8 @@ import socket
 import threading
 from urllib.parse import quote, urlsplit
 
+from ._bounded import Overrun, no_answer, within
+
 ACR_AUDIENCE = 'https://containerregistry.azure.net'
 MAX_PAGES = 100
 REGISTRY_TYPE = 'Microsoft.ContainerRegistry/registries'
@@ -42,28 +44,6 @@ class AadTokenError(Exception):
 
 class DnsError(Exception):
     """A name did not resolve (or not in time)."""
-
-
-def within(work, seconds):
-    """``work()`` on a daemon thread, raced against ``seconds``: its value, or its exception
-    re-raised, or TimeoutError when it overruns (the thread is abandoned: a blocking call such
-    as getaddrinfo or a dripped read cannot be interrupted)."""
-    box = {}
-
-    def target():
-        try:
-            box['value'] = work()
-        except BaseException as ex:  # pylint: disable=broad-except
-            box['error'] = ex
-
-    worker = threading.Thread(target=target, name='acrhealth-bounded', daemon=True)
-    worker.start()
-    worker.join(seconds)
-    if worker.is_alive():
-        raise TimeoutError(seconds)
-    if 'error' in box:
-        raise box['error']
-    return box.get('value')
 
 
 # ---- ARM ------------------------------------------------------------------------------------
@@ -146,8 +126,8 @@ class Arm:
             return within(work, seconds)
         except ArmError:
             raise
-        except TimeoutError:
-            raise ArmError(f'no complete answer within {seconds:g} s') from None
+        except Overrun as ex:
+            raise ArmError(str(ex)) from None
         except Exception as ex:  # pylint: disable=broad-except
             raise ArmError(_plain(ex)) from None
 
@@ -332,15 +312,21 @@ def acr_audience(cli_ctx):
     return ACR_AUDIENCE
 
 
-def aad_token(cli_ctx):
-    """``(access token, tenant)`` for the ACR audience from the CLI's profile."""
+def aad_token(cli_ctx, timeout):
+    """``(access token, tenant)`` for the ACR audience from the CLI's profile, within two
+    ``timeout``s (MSAL may ask AAD once more after a dropped connection)."""
     from azure.cli.core._profile import Profile
     from azure.cli.core.commands.client_factory import get_subscription_id
-    try:
+
+    def ask():
         profile = Profile(cli_ctx=cli_ctx)
         creds, _, tenant = profile.get_raw_token(subscription=get_subscription_id(cli_ctx),
                                                  resource=acr_audience(cli_ctx))
         return creds[1], tenant
+    try:
+        return within(ask, 2 * timeout)
+    except Overrun as ex:
+        raise AadTokenError(str(ex)) from None
     except Exception as ex:  # pylint: disable=broad-except
         line = _first_line(ex)
         raise AadTokenError(line if line and not _looks_like_repr(line) else _plain(ex)) \
@@ -353,8 +339,8 @@ def resolve(host, timeout):
     """The addresses ``host`` resolves to, in the resolver's order, within ``timeout`` s."""
     try:
         infos = within(lambda: socket.getaddrinfo(host, 443, type=socket.SOCK_STREAM), timeout)
-    except TimeoutError:
-        raise DnsError(f'no answer within {timeout:g} s') from None
+    except Overrun as ex:
+        raise DnsError(no_answer(ex.seconds, ex.cut, 'answer')) from None
     except UnicodeError as ex:
         raise DnsError(f'not a valid host name ({ex})') from None
     except (OSError, ValueError) as ex:

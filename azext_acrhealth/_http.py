@@ -10,15 +10,16 @@ bundle from the environment, as the CLI does.
 import re
 import socket
 import ssl
-import threading
 import time
 from collections import namedtuple
 from urllib.parse import urlsplit
 
+from ._bounded import Overrun, limit, no_answer, within
+
 MAX_BODY = 64 * 1024
 
 HttpResponse = namedtuple('HttpResponse', 'status headers challenges body truncated')
-_Call = namedtuple('_Call', 'method url form read_body headers max_body')
+_Call = namedtuple('_Call', 'method url form read_body headers max_body seconds')
 
 
 class HttpError(Exception):
@@ -54,33 +55,30 @@ class HttpClient:  # pylint: disable=too-few-public-methods  # one call, but a s
         # byte at a time (headers or body) would never trip them. So the exchange runs on a
         # daemon thread raced against the deadline; on expiry its socket is shut down.
         box = {}
-        call = _Call(method, url, form, read_body, dict(headers or {}), max_body or self._max_body)
-        worker = threading.Thread(target=self._exchange, args=(call, box),
-                                  name='acrhealth-http', daemon=True)
-        worker.start()
-        worker.join(self._timeout)
-        if worker.is_alive():
-            _abort(box.get('response'))
-            raise HttpError('timeout', f'no complete answer within {self._timeout:g} s')
-        if 'error' in box:
-            raise box['error']
-        return box['answer']
+        seconds, _ = limit(self._timeout)
+        call = _Call(method, url, form, read_body, dict(headers or {}), max_body or self._max_body,
+                     seconds)
+        try:
+            return within(lambda: self._exchange(call, box), self._timeout,
+                          on_overrun=lambda: _abort(box.get('response')))
+        except Overrun as ex:
+            raise HttpError('timeout', str(ex)) from None
 
     def _exchange(self, call, box):
         try:
-            box['answer'] = self._request(call, box)
-        except HttpError as ex:
-            box['error'] = ex
+            return self._request(call, box)
+        except HttpError:
+            raise
         except Exception as ex:  # pylint: disable=broad-except
-            box['error'] = HttpError('protocol', plain_reason(ex))
+            raise HttpError('protocol', plain_reason(ex)) from None
 
     def _request(self, call, box):
         import requests
-        deadline = self._clock() + self._timeout
+        deadline = self._clock() + call.seconds
         try:
             response = self._session.request(
                 call.method, call.url, data=call.form, allow_redirects=False, stream=True,
-                verify=self._verify, timeout=(self._timeout, self._timeout),
+                verify=self._verify, timeout=(call.seconds or 0.001, call.seconds or 0.001),
                 headers=dict({'Accept': 'application/json'}, **call.headers))
             box['response'] = response
             try:
@@ -88,7 +86,7 @@ class HttpClient:  # pylint: disable=too-few-public-methods  # one call, but a s
                     body, truncated = self._read(response, deadline, call.max_body)
                 else:
                     body, truncated = b'', False
-                    _drain_small_body(response, self._timeout)
+                    _drain_small_body(response, call.seconds)
                 challenges = _header_values(response, 'WWW-Authenticate')
                 return HttpResponse(response.status_code, dict(response.headers), challenges,
                                     body, truncated)
@@ -97,7 +95,7 @@ class HttpClient:  # pylint: disable=too-few-public-methods  # one call, but a s
         except requests.exceptions.SSLError as ex:
             raise HttpError('ssl', ssl_reason(ex)) from None
         except (requests.exceptions.Timeout, _Deadline):
-            raise HttpError('timeout', f'no complete answer within {self._timeout:g} s') from None
+            raise HttpError('timeout', no_answer(call.seconds)) from None
         except requests.exceptions.ConnectionError as ex:
             raise HttpError('connection', plain_reason(ex)) from None
         except (requests.exceptions.RequestException, OSError, ValueError) as ex:

@@ -9,7 +9,7 @@ HTTP, never a credential."""
 import socket
 import ssl
 
-from ._azure import within
+from ._bounded import shown_seconds, within
 from ._http import plain_reason
 
 PORT = 443
@@ -42,17 +42,17 @@ def probe(host, address, timeout, *, verify=True, cafile=None, port=PORT):
     try:
         sock = within(lambda: socket.create_connection((address, port), timeout=timeout),
                       timeout)
-    except TimeoutError:
-        return dict(outcome, tcp=FAILED, error=f'no TCP connection within {timeout:g} s')
+    except TimeoutError as ex:  # the bounded call's Overrun, or the socket's own timeout
+        return dict(outcome, tcp=FAILED, error=f'no TCP connection within {_seconds(ex, timeout)} s')
     except OSError as ex:
         return dict(outcome, tcp=FAILED, error=plain_reason(ex))
     outcome['tcp'] = PASSED
     context = _context(verify, cafile)
     try:
         within(lambda: _handshake(context, sock, host, timeout), timeout)
-    except TimeoutError:
+    except TimeoutError as ex:
         _close(sock)
-        return dict(outcome, tls=FAILED, error=f'no TLS handshake within {timeout:g} s')
+        return dict(outcome, tls=FAILED, error=f'no TLS handshake within {_seconds(ex, timeout)} s')
     except ssl.SSLCertVerificationError as ex:
         _close(sock)
         return dict(outcome, tls=FAILED, error=ex.verify_message or plain_reason(ex),
@@ -61,6 +61,10 @@ def probe(host, address, timeout, *, verify=True, cafile=None, port=PORT):
         _close(sock)
         return dict(outcome, tls=FAILED, error=getattr(ex, 'reason', None) or plain_reason(ex))
     return dict(outcome, tls=PASSED)
+
+
+def _seconds(ex, timeout):
+    return shown_seconds(getattr(ex, 'seconds', timeout))
 
 
 def _context(verify, cafile):

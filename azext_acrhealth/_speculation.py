@@ -7,6 +7,8 @@ again for it. Either way a check reports the same thing: only when its work happ
 
 import threading
 
+from ._bounded import Overrun, limit, no_answer
+
 
 class _Call:  # pylint: disable=too-few-public-methods  # a future, no more
     """``work()`` on a daemon thread; ``result()`` waits for it and returns or re-raises."""
@@ -25,7 +27,11 @@ class _Call:  # pylint: disable=too-few-public-methods  # a future, no more
         threading.Thread(target=run, name='acrhealth-speculation', daemon=True).start()
 
     def result(self):
-        self._done.wait()  # the work is bounded by its own adapter (resolve, HttpClient)
+        """The work's value; its exception; or :class:`Overrun` when the running check's time
+        runs out first (the work itself is bounded by its adapter: resolve, HttpClient)."""
+        seconds, cut = limit(float('inf'))
+        if not self._done.wait(None if seconds == float('inf') else seconds):
+            raise Overrun(seconds, cut)
         if self._error is not None:
             raise self._error
         return self._value
@@ -52,7 +58,11 @@ class Speculation:
         if host.lower() != self.host:
             return None
         del timeout  # the speculative lookup has its own, the same --timeout
-        return self._addresses.result()
+        from azext_acrhealth._azure import DnsError
+        try:
+            return self._addresses.result()
+        except Overrun as ex:
+            raise DnsError(no_answer(ex.seconds, ex.cut, 'answer')) from None
 
     def challenge(self, host):
         """The ``/v2/`` answer for ``host`` from the speculation, or None when it is about
@@ -63,4 +73,8 @@ class Speculation:
             self._addresses.result()
         except Exception:  # pylint: disable=broad-except  # the DNS check's finding, not ours
             return None
-        return self._challenge.result()
+        from azext_acrhealth._http import HttpError
+        try:
+            return self._challenge.result()
+        except Overrun as ex:
+            raise HttpError('timeout', str(ex)) from None

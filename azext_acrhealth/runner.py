@@ -17,7 +17,8 @@ import time
 
 from . import catalogue
 from ._http import looks_like_repr
-from .checks.base import CheckResult, shown_seconds
+from ._bounded import running_until, shown_seconds
+from .checks.base import CheckResult
 
 GRACE_SECONDS = 2.0
 
@@ -29,10 +30,12 @@ def exception_summary(ex):
     return name if not text or looks_like_repr(text) else f'{name}: {text}'
 
 
-def _guarded(check, ctx, inputs, outbox):
+def _guarded(check, ctx, inputs, outbox, deadline):
     started = time.monotonic()
     try:
-        result = check.run(ctx, inputs)
+        # Every bounded call this check makes ends by its deadline (see _bounded).
+        with running_until(deadline):
+            result = check.run(ctx, inputs)
         if not isinstance(result, CheckResult):
             raise TypeError(f'check returned {type(result).__name__}, not a CheckResult')
     except Exception as ex:  # pylint: disable=broad-except
@@ -47,9 +50,16 @@ def _fails(check, result):
     return catalogue.outcome(result.finding, check.code)[0] == catalogue.FAILED
 
 
+def budget_seconds(check, timeout):
+    """The seconds a check is given: its budget in --timeout units. Its bounded calls end by
+    then (they are cut to the time left), so it reports its own "timed out" finding."""
+    return check.budget * timeout
+
+
 def deadline_for(check, timeout):
-    """Seconds the runner allows a check before it reports it as timed out."""
-    return check.calls * timeout + GRACE_SECONDS
+    """Seconds after which the runner gives up on a check that did not end (a check that
+    blocks outside the bounded calls): its budget and a little grace."""
+    return budget_seconds(check, timeout) + GRACE_SECONDS
 
 
 def _validate(plan):
@@ -75,94 +85,111 @@ def _prerequisite_skip(check, results, titles):
     return CheckResult('runner.skipped.prerequisite', {'prerequisite': titles[unmet]})
 
 
-# The scheduler's closures share its state (issue 11 asks for a class in their place).
-def run_plan(plan, ctx, ignore_errors=False, on_result=None, clock=time.monotonic):  # pylint: disable=too-many-statements
+def run_plan(plan, ctx, ignore_errors=False, on_result=None, clock=time.monotonic):
     """Run ``plan`` (a sequence of checks) and return ``[(check, result)]`` in plan order.
 
     ``on_result(check, result)`` is called once per check, in plan order, as soon as that
     check and every check before it are final. A check may depend only on checks before it.
     """
-    plan = list(plan)
-    _validate(plan)
-    position = {check.id: index for index, check in enumerate(plan)}
-    titles = {check.id: check.title for check in plan}
-    results = {}          # id -> result, as checks finish (or are skipped)
-    running = {}          # id -> (check, start, deadline)
-    outbox = queue.Queue()
-    stop_at = len(plan)   # plan position of the first failure (without ignore_errors)
-    announced = 0
+    return _Run(list(plan), ctx, ignore_errors, on_result, clock).run()
 
-    def record(check, result, seconds):
-        nonlocal stop_at
-        results[check.id] = result.timed(int(round(seconds * 1000)))
-        if _fails(check, result) and not ignore_errors:
-            stop_at = min(stop_at, position[check.id])
 
-    def start_ready():
+class _Run:  # pylint: disable=too-many-instance-attributes  # the scheduler's state, named
+    """One run of a plan: which checks are done, running, stopped and announced."""
+
+    def __init__(self, plan, ctx, ignore_errors, on_result, clock):  # pylint: disable=too-many-arguments,too-many-positional-arguments
+        _validate(plan)
+        self.plan, self.ctx, self.clock = plan, ctx, clock
+        self.ignore_errors, self.on_result = ignore_errors, on_result
+        self.position = {check.id: index for index, check in enumerate(plan)}
+        self.titles = {check.id: check.title for check in plan}
+        self.results = {}          # id -> result, as checks finish (or are skipped)
+        self.running = {}          # id -> (check, start, deadline)
+        self.finals = {}           # id -> the result as reported
+        self.outbox = queue.Queue()
+        self.stop_at = len(plan)   # plan position of the first failure (without ignore_errors)
+        self.announced = 0         # how many checks (a plan prefix) on_result has seen
+
+    def run(self):
+        self.start_ready()
+        self.announce()
+        while self.announced < len(self.plan):
+            if not self.running:  # nothing can move any more: a guard against a planning bug
+                waiting = [check.id for check in self.plan if check.id not in self.results]
+                raise RuntimeError(f'the plan cannot progress: {waiting}')
+            self.wait_for_one()
+            self.start_ready()
+            self.announce()
+        return [(check, self.finals[check.id]) for check in self.plan]
+
+    def record(self, check, result, seconds):
+        self.results[check.id] = result.timed(int(round(seconds * 1000)))
+        if _fails(check, result) and not self.ignore_errors:
+            self.stop_at = min(self.stop_at, self.position[check.id])
+
+    def start_ready(self):
+        """Start every check whose prerequisites are done; skip those whose did not pass."""
         progressed = True
         while progressed:  # a skip can make later checks ready: loop until nothing moves
             progressed = False
-            for check in plan:
-                if check.id in results or check.id in running or position[check.id] >= stop_at:
+            for check in self.plan:
+                if check.id in self.results or check.id in self.running or \
+                        self.position[check.id] >= self.stop_at:
                     continue
                 deps = check.requires + check.after
-                if any(dep not in results for dep in deps):
+                if any(dep not in self.results for dep in deps):
                     continue
                 progressed = True
-                skip = _prerequisite_skip(check, results, titles)
+                skip = _prerequisite_skip(check, self.results, self.titles)
                 if skip is not None:
-                    record(check, skip, 0)
+                    self.record(check, skip, 0)
                     continue
-                inputs = {dep: results[dep] for dep in deps}
-                start = clock()
-                running[check.id] = (check, start, start + deadline_for(check, ctx.timeout))
-                threading.Thread(target=_guarded, args=(check, ctx, inputs, outbox),
-                                 name=f"acrhealth-{check.id}", daemon=True).start()
+                self.start(check, {dep: self.results[dep] for dep in deps})
 
-    def final(check):
+    def start(self, check, inputs):
+        start = self.clock()
+        self.running[check.id] = (check, start, start + deadline_for(check, self.ctx.timeout))
+        # The check's own deadline, on the monotonic clock its bounded calls read.
+        deadline = time.monotonic() + budget_seconds(check, self.ctx.timeout)
+        threading.Thread(target=_guarded, args=(check, self.ctx, inputs, self.outbox, deadline),
+                         name=f"acrhealth-{check.id}", daemon=True).start()
+
+    def wait_for_one(self):
+        """Take the next finished check, or time out the ones past their deadline."""
+        wait = max(0.0, min(deadline for _, _, deadline in self.running.values()) - self.clock())
+        try:
+            check_id, result, seconds = self.outbox.get(timeout=wait)
+        except queue.Empty:
+            now = self.clock()
+            for check_id, (check, start, deadline) in list(self.running.items()):
+                if now >= deadline:
+                    del self.running[check_id]
+                    self.record(check, CheckResult('runner.failed.timeout',
+                                                   {'seconds': shown_seconds(deadline - start)}),
+                                now - start)
+        else:
+            if check_id in self.running:  # a late answer from an abandoned check is dropped
+                check = self.running.pop(check_id)[0]
+                self.record(check, result, seconds)
+
+    def final(self, check):
         """The reported result of a check, or None while it is not known yet."""
-        if position[check.id] <= stop_at:
-            return results.get(check.id)
+        if self.position[check.id] <= self.stop_at:
+            return self.results.get(check.id)
         # After the first failure: every result is replaced, in plan order.
-        skip = _prerequisite_skip(check, finals, titles)
+        skip = _prerequisite_skip(check, self.finals, self.titles)
         return skip.timed(0) if skip else CheckResult('runner.skipped.stopped').timed(0)
 
-    finals = {}
-
-    def announce():
-        nonlocal announced
-        while announced < len(plan):
-            check = plan[announced]
-            if position[check.id] > stop_at and running:
+    def announce(self):
+        """Report every check, in plan order, whose result is final."""
+        while self.announced < len(self.plan):
+            check = self.plan[self.announced]
+            if self.position[check.id] > self.stop_at and self.running:
                 break  # wait for running checks to end before closing the report
-            result = final(check)
+            result = self.final(check)
             if result is None:
                 break
-            finals[check.id] = result
-            announced += 1
-            if on_result:
-                on_result(check, result)
-
-    start_ready()
-    announce()
-    while announced < len(plan):
-        if not running:  # nothing can move any more: a guard against a planning bug
-            raise RuntimeError(f'the plan cannot progress: {[check.id for check in plan if check.id not in results]}')
-        wait = max(0.0, min(deadline for _, _, deadline in running.values()) - clock())
-        try:
-            check_id, result, seconds = outbox.get(timeout=wait)
-        except queue.Empty:
-            now = clock()
-            for check_id, (check, start, deadline) in list(running.items()):
-                if now >= deadline:
-                    del running[check_id]
-                    record(check, CheckResult('runner.failed.timeout',
-                                              {'seconds': shown_seconds(deadline - start)}),
-                           now - start)
-        else:
-            if check_id in running:  # a late answer from an abandoned check is dropped
-                check = running.pop(check_id)[0]
-                record(check, result, seconds)
-        start_ready()
-        announce()
-    return [(check, finals[check.id]) for check in plan]
+            self.finals[check.id] = result
+            self.announced += 1
+            if self.on_result:
+                self.on_result(check, result)

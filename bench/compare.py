@@ -3,7 +3,7 @@
 registries (with a per-request latency so the fake Azure looks like a network), and prints
 the median wall time of each and their ratio. Usage (from the repository root):
 
-    .venv/bin/python -m bench.compare --wheel dist/acrhealth-1.0.0b2-py3-none-any.whl \
+    .venv/bin/python -m bench.compare --wheel dist/acrhealth-1.0.0b3-py3-none-any.whl \
         [--rounds 5] [--latency-ms 50] [--registry healthy ...]
 
 Ratios, not seconds, are what to compare between machines.

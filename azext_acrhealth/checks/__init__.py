@@ -28,7 +28,7 @@ def build_plan(ctx):
     from .environment import environment_plan
     plan = environment_plan()
     if ctx.cloud_shell:
-        plan = [replace(check, run=_skipped_in_cloud_shell, requires=(), after=(), calls=0)
+        plan = [replace(check, run=_skipped_in_cloud_shell, requires=(), after=(), budget=0)
                 for check in plan]
     if ctx.options.registry_name:
         from .access import access_plan

@@ -198,11 +198,12 @@ def check_role_assignments(ctx, results):
 def access_plan():
     """The identity checks, in plan order (before the token checks, which read them)."""
     return [
-        # The AAD token is the CLI's (cached after the exchange's or fetched once).
-        Check('identity', 'Identity', None, check_identity, requires=('login-server',)),
+        # The AAD token is the CLI's (cached after the exchange's or fetched once: 2).
+        Check('identity', 'Identity', None, check_identity, requires=('login-server',),
+              budget=2),
         Check('registry-auth', 'Registry authentication', None, check_registry_auth,
-              requires=('login-server',), calls=0),
+              requires=('login-server',), budget=0),
         # The role assignments list, and a few custom role definitions.
         Check('role-assignments', 'Role assignments', None, check_role_assignments,
-              requires=('identity', 'login-server'), calls=2 * (1 + MAX_DEFINITIONS)),
+              requires=('identity', 'login-server'), budget=2 * (1 + MAX_DEFINITIONS)),
     ]

@@ -6,13 +6,14 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping, Optional, Tuple
 
 from .. import catalogue
+from .._bounded import shown_seconds
 from .._validators import DEFAULT_TIMEOUT
 
 
-def shown_seconds(value):
-    """Seconds as a user reads them: 2.0 -> 2, 2.46 -> 2.5 ("timed out after 2 s")."""
-    value = round(float(value), 1)
-    return int(value) if value.is_integer() else value
+def given_seconds(proc, ctx):
+    """The seconds a timed-out child process was given (--timeout, or less when the check's
+    budget had less left), as a user reads them."""
+    return shown_seconds(ctx.timeout if proc.seconds is None else proc.seconds)
 
 
 @dataclass(frozen=True)
@@ -50,9 +51,10 @@ class Check:
     ``run(ctx, results)`` returns a :class:`CheckResult`; ``results`` maps the ids of its
     ``requires`` (which all passed) and ``after`` (finished, whatever their status) to
     their results. ``code`` is the documented code the check reports when it fails for a
-    reason it did not foresee (an exception, the runner's deadline). ``calls`` is how many
-    bounded calls (network or child process) it may make in sequence: the runner allows
-    it ``calls * timeout`` seconds plus a little grace.
+    reason it did not foresee (an exception, the runner's deadline). ``budget`` is its time,
+    in ``--timeout`` units: the bounded calls it makes in sequence, each counted at its own
+    limit (an ARM call or the AAD token may retry once: 2). Its calls are cut to what is left
+    of it (``_bounded``), so the check ends in time and reports its own "timed out" finding.
     """
     id: str
     title: str
@@ -60,7 +62,7 @@ class Check:
     run: Callable[..., CheckResult] = field(repr=False, compare=False)
     requires: Tuple[str, ...] = ()
     after: Tuple[str, ...] = ()
-    calls: int = 1
+    budget: int = 1
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import json
 from urllib.parse import urlsplit
 
 from .base import Check, CheckResult
+from .._bounded import limit
 from .._azure import AadTokenError, ArmError, DnsError, address_kind
 from .._http import HttpError, bearer_params, parse_challenges
 
@@ -202,7 +203,9 @@ def _post_with_one_retry(ctx, url, form):
     response = ctx.http.request('POST', url, form=form)
     if response.status in (429, 503):
         wait = retry_after_seconds(response.headers)
-        if wait is not None and wait <= min(MAX_RETRY_WAIT, ctx.timeout):
+        # The wait must also end before the check's budget does.
+        if wait is not None and wait <= min(MAX_RETRY_WAIT, ctx.timeout) and \
+                wait < limit(wait + 1)[0]:
             ctx.sleep(wait)
             response = ctx.http.request('POST', url, form=form)
     return response
@@ -351,11 +354,11 @@ def with_role_advice(result, results, needed):
 def connectivity_plan():
     """The registry path checks, in plan order (each needs the one before)."""
     return [
-        # Budgets (calls x --timeout): an AAD token for ARM and the bounded registry listing;
-        # an AAD token, the exchange, a Retry-After wait (at most 5 s) and one retry; the
-        # token call, the wait and its retry.
+        # Budgets (x --timeout): the registry lookup (one ARM call that may retry: 2); the
+        # AAD token (2), the exchange, a Retry-After wait (at most one --timeout) and one
+        # retry; the token call, the wait and its retry.
         Check('login-server', 'Login server', 'LOGIN_SERVER_ERROR', check_login_server,
-              calls=3),
+              budget=2),
         Check('dns', 'DNS lookup', 'CONNECTIVITY_DNS_ERROR', check_dns,
               requires=('login-server',)),
         # Each check names every result it reads: the runner passes only those. The direct
@@ -363,8 +366,8 @@ def connectivity_plan():
         Check('challenge', 'Challenge endpoint', 'CONNECTIVITY_CHALLENGE_ERROR', check_challenge,
               requires=('dns', 'login-server')),
         Check('refresh-token', 'Refresh token', 'CONNECTIVITY_REFRESH_TOKEN_ERROR',
-              check_refresh_token, requires=('challenge', 'login-server'), calls=4),
+              check_refresh_token, requires=('challenge', 'login-server'), budget=5),
         Check('access-token', 'Access token', 'CONNECTIVITY_ACCESS_TOKEN_ERROR',
               check_access_token, requires=('refresh-token', 'challenge', 'login-server'),
-              calls=3),
+              budget=3),
     ]

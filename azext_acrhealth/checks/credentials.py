@@ -10,7 +10,7 @@ import binascii
 import json
 import os
 
-from .base import Check, CheckResult, shown_seconds
+from .base import Check, CheckResult, given_seconds
 
 MAX_CONFIG = 1024 * 1024
 # What docker-credential-helpers print (on stdout, exit 1) when they hold nothing for a server.
@@ -105,7 +105,7 @@ def ask_helper(ctx, helper, login_server):
     proc = ctx.run_process([path, 'get'], ctx.timeout, input=login_server.encode('utf-8'))
     facts = {'helper': helper, 'path': path}
     if proc.timed_out:
-        return 'credentials.helper_timeout', dict(facts, seconds=shown_seconds(ctx.timeout))
+        return 'credentials.helper_timeout', dict(facts, seconds=given_seconds(proc, ctx))
     if proc.returncode != 0:
         said = (proc.stdout.strip() or proc.stderr.strip()).splitlines()
         if said and said[0].strip() == NOT_FOUND:
@@ -162,6 +162,6 @@ def check_docker_credentials(ctx, results):
 
 
 def credentials_plan():
-    # Reading two small files, and one helper process bounded by --timeout.
+    # Reading two small files (Docker's and Podman's), each may name a helper to ask.
     return [Check('docker-credentials', 'Docker credentials', 'DOCKER_CREDENTIALS_ERROR',
-                  check_docker_credentials, requires=('login-server',), calls=1)]
+                  check_docker_credentials, requires=('login-server',), budget=2)]

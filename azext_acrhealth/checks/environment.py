@@ -5,7 +5,7 @@ import json
 import os
 import re
 
-from .base import (Check, CheckResult, PULL_ALLOWED, PULL_DECLINED, shown_seconds)
+from .base import Check, CheckResult, PULL_ALLOWED, PULL_DECLINED, given_seconds
 
 SAMPLE_IMAGE = 'mcr.microsoft.com/mcr/hello-world:latest'
 # OCI registry support is on by default from Helm 3.8.0; Helm 2 and `az acr helm` are retired.
@@ -181,7 +181,7 @@ def check_docker_daemon(ctx, results):
     path = _docker(results)
     proc = ctx.run_process([path, 'version', '--format', '{{json .}}'], ctx.timeout)
     if proc.timed_out:
-        return CheckResult('docker.daemon.timeout', {'seconds': shown_seconds(ctx.timeout)})
+        return CheckResult('docker.daemon.timeout', {'seconds': given_seconds(proc, ctx)})
     server = parse_docker_server_version(proc.stdout)
     if proc.returncode == 0 and server:
         return CheckResult('docker.daemon.running', {'serverVersion': server})
@@ -197,7 +197,7 @@ def check_docker_version(ctx, results):
     proc = ctx.run_process([_docker(results), '--version'], ctx.timeout)
     client = parse_docker_client_version(proc.stdout)
     if proc.timed_out or proc.returncode != 0 or not client:
-        error = (f'timed out after {shown_seconds(ctx.timeout)} s' if proc.timed_out
+        error = (f'timed out after {given_seconds(proc, ctx)} s' if proc.timed_out
                  else error_line(proc.stderr) or first_line(proc.stdout) or
                  f'exit code {proc.returncode}')
         return CheckResult('docker.version.failed', {'error': error})
@@ -215,7 +215,7 @@ def check_docker_pull(ctx, results):  # pylint: disable=too-many-return-statemen
         return CheckResult('docker.pull.no_terminal', facts)
     proc = ctx.run_process([_docker(results), 'pull', SAMPLE_IMAGE], ctx.timeout)
     if proc.timed_out:
-        return CheckResult('docker.pull.timeout', dict(facts, seconds=shown_seconds(ctx.timeout)))
+        return CheckResult('docker.pull.timeout', dict(facts, seconds=given_seconds(proc, ctx)))
     output = f"{proc.stdout}\n{proc.stderr}"
     if proc.returncode != 0 and WRONG_OS in proc.stderr:
         # A Windows-containers daemon pulled the Linux image and refuses to use it: the daemon
@@ -262,7 +262,7 @@ def check_helm(ctx, _results):
     version = parse_helm_version(proc.stdout) if not proc.timed_out else None
     if not version:
         if proc.timed_out:
-            output = f'timed out after {shown_seconds(ctx.timeout)} s'
+            output = f'timed out after {given_seconds(proc, ctx)} s'
         return CheckResult('helm.unparsed', {'path': path, 'output': output or '(no output)'})
     facts = {'path': path, 'version': version}
     if version_tuple(version) < HELM_MINIMUM:
@@ -279,7 +279,7 @@ def check_notary(ctx, _results):
     version = parse_notary_version(proc.stdout) if not proc.timed_out else ''
     parsed = version_tuple(version)
     if not parsed:
-        output = (f'timed out after {shown_seconds(ctx.timeout)} s' if proc.timed_out else
+        output = (f'timed out after {given_seconds(proc, ctx)} s' if proc.timed_out else
                   ' | '.join(line.strip() for line in proc.stdout.splitlines() if line.strip())
                   or first_line(proc.stderr) or '(nothing)')
         return CheckResult('notary.unknown_version', {'path': path, 'output': output[:300]})
@@ -294,7 +294,7 @@ def environment_plan():
     """The environment checks, in plan order."""
     return [
         Check('docker-client', 'Docker client', 'DOCKER_COMMAND_ERROR', check_docker_client,
-              calls=0),
+              budget=0),
         Check('docker-daemon', 'Docker daemon', 'DOCKER_DAEMON_ERROR', check_docker_daemon,
               requires=('docker-client',)),
         Check('docker-version', 'Docker version', 'DOCKER_VERSION_ERROR', check_docker_version,
@@ -302,7 +302,7 @@ def environment_plan():
         # docker-client too: a check sees only the results it names, and the pull needs its path.
         Check('docker-pull', 'Docker pull', 'DOCKER_PULL_ERROR', check_docker_pull,
               requires=('docker-client', 'docker-daemon')),
-        Check('azure-cli', 'Azure CLI', None, check_azure_cli, calls=0),
+        Check('azure-cli', 'Azure CLI', None, check_azure_cli, budget=0),
         Check('helm', 'Helm', 'HELM_VERSION_ERROR', check_helm),
         Check('notary', 'Notary', 'NOTARY_VERSION_ERROR', check_notary),
     ]

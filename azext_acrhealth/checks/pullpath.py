@@ -9,11 +9,11 @@ the redirect without the registry's token."""
 
 import hashlib
 import json
-import threading
 import time
 from urllib.parse import urljoin, urlsplit
 
 from .base import Check, CheckResult
+from .._bounded import spawn
 from .connectivity import token_call, without_userinfo
 from .._azure import DnsError, address_kind
 from .._http import HttpError
@@ -129,10 +129,8 @@ def probe_all(ctx, hosts, must_be_private, login_steps=None):
         known = login_steps if role == ROLE_LOGIN else None
         entries[index] = probe_endpoint(ctx, host, role, region, must_be_private, known)
 
-    threads = [threading.Thread(target=work, args=(index,) + host, daemon=True,
-                                name='acrhealth-endpoint') for index, host in enumerate(hosts)]
-    for thread in threads:
-        thread.start()
+    threads = [spawn(work, (index,) + host, name='acrhealth-endpoint')
+               for index, host in enumerate(hosts)]
     for thread in threads:
         thread.join()  # each probe is bounded; the runner bounds the check as a whole
     return [entries[index] for index in range(len(hosts))]
@@ -388,10 +386,10 @@ def pullpath_plan(with_image):
         # DNS, TCP, TLS and a second look at a refused certificate, every host at once.
         # After the challenge: its request already reached the login server.
         Check('endpoints', 'Registry endpoints', 'CONNECTIVITY_DATA_ENDPOINT_ERROR',
-              check_endpoints, requires=('login-server',), after=('challenge',), calls=4)]
+              check_endpoints, requires=('login-server',), after=('challenge',), budget=4)]
     if with_image:
         # The token (with a Retry-After wait and one retry), an index and a manifest, the
         # blob and up to three redirects, and the data host's addresses.
         plan.append(Check('image-pull', 'Image pull', 'IMAGE_PULL_ERROR', check_image,
-                          requires=('refresh-token', 'challenge', 'login-server'), calls=10))
+                          requires=('refresh-token', 'challenge', 'login-server'), budget=10))
     return plan

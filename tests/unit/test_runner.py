@@ -27,9 +27,9 @@ def returns(result, delay=0.0, log=None, name=None):
     return run
 
 
-def mk(check_id, run, requires=(), after=(), calls=1, code='DOCKER_PULL_ERROR'):
+def mk(check_id, run, requires=(), after=(), budget=1, code='DOCKER_PULL_ERROR'):
     return Check(check_id, 'Title ' + check_id, code, run, requires=tuple(requires),
-                 after=tuple(after), calls=calls)
+                 after=tuple(after), budget=budget)
 
 
 def run_bounded(plan, context=None, limit=10.0, **kwargs):
@@ -147,14 +147,14 @@ def test_a_check_that_overruns_its_deadline_fails_and_the_runner_returns_promptl
     assert seconds < 1.5
 
 
-def test_deadline_is_calls_times_timeout_plus_grace():
-    assert runner.deadline_for(mk('x', None, calls=3), 2.0) == 3 * 2.0 + runner.GRACE_SECONDS
-    assert runner.deadline_for(mk('x', None, calls=0), 2.0) == runner.GRACE_SECONDS
+def test_deadline_is_the_budget_times_timeout_plus_grace():
+    assert runner.deadline_for(mk('x', None, budget=3), 2.0) == 3 * 2.0 + runner.GRACE_SECONDS
+    assert runner.deadline_for(mk('x', None, budget=0), 2.0) == runner.GRACE_SECONDS
 
 
 def test_an_abandoned_checks_late_answer_is_dropped(monkeypatch):
     monkeypatch.setattr(runner, 'GRACE_SECONDS', 0.0)
-    plan = [mk('late', returns(PASS, 0.4)), mk('slow', returns(PASS, 0.8), calls=10)]
+    plan = [mk('late', returns(PASS, 0.4)), mk('slow', returns(PASS, 0.8), budget=10)]
     results = by_id(run_bounded(plan, context=ctx(timeout=0.1), ignore_errors=True)[0])
     assert results['late'].finding == 'runner.failed.timeout'
     assert results['slow'].passed

@@ -1,0 +1,121 @@
+# acrhealth (MIT licence). The one bounded-call helper, and the time left to the running check.
+"""Every call that leaves the process (HTTP, ARM, DNS, a TCP/TLS probe, the AAD token, a child
+process) is bounded twice: by its own limit (``--timeout``, two for a call that may retry once)
+and by what is left of the budget of the check that makes it.
+
+The runner gives each check a budget (``Check.budget`` x ``--timeout``) and sets its deadline on
+the check's thread (:func:`running_until`); :func:`limit` cuts an adapter's limit to the time
+left, and :func:`within` runs the call on a daemon thread raced against it. So a check ends by
+its deadline, reporting its own "timed out" finding, and the command never outlives the sum of
+its checks' budgets. A check that starts threads of its own starts them with :func:`spawn`, which
+carries its deadline over.
+"""
+
+import threading
+import time
+
+_running = threading.local()
+
+
+def shown_seconds(value):
+    """Seconds as a user reads them: 2.0 -> 2, 2.46 -> 2.5 ("timed out after 2 s")."""
+    value = round(float(value), 1)
+    return int(value) if value.is_integer() else value
+
+
+class Overrun(TimeoutError):
+    """A bounded call did not end within ``seconds`` (``cut``: the check's budget ran out
+    before the call's own limit)."""
+
+    def __init__(self, seconds, cut=False):
+        super().__init__(seconds)
+        self.seconds = seconds
+        self.cut = cut
+
+    def __str__(self):
+        return no_answer(self.seconds, self.cut)
+
+
+def no_answer(seconds, cut=False, what='complete answer'):
+    """How a timed-out call is reported: 'no complete answer within 2 s', or 'no complete
+    answer within the 0.5 s left of the check's time budget'."""
+    if cut:
+        return f"no {what} within the {shown_seconds(seconds)} s left of the check's time budget"
+    return f'no {what} within {shown_seconds(seconds)} s'
+
+
+SLACK = 0.1  # seconds: a call cut by less than this is reported at its own limit
+
+
+class running_until:  # pylint: disable=invalid-name,too-few-public-methods  # a context manager
+    """``with running_until(deadline):`` the calls made on this thread end by ``deadline``
+    (a ``time.monotonic()`` value; None: no deadline)."""
+
+    def __init__(self, until):
+        self._deadline = until
+        self._before = None
+
+    def __enter__(self):
+        self._before = getattr(_running, 'deadline', None)
+        _running.deadline = self._deadline
+        return self
+
+    def __exit__(self, *_exc):
+        _running.deadline = self._before
+
+
+def deadline():
+    """The deadline of the check running on this thread, or None."""
+    return getattr(_running, 'deadline', None)
+
+
+def limit(seconds):
+    """``(seconds, cut)``: a call's own limit, or the time its check has left when that is
+    shorter (``cut`` True; never below 0)."""
+    until = deadline()
+    if until is None:
+        return float(seconds), False
+    left = max(0.0, until - time.monotonic())
+    if left >= seconds:
+        return float(seconds), False
+    return left, left < seconds - SLACK
+
+
+def within(work, seconds, on_overrun=None):
+    """``work()`` on a daemon thread, raced against ``seconds`` cut to the running check's time
+    left: its value, or its exception re-raised, or :class:`Overrun` when it overruns. The
+    thread is then abandoned (a blocking call such as getaddrinfo or a dripped read cannot be
+    interrupted); ``on_overrun()`` may release what it holds (shut its socket down)."""
+    seconds, cut = limit(seconds)
+    if seconds <= 0:
+        raise Overrun(0, cut)
+    box = {}
+
+    def target():
+        try:
+            box['value'] = work()
+        except BaseException as ex:  # pylint: disable=broad-except  # re-raised by the caller
+            box['error'] = ex
+
+    worker = threading.Thread(target=target, name='acrhealth-bounded', daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        if on_overrun is not None:
+            on_overrun()
+        raise Overrun(seconds, cut)
+    if 'error' in box:
+        raise box['error']
+    return box.get('value')
+
+
+def spawn(target, args=(), name='acrhealth-worker'):
+    """Start ``target(*args)`` on a daemon thread that keeps this thread's deadline."""
+    until = deadline()
+
+    def run():
+        with running_until(until):
+            target(*args)
+    thread = threading.Thread(target=run, name=name, daemon=True)
+    thread.start()
+    return thread

@@ -231,11 +231,37 @@ for _variant, _code in (('refresh-roles', 'CONNECTIVITY_REFRESH_TOKEN_ERROR'),
     VARIANTS[_variant] = _base._replace(remediation=_role_advice)
 
 
-def remediation(code, variant, facts):
+def remediation(code, variant, facts, registry=None):
     """The remediation of a code (or of its variant), written from the facts where it says
-    more than the code does (the role to ask for)."""
+    more than the code does (the role to ask for), naming what it is about: the registry, the
+    repository, the hosts to allow, the Docker config entry."""
+    facts = facts or {}
     text = entry(code, variant).remediation
-    return text(facts or {}) if callable(text) else text
+    text = text(facts) if callable(text) else text
+    return _named(text, facts, registry)
+
+
+def _named(text, facts, registry):
+    names = {'<registry>': registry, '<entry>': facts.get('key'),
+             '<repository>': facts.get('repository') or _image_repository(facts.get('image'))}
+    for placeholder, value in names.items():
+        if isinstance(value, str) and value:
+            text = text.replace(placeholder, value)
+    hosts = [failing.get('host') for failing in facts.get('failing') or []
+             if isinstance(failing, dict) and failing.get('host')] or \
+        ([facts['host']] if isinstance(facts.get('host'), str) else [])
+    if hosts:
+        text = text.replace('the host named in the message', ', '.join(hosts))
+    return text
+
+
+def _image_repository(image):
+    """'team/app' of 'team/app:1.0' or 'team/app@sha256:...'."""
+    if not isinstance(image, str):
+        return None
+    name = image.split('@', 1)[0]
+    tail = name.rsplit('/', 1)[-1]
+    return name[:len(name) - len(tail)] + tail.split(':', 1)[0]
 
 
 def entry(code, variant=None):

@@ -2,12 +2,9 @@
 """Builds the context, asks the pull question, runs the plan, returns the report."""
 
 import sys
-
-from knack.log import get_logger
+import time
 
 from azext_acrhealth._validators import DEFAULT_TIMEOUT
-
-logger = get_logger(__name__)
 
 
 # The CLI calls the handler with keyword arguments and derives the options from its signature.
@@ -18,21 +15,22 @@ def acr_check_health(cmd, registry_name=None, yes=False, ignore_errors=False,  #
     from azext_acrhealth.checks import build_plan
     from azext_acrhealth.context import build_context
     from azext_acrhealth.runner import run_plan
+    from azext_acrhealth.view import TerminalView
 
     ctx = build_context(cmd.cli_ctx, registry_name=registry_name, yes=yes,
                         ignore_errors=ignore_errors, repository=repository, vnet=vnet,
                         timeout=timeout, login_server_hint=login_server_hint, image=image,
                         ask=_ask)
 
-    def show_progress(check, result):
-        logger.warning(reporting.progress_line(reporting.check_entry(check, result)))
-
     plan = build_plan(ctx)
-    outcomes = run_plan(plan, ctx, ignore_errors=ignore_errors, on_result=show_progress)
+    view = TerminalView(cmd.cli_ctx, plan)
+    started = time.monotonic()
+    outcomes = run_plan(plan, ctx, ignore_errors=ignore_errors,
+                        on_result=lambda check, result: view.progress(
+                            reporting.check_entry(check, result, ctx.options.registry_name)))
     result = reporting.build_report(outcomes, ctx.environment_summary(),
                                     registry=ctx.registry_summary(outcomes))
-    for line in reporting.summary_lines(result):
-        logger.warning(line)
+    view.summary(result, time.monotonic() - started)
     failed = reporting.failed_count(result)
     if failed:
         _exit_one_after_output(cmd.cli_ctx, failed)

@@ -7,8 +7,9 @@ HEALTHY = 'healthy'
 UNHEALTHY = 'unhealthy'
 
 
-def check_entry(check, result):
-    """One element of the report's ``checks`` list."""
+def check_entry(check, result, registry=None):
+    """One element of the report's ``checks`` list (``registry``: the name --name gave, which
+    the remediation names)."""
     found = catalogue.finding(result.finding)
     status, code = catalogue.outcome(result.finding, check.code)
     return {
@@ -17,7 +18,8 @@ def check_entry(check, result):
         'status': status,
         'code': code,
         'message': catalogue.render(result.finding, result.facts),
-        'remediation': catalogue.remediation(code, found.variant, result.facts) if code else None,
+        'remediation': catalogue.remediation(code, found.variant, result.facts, registry)
+        if code else None,
         'docsUrl': catalogue.docs_url(code) if code else None,
         'details': dict(result.facts),
         'durationMs': result.duration_ms,
@@ -28,7 +30,8 @@ def build_report(outcomes, environment, registry=None):
     """The report for ``outcomes`` (``[(check, result)]`` in plan order). ``endpoints`` (every
     host a pull needs, from the checks that probed them) and ``identity`` (the principal the
     CLI's token represents) are there only when a check found them."""
-    checks = [check_entry(check, result) for check, result in outcomes]
+    name = (registry or {}).get('name')
+    checks = [check_entry(check, result, name) for check, result in outcomes]
     summary = {
         'passed': sum(1 for c in checks if c['status'] == catalogue.PASSED),
         'failed': sum(1 for c in checks if c['status'] == catalogue.FAILED),
@@ -79,26 +82,3 @@ def table_transformer(result):
                        f"{steps}{'; ' + endpoint['error'] if endpoint.get('error') else ''}",
         })
     return rows
-
-
-_MARKS = {catalogue.PASSED: 'ok', catalogue.FAILED: 'FAILED', catalogue.WARNING: 'warning',
-          catalogue.SKIPPED: 'skipped'}
-
-
-def progress_line(entry):
-    """The stderr line shown as a check finishes."""
-    code = f" [{entry['code']}]" if entry['code'] else ''
-    return f"{_MARKS[entry['status']]:<8} {entry['title']}{code}: {entry['message']}"
-
-
-def summary_lines(report):
-    """The closing stderr lines: the verdict, then each finding's fix and link."""
-    lines = []
-    summary = report['summary']
-    lines.append(f"{len(report['checks'])} checks: {summary['passed']} passed, "
-                 f"{summary['failed']} failed, {summary['warnings']} warnings, "
-                 f"{summary['skipped']} skipped.")
-    for entry in report['checks']:
-        if entry['code']:
-            lines.append(f"{entry['code']} ({entry['title']}): {entry['remediation']} See {entry['docsUrl']}")
-    return lines

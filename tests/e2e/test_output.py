@@ -24,7 +24,7 @@ def test_json_report(az, tools):
     assert report['status'] == 'healthy'
     assert result.error_lines() == []
     # progress is on stderr, not stdout
-    assert 'warning  Docker client [DOCKER_COMMAND_ERROR]' in result.stderr
+    assert '! Docker client   DOCKER_COMMAND_ERROR No `docker`' in result.stderr
 
 
 def test_table(az, tools):

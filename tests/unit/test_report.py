@@ -161,24 +161,24 @@ def test_query_of_failed_codes():
     assert format_tsv(CommandResultItem(codes, is_query_active=True)) == 'DOCKER_DAEMON_ERROR\n'
 
 
-# ---- stderr lines -------------------------------------------------------------------------
+# ---- remediations name what they are about ------------------------------------------------
 
-def test_progress_lines():
-    assert report.progress_line(report.check_entry(*CLIENT)) == \
-        'ok       Docker client: Docker client found: /usr/bin/docker.'
-    assert report.progress_line(report.check_entry(*DAEMON_DOWN)) == \
-        ('FAILED   Docker daemon [DOCKER_DAEMON_ERROR]: The Docker daemon is not reachable: '
-         'Cannot connect to the Docker daemon.')
-
-
-def test_summary_lines_give_the_fix_and_link_of_each_finding():
-    result = report.build_report([CLIENT, DAEMON_DOWN, PULL_SKIPPED, HELM_MISSING], ENVIRONMENT)
-    lines = report.summary_lines(result)
-    assert lines[0].startswith('4 checks: 1 passed, 1 failed, 1 warning')
-    assert len(lines) == 3
-    assert lines[1].startswith('DOCKER_DAEMON_ERROR (Docker daemon): ')
-    assert lines[1].endswith('See https://aka.ms/acr/errors#docker_daemon_error')
-    assert lines[2].startswith('HELM_COMMAND_ERROR (Helm): ')
+def test_remediations_name_the_registry_the_repository_and_the_hosts():
+    firewalled = outcome('challenge', 'Challenge endpoint', 'connectivity.challenge.forbidden',
+                         {'loginServer': 'firewalled.azurecr.io', 'statusCode': 403},
+                         'CONNECTIVITY_CHALLENGE_ERROR')
+    entry = report.check_entry(*firewalled, registry='firewalled')
+    assert '`az acr show --name firewalled --query networkRuleSet`' in entry['remediation']
+    data = outcome('endpoints', 'Endpoints', 'endpoints.unreachable', {'failing': [
+        {'host': 'r.westus.data.azurecr.io'}, {'host': 'r.eastus.data.azurecr.io'}]})
+    text = report.check_entry(*data, registry='r')['remediation']
+    assert text.startswith('Allow r.westus.data.azurecr.io, r.eastus.data.azurecr.io wherever')
+    assert '`az acr show-endpoints --name r`' in text
+    image = outcome('image-pull', 'Image pull', 'image.manifest_unknown',
+                    {'image': 'team/app:1.0', 'url': 'u'})
+    assert '--name r --repository team/app`' in report.check_entry(*image, 'r')['remediation']
+    # Without a registry name (environment checks) the placeholder stays a placeholder.
+    assert '--name <registry>' in report.check_entry(*firewalled)['remediation']
 
 
 @pytest.mark.parametrize('key', sorted(k for k, f in catalogue.FINDINGS.items() if f.code))

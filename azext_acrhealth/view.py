@@ -1,0 +1,118 @@
+# acrhealth (MIT licence). The view for people: progress lines and the closing summary on stderr.
+"""What a person reads on stderr while stdout carries the report.
+
+A line per check as it finishes (a mark, the check, its code when it has one, the message),
+then a summary that lists only what needs action (code, what it is, the fix, the link) and
+ends with the health-check documentation link, as the built-in command does. Printed through
+the CLI's styled output (``azure.cli.core.style``), so colour follows the CLI's rules: none with
+``core.no_color``, none unless stdout and stderr are terminals. ``--only-show-errors`` hides all
+of it (the report on stdout and the closing error stay).
+"""
+
+import sys
+
+from . import catalogue
+from ._bounded import shown_seconds
+
+HEALTH_CHECK_URL = 'https://aka.ms/acr/health-check'
+
+# Marks as a terminal that can show them reads them, and plain ones for one that cannot.
+_MARKS = {catalogue.PASSED: ('\u2713', '+'), catalogue.FAILED: ('\u2717', 'x'),
+          catalogue.WARNING: ('!', '!'), catalogue.SKIPPED: ('-', '-')}
+_STYLES = {catalogue.PASSED: 'success', catalogue.FAILED: 'error',
+           catalogue.WARNING: 'warning', catalogue.SKIPPED: 'secondary'}
+
+
+def can_show(text, stream):
+    """Whether ``stream`` can encode ``text`` (a Windows console page cannot encode a check
+    mark; printing it would raise)."""
+    try:
+        text.encode(getattr(stream, 'encoding', None) or 'ascii')
+    except (UnicodeError, LookupError):
+        return False
+    return True
+
+
+def mark(status, fancy=True):
+    return _MARKS[status][0 if fancy else 1]
+
+
+def progress_line(entry, width, fancy=True):
+    """``[(style, text)]`` of the line shown as a check finishes."""
+    status = entry['status']
+    parts = [(_STYLES[status], mark(status, fancy)), ('primary', f" {entry['title']:<{width}}  ")]
+    if status == catalogue.SKIPPED:
+        return parts + [('secondary', entry['message'])]
+    if entry['code']:
+        parts.append((_STYLES[status], entry['code']))
+        parts.append(('primary', ' '))
+    return parts + [('primary', entry['message'])]
+
+
+def summary_lines(report, seconds, fancy=True):
+    """``[[(style, text)]]``: the verdict, each code that needs action with its fix and link,
+    and the health-check link."""
+    summary = report['summary']
+    counts = ', '.join(f'{summary[key]} {word}' for key, word in (
+        ('passed', 'passed'), ('failed', 'failed'), ('warnings', 'with warnings'),
+        ('skipped', 'skipped')) if summary[key])
+    took = took_text(seconds)
+    actions = [entry for entry in report['checks'] if entry['code']]
+    lines = [[]]
+    if not actions:
+        lines.append([('success', f"No problem found ({counts}; {took}).")])
+    else:
+        needs = 'needs' if len(actions) == 1 else 'need'
+        lines.append([('primary', f"{len(actions)} of {len(report['checks'])} checks {needs} "
+                                  f"action ({counts}; {took}):")])
+        for entry in actions:
+            status = entry['status']
+            lines.append([(_STYLES[status], f"{mark(status, fancy)} {entry['code']}"),
+                          ('primary', f" ({entry['title']}): {_one_line(entry['remediation'])}")])
+            lines.append([('hyperlink', f"  {entry['docsUrl']}")])
+    lines.append([('primary', 'Please refer to '), ('hyperlink', HEALTH_CHECK_URL),
+                  ('primary', ' for more information.')])
+    return lines
+
+
+def took_text(seconds):
+    """'3.2 s', or '40 ms' under a second's tenth (never '0 s')."""
+    if seconds < 0.1:
+        return f'{max(1, int(round(seconds * 1000)))} ms'
+    return f'{shown_seconds(seconds)} s'
+
+
+def _one_line(text):
+    return ' '.join(str(text or '').split())
+
+
+def Style(name):  # pylint: disable=invalid-name  # the CLI's enum, imported when first used
+    from azure.cli.core.style import Style as CliStyle
+    return CliStyle(name)
+
+
+class TerminalView:
+    """Prints the progress lines and the summary to stderr, unless ``--only-show-errors``."""
+
+    def __init__(self, cli_ctx, plan, stream=None):
+        self._quiet = bool(getattr(cli_ctx, 'only_show_errors', False))
+        self._stream = stream
+        self._width = max((len(check.title) for check in plan), default=0)
+
+    def _print(self, styled):
+        if self._quiet:
+            return
+        from azure.cli.core.style import print_styled_text
+        stream = self._stream or sys.stderr
+        print_styled_text([(Style(style), text) for style, text in styled], file=stream)
+        stream.flush()
+
+    def _fancy(self):
+        return can_show(''.join(m for m, _ in _MARKS.values()), self._stream or sys.stderr)
+
+    def progress(self, entry):
+        self._print(progress_line(entry, self._width, self._fancy()))
+
+    def summary(self, report, seconds):
+        for line in summary_lines(report, seconds, self._fancy()):
+            self._print(line)

@@ -1,0 +1,157 @@
+# acrhealth (MIT licence). The view for people, through the real `az`: the exact text a person
+# reads without a terminal (pipes, as CI logs it), on a terminal (colour as the CLI colours),
+# with --only-show-errors, and with -o table.
+import os
+import pty
+import re
+import select
+import subprocess
+import time
+
+from tests.e2e.conftest import AZ
+
+HELM = 'version.BuildInfo{Version:"v3.14.4", GitCommit:"81c902a1", GoVersion:"go1.21.9"}'
+DAEMON_DOWN = ('Cannot connect to the Docker daemon at unix:///var/run/docker.sock. '
+               'Is the docker daemon running?')
+ERROR = 'ERROR: 1 check failed: the registry workflow is broken here (see the report).'
+
+
+def daemon_down(tools):
+    """A Docker client whose daemon is down, Helm 3.14, no Notary."""
+    tools.script('docker', '\n'.join([
+        'case "$1" in',
+        '  --version) echo "Docker version 28.2.2, build e6534b4" ;;',
+        f'  version) echo "{DAEMON_DOWN}" >&2; exit 1 ;;',
+        '  *) exit 64 ;;',
+        'esac']))
+    return tools.helm(HELM)
+
+
+def normal(text, tools):
+    """The run's own paths and seconds made stable."""
+    text = text.replace(str(tools.path), '<bin>')
+    return re.sub(r'; [\d.]+ m?s\)', '; <t>)', text)
+
+
+STOPPED = 'Stopped after the first failure; use --ignore-errors to run all checks.'
+NEEDS_DAEMON = 'It needs "Docker daemon", which did not pass.'
+FIX = ('Start (or restart) the Docker daemon, check its installation, and make sure this user may '
+       'use its socket (for example membership of the `docker` group, or DOCKER_HOST).')
+STDERR = f'''WARNING: The behavior of this command has been altered by the following extension: acrhealth
+\u2713 Docker client   Docker client found: <bin>/docker.
+\u2717 Docker daemon   DOCKER_DAEMON_ERROR The Docker daemon is not reachable: {DAEMON_DOWN}
+- Docker version  {STOPPED}
+- Docker pull     {NEEDS_DAEMON}
+- Azure CLI       {STOPPED}
+- Helm            {STOPPED}
+- Notary          {STOPPED}
+
+1 of 7 checks needs action (1 passed, 1 failed, 5 skipped; <t>):
+\u2717 DOCKER_DAEMON_ERROR (Docker daemon): {FIX}
+  https://aka.ms/acr/errors#docker_daemon_error
+Please refer to https://aka.ms/acr/health-check for more information.
+{ERROR}
+'''
+DAEMON_MESSAGE = f'The Docker daemon is not reachable: {DAEMON_DOWN}'
+TABLE = f'''Check           Status    Code                 Message
+--------------  --------  -------------------  {'-' * len(DAEMON_MESSAGE)}
+Docker client   passed                         Docker client found: <bin>/docker.
+Docker daemon   failed    DOCKER_DAEMON_ERROR  {DAEMON_MESSAGE}
+Docker version  skipped                        {STOPPED}
+Docker pull     skipped                        {NEEDS_DAEMON}
+Azure CLI       skipped                        {STOPPED}
+Helm            skipped                        {STOPPED}
+Notary          skipped                        {STOPPED}
+'''
+
+
+def on_terminal(az, tools, *args, **env):
+    """`az <args>` with stdout and stderr on one pseudo-terminal, as a person runs it (the CLI
+    then colours unless told not to): what the terminal showed, and the exit code."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([str(AZ)] + list(args), stdin=subprocess.DEVNULL, stdout=slave,
+                            stderr=slave, cwd=str(az.root), start_new_session=True,
+                            env=az.env(tools.path, **env))
+    os.close(slave)
+    chunks = []
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:
+            if not select.select([master], [], [], 1)[0]:
+                continue
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # EIO: the last holder of the terminal closed it
+                break
+            if not data:
+                break
+            chunks.append(data)
+    finally:
+        os.close(master)
+        code = proc.wait(timeout=30)
+    return b''.join(chunks).decode('utf-8').replace('\r\n', '\n'), code
+
+
+def test_without_a_terminal_stderr_reads_as_a_person_reads_it(az, tools):
+    daemon_down(tools)
+    result = az.run('acr', 'check-health', '-o', 'json', bin_dir=tools.path)
+    assert result.returncode == 1, result
+    assert normal(result.stderr, tools) == STDERR
+    assert result.json()['status'] == 'unhealthy'  # stdout: only the report
+
+
+def test_only_show_errors_leaves_the_error_and_the_same_report(az, tools):
+    daemon_down(tools)
+    shown = az.run('acr', 'check-health', '-o', 'json', bin_dir=tools.path)
+    quiet = az.run('acr', 'check-health', '-o', 'json', '--only-show-errors', bin_dir=tools.path)
+    assert quiet.returncode == 1, quiet
+    assert quiet.stderr == ERROR + '\n'
+
+    def timeless(report):
+        for check in report['checks']:
+            check['durationMs'] = None
+        return report
+    assert timeless(quiet.json()) == timeless(shown.json())
+
+
+def test_table_is_one_row_per_check(az, tools):
+    daemon_down(tools)
+    result = az.run('acr', 'check-health', '-o', 'table', bin_dir=tools.path)
+    assert result.returncode == 1, result
+    assert normal(result.stdout, tools) == TABLE
+
+
+def test_on_a_terminal_marks_and_codes_are_coloured_as_the_cli_colours(az, tools):
+    daemon_down(tools)
+    shown, code = on_terminal(az, tools, 'acr', 'check-health', '-o', 'table',
+                              AZURE_CORE_NO_COLOR='false')
+    assert code == 1
+    red, green, grey, cyan, yellow, reset = ('\x1b[91m', '\x1b[92m', '\x1b[90m', '\x1b[96m',
+                                             '\x1b[93m', '\x1b[0m')  # the CLI's dark theme
+    lines = normal(shown, tools).splitlines()
+    # knack drops the level's tag where it colours the level
+    assert lines[0] == f'{yellow}The behavior of this command has been altered by the ' \
+                       f'following extension: acrhealth{reset}'
+    assert lines[1] == f'{green}\u2713{reset} Docker client   {reset}Docker client found: ' \
+                       f'<bin>/docker.{reset}'
+    assert lines[2] == f'{red}\u2717{reset} Docker daemon   {red}DOCKER_DAEMON_ERROR{reset} ' \
+                       f'{reset}The Docker daemon is not reachable: {DAEMON_DOWN}{reset}'
+    assert lines[3] == f'{grey}-{reset} Docker version  {grey}{STOPPED}{reset}'
+    assert lines[4] == f'{grey}-{reset} Docker pull     {grey}{NEEDS_DAEMON}{reset}'
+    assert lines[8:10] == [reset, f'{reset}1 of 7 checks needs action (1 passed, 1 failed, '
+                                  f'5 skipped; <t>):{reset}']
+    assert lines[10] == f'{red}\u2717 DOCKER_DAEMON_ERROR{reset} (Docker daemon): {FIX}{reset}'
+    assert lines[11] == f'{cyan}  https://aka.ms/acr/errors#docker_daemon_error{reset}'
+    assert lines[12] == f'{reset}Please refer to {cyan}https://aka.ms/acr/health-check' \
+                        f'{reset} for more information.{reset}'
+    # Then the table on stdout (never coloured), and the error in the CLI's red, without its tag.
+    assert '\n'.join(lines[13:-1]) + '\n' == TABLE
+    assert lines[-1] == f'{red}{ERROR[len("ERROR: "):]}{reset}'
+
+
+def test_on_a_terminal_with_no_color_the_text_is_the_plain_text(az, tools):
+    daemon_down(tools)
+    shown, code = on_terminal(az, tools, 'acr', 'check-health', '-o', 'table')
+    assert code == 1
+    assert '\x1b[' not in shown
+    assert normal(shown, tools) == STDERR.replace(ERROR + '\n', TABLE + ERROR + '\n')

@@ -17,157 +17,164 @@ WARNING = 'warning'
 SKIPPED = 'skipped'
 STATUSES = (PASSED, FAILED, WARNING, SKIPPED)
 
-ErrorCode = namedtuple('ErrorCode', 'code title meaning remediation severity documented')
+# Each code with its title and meaning in a comment (the report shows the finding's message).
+ErrorCode = namedtuple('ErrorCode', 'code remediation severity')
 Finding = namedtuple('Finding', 'status code template variant', defaults=(None,))
 
 # severity: the status a check gets when it reports this code ("failed" breaks the
 # registry workflow, "warning" is about an optional client).
 _CODES = [
+    # Docker client not found: No Docker client was found on PATH, so the Docker daemon, version
+    # and pull checks cannot run.
     ErrorCode(
-        'DOCKER_COMMAND_ERROR', 'Docker client not found',
-        'No Docker client was found on PATH, so the Docker daemon, version and pull checks '
-        'cannot run.',
+        'DOCKER_COMMAND_ERROR',
         'Install the Docker client (Docker Engine or Docker Desktop) and make sure the `docker` '
         'executable is on PATH.',
-        WARNING, True),
+        WARNING),
+    # Docker daemon not reachable: The Docker client is installed but cannot talk to its daemon:
+    # the daemon is stopped, or this user may not open its socket. `az acr login` and `docker pull`
+    # will fail.
     ErrorCode(
-        'DOCKER_DAEMON_ERROR', 'Docker daemon not reachable',
-        'The Docker client is installed but cannot talk to its daemon: the daemon is stopped, '
-        'or this user may not open its socket. `az acr login` and `docker pull` will fail.',
+        'DOCKER_DAEMON_ERROR',
         'Start (or restart) the Docker daemon, check its installation, and make sure this user '
         'may use its socket (for example membership of the `docker` group, or DOCKER_HOST).',
-        FAILED, True),
+        FAILED),
+    # Docker version unknown: The Docker client did not report its version.
     ErrorCode(
-        'DOCKER_VERSION_ERROR', 'Docker version unknown',
-        'The Docker client did not report its version.',
+        'DOCKER_VERSION_ERROR',
         'Run `docker --version` yourself and read its error; reinstall or update Docker.',
-        FAILED, True),
+        FAILED),
+    # Sample image pull failed: A sample image could not be pulled into this environment.
     ErrorCode(
-        'DOCKER_PULL_ERROR', 'Sample image pull failed',
-        'A sample image could not be pulled into this environment.',
-        'Check each part a pull needs: the Docker daemon, network access to the image\'s '
+        'DOCKER_PULL_ERROR',
+        "Check each part a pull needs: the Docker daemon, network access to the image's "
         'registry, proxy settings of the daemon, and credentials.',
-        FAILED, True),
+        FAILED),
+    # Helm client not found: No Helm client was found on PATH, so Helm commands cannot work.
     ErrorCode(
-        'HELM_COMMAND_ERROR', 'Helm client not found',
-        'No Helm client was found on PATH, so Helm commands cannot work.',
+        'HELM_COMMAND_ERROR',
         'Install Helm 3.8.0 or later and make sure the `helm` executable is on PATH; ignore '
         'this if you do not use Helm charts.',
-        WARNING, True),
+        WARNING),
+    # Helm version unsupported: The installed Helm version could not be determined, or it is older
+    # than 3.8.0: OCI registry support (`helm push` / `helm pull oci://...` with ACR) is on by
+    # default only from Helm 3.8.0, Helm 2 is no longer supported and `az acr helm` is retired.
     ErrorCode(
-        'HELM_VERSION_ERROR', 'Helm version unsupported',
-        'The installed Helm version could not be determined, or it is older than 3.8.0: OCI '
-        'registry support (`helm push` / `helm pull oci://...` with ACR) is on by default only '
-        'from Helm 3.8.0, Helm 2 is no longer supported and `az acr helm` is retired.',
-        'Run `helm version` yourself and read its output; install a current Helm 3 release and '
+        'HELM_VERSION_ERROR',
+        'Run `helm version` yourself and read its output; install a current Helm 3 release '
+        '(3.8.0 or later: OCI support on by default; Helm 2 and `az acr helm` are retired) and '
         'use `helm registry login` with OCI references.',
-        WARNING, True),
+        WARNING),
+    # Notary version incompatible: The installed Notary (v1) client may not work with the Azure
+    # CLI: the error reference asks for a version earlier than 0.6.0. Docker Content Trust, which
+    # uses it, is being retired for ACR: it cannot be enabled on registries that never had it since
+    # 2026-05-31 and is removed on 2028-03-31.
     ErrorCode(
-        'NOTARY_VERSION_ERROR', 'Notary version incompatible',
-        'The installed Notary (v1) client may not work with the Azure CLI: the error reference '
-        'asks for a version earlier than 0.6.0. Docker Content Trust, which uses it, is being '
-        'retired for ACR: it cannot be enabled on registries that never had it since '
-        '2026-05-31 and is removed on 2028-03-31.',
-        'Sign and verify images with Notation (https://aka.ms/acr/notation) instead; if you '
-        'still sign with Docker Content Trust until then, install a Notary client earlier '
-        'than 0.6.0.',
-        WARNING, True),
+        'NOTARY_VERSION_ERROR',
+        'Docker Content Trust, which uses Notary, is being retired for ACR (no new registry may '
+        'enable it since 2026-05-31; it is removed on 2028-03-31): sign and verify images with '
+        'Notation (https://aka.ms/acr/notation) instead; if you still sign with Docker Content '
+        'Trust until then, install a Notary client earlier than 0.6.0.',
+        WARNING),
+    # Encryption identity unavailable: The registry is encrypted with a customer-managed key, and
+    # the managed identity it uses to reach the key is missing (it may have been deleted).
     ErrorCode(
-        'CMK_ERROR', 'Encryption identity unavailable',
-        'The registry is encrypted with a customer-managed key, and the managed identity it '
-        'uses to reach the key is missing (it may have been deleted).',
+        'CMK_ERROR',
         'Restore the identity on the registry, or rotate the key to an identity that exists: '
         '`az acr encryption rotate-key --identity ...`.',
-        FAILED, True),
+        FAILED),
+    # Login server name did not resolve: The registry's login server name did not resolve to a
+    # usable address from here.
     ErrorCode(
-        'CONNECTIVITY_DNS_ERROR', 'Login server name did not resolve',
-        'The registry\'s login server name did not resolve to a usable address from here.',
+        'CONNECTIVITY_DNS_ERROR',
         'Check the network connection and DNS, the spelling of the registry name, that the '
-        'registry exists and that it lives in the CLI\'s current cloud (`az cloud show`).',
-        FAILED, True),
+        "registry exists and that it lives in the CLI's current cloud (`az cloud show`).",
+        FAILED),
+    # Access forbidden: The registry's challenge endpoint answered 403: this client is not let in,
+    # usually because of network rules or because public network access is disabled.
     ErrorCode(
-        'CONNECTIVITY_FORBIDDEN_ERROR', 'Access forbidden',
-        'The registry\'s challenge endpoint answered 403: this client is not let in, usually '
-        'because of network rules or because public network access is disabled.',
+        'CONNECTIVITY_FORBIDDEN_ERROR',
         'Read the rules with `az acr show --name <registry> --query networkRuleSet`; add this '
-        'client\'s address to them, or connect through a private endpoint.',
-        FAILED, True),
+        "client's address to them, or connect through a private endpoint.",
+        FAILED),
+    # No authentication challenge: The registry's challenge endpoint (/v2/) could not be reached or
+    # did not answer with an authentication challenge (401 with WWW-Authenticate).
     ErrorCode(
-        'CONNECTIVITY_CHALLENGE_ERROR', 'No authentication challenge',
-        'The registry\'s challenge endpoint (/v2/) could not be reached or did not answer with '
-        'an authentication challenge (401 with WWW-Authenticate).',
-        'Retry in a few minutes; if it persists, check proxies between you and the registry '
-        'and report it to Azure support.',
-        FAILED, True),
+        'CONNECTIVITY_CHALLENGE_ERROR',
+        'Retry in a few minutes; if it persists, check proxies between you and the registry and '
+        'report it to Azure support.',
+        FAILED),
+    # Azure AD login not offered: The registry challenged, but not with a Bearer challenge naming a
+    # realm and a service, so Azure AD authentication cannot be used with it.
     ErrorCode(
-        'CONNECTIVITY_AAD_LOGIN_ERROR', 'Azure AD login not offered',
-        'The registry challenged, but not with a Bearer challenge naming a realm and a service, '
-        'so Azure AD authentication cannot be used with it.',
-        'Authenticate another way, for example with the admin user or a repository-scoped '
-        'token (`docker login -u ... -p ...`).',
-        FAILED, True),
+        'CONNECTIVITY_AAD_LOGIN_ERROR',
+        'Authenticate another way, for example with the admin user or a repository-scoped token '
+        '(`docker login -u ... -p ...`).',
+        FAILED),
+    # Refresh token denied: The registry did not give a refresh token for the Azure AD token
+    # (/oauth2/exchange): access was denied, through missing permissions or stale CLI credentials.
     ErrorCode(
-        'CONNECTIVITY_REFRESH_TOKEN_ERROR', 'Refresh token denied',
-        'The registry did not give a refresh token for the Azure AD token (/oauth2/exchange): '
-        'access was denied, through missing permissions or stale CLI credentials.',
-        'Check that your identity has a role on the registry (for example AcrPull); run '
-        '`az login` again.',
-        FAILED, True),
+        'CONNECTIVITY_REFRESH_TOKEN_ERROR',
+        'Check that your identity has a role on the registry (for example AcrPull); run `az '
+        'login` again.',
+        FAILED),
+    # Access token denied: The registry did not give an access token (/oauth2/token): access was
+    # denied, through missing permissions or stale CLI credentials.
     ErrorCode(
-        'CONNECTIVITY_ACCESS_TOKEN_ERROR', 'Access token denied',
-        'The registry did not give an access token (/oauth2/token): access was denied, '
-        'through missing permissions or stale CLI credentials.',
+        'CONNECTIVITY_ACCESS_TOKEN_ERROR',
         'Check your role assignments on the registry (and the repository); run `az login` '
         'again.',
-        FAILED, True),
+        FAILED),
+    # No secure connection: No secure (TLS) connection could be made to the registry, most often
+    # because a proxy intercepts the traffic with its own certificate.
     ErrorCode(
-        'CONNECTIVITY_SSL_ERROR', 'No secure connection',
-        'No secure (TLS) connection could be made to the registry, most often because a proxy '
-        'intercepts the traffic with its own certificate.',
+        'CONNECTIVITY_SSL_ERROR',
         'If a proxy is in the way, make the CLI trust its certificate: point REQUESTS_CA_BUNDLE '
         'at a bundle that includes it, and set HTTPS_PROXY.',
-        FAILED, True),
+        FAILED),
+    # Login server unknown: The registry's login server could not be found, and the current cloud
+    # has no default ACR suffix to build it from.
     ErrorCode(
-        'LOGIN_SERVER_ERROR', 'Login server unknown',
-        'The registry\'s login server could not be found, and the current cloud has no default '
-        'ACR suffix to build it from.',
-        'Check the registry name and that it exists in the current subscription and cloud '
-        '(`az acr list`, `az cloud show`); update the Azure CLI.',
-        FAILED, True),
+        'LOGIN_SERVER_ERROR',
+        'Check the registry name and that it exists in the current subscription and cloud (`az '
+        'acr list`, `az cloud show`); update the Azure CLI.',
+        FAILED),
+    # Too many requests: The registry answered 429: this client sent too many requests and is being
+    # throttled.
     ErrorCode(
-        'CONNECTIVITY_TOOMANYREQUESTS_ERROR', 'Too many requests',
-        'The registry answered 429: this client sent too many requests and is being throttled.',
+        'CONNECTIVITY_TOOMANYREQUESTS_ERROR',
         'Wait a little and retry; reduce how often pipelines call the registry.',
-        FAILED, False),
+        FAILED),
+    # Data host unreachable: A host that serves the registry's layers cannot be reached from here:
+    # a dedicated data endpoint (<registry>.<region>.data.azurecr.io) or the storage host a blob
+    # redirect names. `docker login` works, but `docker pull` fails or hangs on its layers.
     ErrorCode(
-        'CONNECTIVITY_DATA_ENDPOINT_ERROR', 'Data host unreachable',
-        'A host that serves the registry\'s layers cannot be reached from here: a dedicated data '
-        'endpoint (<registry>.<region>.data.azurecr.io) or the storage host a blob redirect '
-        'names. `docker login` works, but `docker pull` fails or hangs on its layers.',
+        'CONNECTIVITY_DATA_ENDPOINT_ERROR',
         'Allow the host named in the message wherever the login server is allowed: firewall and '
-        'proxy rules for outbound HTTPS (TCP 443), a TLS-inspecting proxy\'s exceptions, and, '
-        'with private endpoints, its record in the privatelink.azurecr.io private DNS zone. '
-        '`az acr show-endpoints --name <registry>` lists every host a pull needs.',
-        FAILED, False),
+        "proxy rules for outbound HTTPS (TCP 443), a TLS-inspecting proxy's exceptions, and, "
+        'with private endpoints, its record in the privatelink.azurecr.io private DNS zone. `az '
+        'acr show-endpoints --name <registry>` lists every host a pull needs.',
+        FAILED),
+    # Image cannot be pulled: The image named by --image cannot be pulled from the registry: its
+    # manifest is unknown or unreadable, pulling it is denied, or content does not match its
+    # digest.
     ErrorCode(
-        'IMAGE_PULL_ERROR', 'Image cannot be pulled',
-        'The image named by --image cannot be pulled from the registry: its manifest is unknown '
-        'or unreadable, pulling it is denied, or content does not match its digest.',
+        'IMAGE_PULL_ERROR',
         'Check the reference (`az acr repository show-tags --name <registry> --repository '
         '<repository>`) and your pull permission on the repository; a digest mismatch means the '
         'registry served other content than its manifest names: push the image again or report '
         'it to Azure support.',
-        FAILED, False),
+        FAILED),
+    # Docker credentials broken: Docker's credential setup for this login server is broken: its
+    # config names a credential helper that is not on PATH or does not answer, or holds an entry
+    # for the login server that Docker will not use (upper case, a port). `az acr login` can then
+    # succeed while `docker pull` says unauthorized.
     ErrorCode(
-        'DOCKER_CREDENTIALS_ERROR', 'Docker credentials broken',
-        'Docker\'s credential setup for this login server is broken: its config names a '
-        'credential helper that is not on PATH or does not answer, or holds an entry for the '
-        'login server that Docker will not use (upper case, a port). `az acr login` can then '
-        'succeed while `docker pull` says unauthorized.',
-        'Install the credential helper Docker\'s config names (or remove `credsStore` / '
+        'DOCKER_CREDENTIALS_ERROR',
+        "Install the credential helper Docker's config names (or remove `credsStore` / "
         '`credHelpers` from it), remove mis-keyed entries (`docker logout <entry>`), then run '
         '`az acr login --name <registry>` again.',
-        WARNING, False),
+        WARNING),
 ]
 
 # Codes of our own (not in Microsoft's error reference): documented in our README.
@@ -177,17 +184,20 @@ OUR_CODES = frozenset({'CONNECTIVITY_DATA_ENDPOINT_ERROR', 'IMAGE_PULL_ERROR',
                        'DOCKER_CREDENTIALS_ERROR'})
 
 CODES = {entry.code: entry for entry in _CODES}
-DOCUMENTED_CODES = frozenset(entry.code for entry in _CODES if entry.documented)
+# The codes of Microsoft's error reference: not ours, and not the one the CLI reports without
+# documenting it.
+UNDOCUMENTED_CODES = frozenset({'CONNECTIVITY_TOOMANYREQUESTS_ERROR'})
+DOCUMENTED_CODES = frozenset(CODES) - OUR_CODES - UNDOCUMENTED_CODES
 
 # Variants: the same code (what the Azure CLI reports) with its own meaning and remediation.
 VARIANTS = {
+    # Repository permissions missing: an access token was issued for the repository, but it does
+    # not grant every action asked for (pull, push, metadata_read, metadata_write, delete).
     'repository-permissions': ErrorCode(
-        'CONNECTIVITY_ACCESS_TOKEN_ERROR', 'Repository permissions missing',
-        'An access token was issued for the repository, but it does not grant every action '
-        'asked for (pull, push, metadata_read, metadata_write, delete).',
-        'Ask for a role that grants the missing actions on this repository (for example '
-        'AcrPush, or a repository-scoped role assignment on registries that use them).',
-        FAILED, True),
+        'CONNECTIVITY_ACCESS_TOKEN_ERROR',
+        'Ask for a role that grants the missing actions on this repository (for example AcrPush, '
+        'or a repository-scoped role assignment on registries that use them).',
+        FAILED),
 }
 _MODES = {'AbacRepositoryPermissions': 'ABAC repository permissions',
           'LegacyRegistryPermissions': 'RBAC registry permissions'}

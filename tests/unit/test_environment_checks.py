@@ -305,13 +305,13 @@ def test_helm_2_or_older_than_3_8_is_a_version_warning_with_the_raw_line(output,
     assert (result.status, code(result)) == ('warning', 'HELM_VERSION_ERROR')
     assert result.facts['version'] == version and result.facts['minimum'] == '3.8.0'
     assert output.strip() in message(result)
-    assert 'az acr helm' in catalogue.CODES['HELM_VERSION_ERROR'].meaning
+    assert 'az acr helm' in catalogue.CODES['HELM_VERSION_ERROR'].remediation
 
 
 def test_notary_advice_points_to_notation():
     entry = catalogue.CODES['NOTARY_VERSION_ERROR']
     assert 'Notation' in entry.remediation
-    assert '2026-05-31' in entry.meaning and '2028-03-31' in entry.meaning
+    assert '2026-05-31' in entry.remediation and '2028-03-31' in entry.remediation
 
 
 @pytest.mark.parametrize('answer, shown', [

@@ -333,6 +333,17 @@ def test_exchange_retry_after_that_does_not_fit_or_cannot_be_read_is_not_waited_
     assert rendered('refresh-token', result)['code'] == 'CONNECTIVITY_TOOMANYREQUESTS_ERROR'
 
 
+def test_a_retry_after_wait_longer_than_the_checks_time_left_is_not_slept():
+    import time
+    from azext_acrhealth._bounded import running_until
+    exchange = [response(429, headers={'Retry-After': '2'}),
+                json_response({'refresh_token': REFRESH_TOKEN})]
+    with running_until(time.monotonic() + 1.5):  # the budget ends before the wait would
+        result, http, ctx = refresh(exchange=exchange)
+    assert result.finding == 'connectivity.refresh.throttled'
+    assert len(posts(http)) == 1 and ctx.sleep.calls == []
+
+
 def test_exchange_retry_after_as_a_near_http_date_is_waited_for():
     from email.utils import format_datetime
     from datetime import datetime, timedelta, timezone

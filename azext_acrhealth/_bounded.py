@@ -11,6 +11,7 @@ its checks' budgets. A check that starts threads of its own starts them with :fu
 carries its deadline over.
 """
 
+import contextlib
 import threading
 import time
 
@@ -47,21 +48,16 @@ def no_answer(seconds, cut=False, what='complete answer'):
 SLACK = 0.1  # seconds: a call cut by less than this is reported at its own limit
 
 
-class running_until:  # pylint: disable=invalid-name,too-few-public-methods  # a context manager
+@contextlib.contextmanager
+def running_until(until):
     """``with running_until(deadline):`` the calls made on this thread end by ``deadline``
     (a ``time.monotonic()`` value; None: no deadline)."""
-
-    def __init__(self, until):
-        self._deadline = until
-        self._before = None
-
-    def __enter__(self):
-        self._before = getattr(_running, 'deadline', None)
-        _running.deadline = self._deadline
-        return self
-
-    def __exit__(self, *_exc):
-        _running.deadline = self._before
+    before = getattr(_running, 'deadline', None)
+    _running.deadline = until
+    try:
+        yield
+    finally:
+        _running.deadline = before
 
 
 def deadline():

@@ -97,7 +97,7 @@ def run_plan(plan, ctx, ignore_errors=False, on_result=None, clock=time.monotoni
 class _Run:  # pylint: disable=too-many-instance-attributes  # the scheduler's state, named
     """One run of a plan: which checks are done, running, stopped and announced."""
 
-    def __init__(self, plan, ctx, ignore_errors, on_result, clock):  # pylint: disable=too-many-arguments,too-many-positional-arguments
+    def __init__(self, plan, ctx, ignore_errors, on_result, clock):  # pylint: disable=too-many-arguments,too-many-positional-arguments  # run_plan's, passed on
         _validate(plan)
         self.plan, self.ctx, self.clock = plan, ctx, clock
         self.ignore_errors, self.on_result = ignore_errors, on_result

@@ -57,7 +57,9 @@ def summary_lines(report, seconds, fancy=True):
         ('passed', 'passed'), ('failed', 'failed'), ('warnings', 'with warnings'),
         ('skipped', 'skipped')) if summary[key])
     took = took_text(seconds)
-    actions = [entry for entry in report['checks'] if entry['code']]
+    # Failures first, then warnings, each in plan order.
+    actions = sorted((entry for entry in report['checks'] if entry['code']),
+                     key=lambda entry: entry['status'] != catalogue.FAILED)
     lines = [[]]
     if not actions:
         lines.append([('success', f"No problem found ({counts}; {took}).")])

@@ -47,8 +47,8 @@ def test_progress_lines_coloured_as_the_cli_colours():
 
 
 def test_summary_lists_only_what_needs_action_and_ends_with_the_health_check_link():
-    result = report.build_report([CLIENT, DAEMON_DOWN, PULL_SKIPPED, HELM_MISSING], ENVIRONMENT)
-    lines = [plain(line) for line in view.summary_lines(result, 1.234)]
+    result = report.build_report([CLIENT, HELM_MISSING, DAEMON_DOWN, PULL_SKIPPED], ENVIRONMENT)
+    lines = [plain(line) for line in view.summary_lines(result, 1.234)]  # failures first
     assert lines == [
         '',
         '2 of 4 checks need action (1 passed, 1 failed, 1 with warnings, 1 skipped; 1.2 s):',

@@ -81,14 +81,15 @@ _CODES = [
     ErrorCode(
         'CMK_ERROR',
         'Restore the identity on the registry, or rotate the key to an identity that exists: '
-        '`az acr encryption rotate-key --identity ...`.',
+        '`az acr encryption rotate-key --name <registry> --identity ...`.',
         FAILED),
     # Login server name did not resolve: The registry's login server name did not resolve to a
     # usable address from here.
     ErrorCode(
         'CONNECTIVITY_DNS_ERROR',
-        'Check the network connection and DNS, the spelling of the registry name, that the '
-        "registry exists and that it lives in the CLI's current cloud (`az cloud show`).",
+        'Check the network connection and DNS (`nslookup <login server>`), the spelling of the '
+        "registry name, that the registry exists and that it lives in the CLI's current cloud "
+        '(`az cloud show`).',
         FAILED),
     # Access forbidden: The registry's challenge endpoint answered 403: this client is not let in,
     # usually because of network rules or because public network access is disabled.
@@ -101,8 +102,8 @@ _CODES = [
     # did not answer with an authentication challenge (401 with WWW-Authenticate).
     ErrorCode(
         'CONNECTIVITY_CHALLENGE_ERROR',
-        'Retry in a few minutes; if it persists, check proxies between you and the registry and '
-        'report it to Azure support.',
+        'Retry in a few minutes; if it persists, check proxies between you and <login server> '
+        'and report it to Azure support.',
         FAILED),
     # Azure AD login not offered: The registry challenged, but not with a Bearer challenge naming a
     # realm and a service, so Azure AD authentication cannot be used with it.
@@ -115,15 +116,15 @@ _CODES = [
     # (/oauth2/exchange): access was denied, through missing permissions or stale CLI credentials.
     ErrorCode(
         'CONNECTIVITY_REFRESH_TOKEN_ERROR',
-        'Check that your identity has a role on the registry (for example AcrPull); run `az '
-        'login` again.',
+        'Check that your identity has a role on the registry <registry> (for example AcrPull); '
+        'run `az login` again.',
         FAILED),
     # Access token denied: The registry did not give an access token (/oauth2/token): access was
     # denied, through missing permissions or stale CLI credentials.
     ErrorCode(
         'CONNECTIVITY_ACCESS_TOKEN_ERROR',
-        'Check your role assignments on the registry (and the repository); run `az login` '
-        'again.',
+        'Check your role assignments on the registry <registry> (and the repository); run '
+        '`az login` again.',
         FAILED),
     # No secure connection: No secure (TLS) connection could be made to the registry, most often
     # because a proxy intercepts the traffic with its own certificate.
@@ -136,8 +137,8 @@ _CODES = [
     # has no default ACR suffix to build it from.
     ErrorCode(
         'LOGIN_SERVER_ERROR',
-        'Check the registry name and that it exists in the current subscription and cloud (`az '
-        'acr list`, `az cloud show`); update the Azure CLI.',
+        'Check the registry name and that it exists in the current subscription and cloud '
+        '(`az acr show --name <registry>`, `az cloud show`); update the Azure CLI.',
         FAILED),
     # Too many requests: The registry answered 429: this client sent too many requests and is being
     # throttled.
@@ -253,6 +254,7 @@ def remediation(code, variant, facts, registry=None):
 
 def _named(text, facts, registry):
     names = {'<registry>': registry, '<entry>': facts.get('key'),
+             '<login server>': facts.get('loginServer'),
              '<repository>': facts.get('repository') or _image_repository(facts.get('image'))}
     for placeholder, value in names.items():
         if isinstance(value, str) and value:

@@ -177,6 +177,9 @@ def test_remediations_name_the_registry_the_repository_and_the_hosts():
     image = outcome('image-pull', 'Image pull', 'image.manifest_unknown',
                     {'image': 'team/app:1.0', 'url': 'u'})
     assert '--name r --repository team/app`' in report.check_entry(*image, 'r')['remediation']
+    dns = outcome('dns', 'DNS lookup', 'connectivity.dns.failed',
+                  {'loginServer': 'r.azurecr.io', 'error': 'no answer within 1 s'})
+    assert '(`nslookup r.azurecr.io`)' in report.check_entry(*dns, 'r')['remediation']
     # Without a registry name (environment checks) the placeholder stays a placeholder.
     assert '--name <registry>' in report.check_entry(*firewalled)['remediation']
 

@@ -87,7 +87,7 @@ _CODES = [
     # usable address from here.
     ErrorCode(
         'CONNECTIVITY_DNS_ERROR',
-        'Check the network connection and DNS (`nslookup <login server>`), the spelling of the '
+        'Check the network connection and DNS (`nslookup <host>`), the spelling of the '
         "registry name, that the registry exists and that it lives in the CLI's current cloud "
         '(`az cloud show`).',
         FAILED),
@@ -102,7 +102,7 @@ _CODES = [
     # did not answer with an authentication challenge (401 with WWW-Authenticate).
     ErrorCode(
         'CONNECTIVITY_CHALLENGE_ERROR',
-        'Retry in a few minutes; if it persists, check proxies between you and <login server> '
+        'Retry in a few minutes; if it persists, check proxies between you and <host> '
         'and report it to Azure support.',
         FAILED),
     # Azure AD login not offered: The registry challenged, but not with a Bearer challenge naming a
@@ -253,15 +253,15 @@ def remediation(code, variant, facts, registry=None):
 
 
 def _named(text, facts, registry):
+    hosts = [failing.get('host') for failing in facts.get('failing') or []
+             if isinstance(failing, dict) and isinstance(failing.get('host'), str)] or \
+        [host for host in (facts.get('host'), facts.get('loginServer')) if isinstance(host, str)]
     names = {'<registry>': registry, '<entry>': facts.get('key'),
-             '<login server>': facts.get('loginServer'),
+             '<host>': hosts[0] if hosts else None,
              '<repository>': facts.get('repository') or _image_repository(facts.get('image'))}
     for placeholder, value in names.items():
         if isinstance(value, str) and value:
             text = text.replace(placeholder, value)
-    hosts = [failing.get('host') for failing in facts.get('failing') or []
-             if isinstance(failing, dict) and failing.get('host')] or \
-        ([facts['host']] if isinstance(facts.get('host'), str) else [])
     if hosts:
         text = text.replace('the host named in the message', ', '.join(hosts))
     return text

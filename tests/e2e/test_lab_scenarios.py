@@ -87,6 +87,15 @@ def test_scenario_reports_its_documented_code(lab, ext, name):
         else:
             assert failing['docsUrl'] == 'https://aka.ms/acr/errors#' + scenario.code.lower()
         assert failing['remediation']
+        # It names what it is about, never a placeholder the run knows the value of.
+        for placeholder in ('<registry>', '<host>'):
+            assert placeholder not in failing['remediation'], failing
+        if name == 'firewalled':
+            assert '`az acr show --name firewalled --query networkRuleSet`' in \
+                failing['remediation']
+        if scenario.code == 'CONNECTIVITY_DATA_ENDPOINT_ERROR':
+            host = failing['details']['failing'][0]['host']
+            assert failing['remediation'].startswith(f'Allow {host} wherever'), failing
         assert 'check failed' in result.stderr or 'checks failed' in result.stderr
 
     # Every host a pull needs is listed whenever the login server is known.

@@ -5,7 +5,7 @@ Each scenario names the registry to check, the cloud to check it in, the documen
 correct `az acr check-health` reports for it, and, where the Azure CLI's built-in command is
 known to report something else (or to hang), the built-in's behaviour and why it is wrong.
 
-To add a scenario: add a `Scenario` here, then teach `fakeazure.py` how its registry answers
+To add a scenario: add a `Scenario` here, then teach `fake_acr.py` how its registry answers
 (the `behaviour` field is what the fake ACR data plane switches on) and, when it needs a host
 of its own, add it in `lab.py` (hosts file, certificate, listener). The parity test picks the new
 row up by itself.
@@ -48,7 +48,7 @@ PRIVATE_DATA_IP = '10.1.2.4'
 PULLONLY_REPOSITORY = 'hello-world'
 STORAGE_HOST = 'labacrstore.blob.core.lab.test'   # a storage-style data host (*.blob.core.windows.net)
 PUBLIC_DATA_IP = '20.61.0.1'     # only ever in DNS answers: a public address, never connected to
-# --image references of the lab's image store (fakeazure.ImageStore), in every fake registry.
+# --image references of the lab's image store (fake_acr.ImageStore), in every fake registry.
 IMAGE = PULLONLY_REPOSITORY + ':latest'            # a Docker v2 manifest
 IMAGE_INDEX = PULLONLY_REPOSITORY + ':multi'       # an OCI index (linux/arm64, linux/amd64)
 IMAGE_MISSING = PULLONLY_REPOSITORY + ':missing'   # no such tag
@@ -66,7 +66,7 @@ DEFAULT_ROLES = (('AcrPush', 'resourceGroup'),)
 CUSTOM_ROLE_ID = 'c0ffee00-0000-4000-8000-00000000ab06'
 
 # Backends: where a registry's login server is answered.
-FAKE = 'fake'                    # the lab's fake ACR data plane (fakeazure.py)
+FAKE = 'fake'                    # the lab's fake ACR data plane (fake_acr.py)
 OPEN_REGISTRY = 'open-registry'  # a real docker-registry without auth (200 on /v2/)
 BASIC_REGISTRY = 'basic-registry'  # a real docker-registry with htpasswd (Basic challenge)
 BLACKHOLE = 'blackhole'          # accepts TCP connections, never answers
@@ -84,7 +84,7 @@ class Scenario:
     in_arm: bool = True
     in_dns: bool = True
     backend: str = FAKE
-    behaviour: str = 'healthy'               # what the fake data plane does (fakeazure.py)
+    behaviour: str = 'healthy'               # what the fake data plane does (fake_acr.py)
     extra_args: Tuple[str, ...] = ()        # added to `az acr check-health -n REGISTRY --yes --ignore-errors`
     env: Tuple[Tuple[str, str], ...] = ()   # environment overrides ('{state}' is the lab's state dir)
     builtin_code: Optional[str] = None       # what the built-in reports when it diverges

@@ -27,7 +27,8 @@ def acr_check_health(cmd, registry_name=None, yes=False, ignore_errors=False,  #
     started = time.monotonic()
     outcomes = run_plan(plan, ctx, ignore_errors=ignore_errors,
                         on_result=lambda check, result: view.progress(
-                            reporting.check_entry(check, result, ctx.options.registry_name)))
+                            reporting.check_entry(check, result, ctx.options.registry_name),
+                            stopped=result.finding == 'runner.skipped.stopped'))
     result = reporting.build_report(outcomes, ctx.environment_summary(),
                                     registry=ctx.registry_summary(outcomes))
     view.summary(result, time.monotonic() - started)

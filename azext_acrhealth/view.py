@@ -49,6 +49,13 @@ def progress_line(entry, width, fancy=True):
     return parts + [('primary', entry['message'])]
 
 
+def stopped_line(titles, fancy=True):
+    """``[(style, text)]``: the checks the run stopped before, in one line."""
+    checks = 'check' if len(titles) == 1 else 'checks'
+    return [('secondary', f"{mark(catalogue.SKIPPED, fancy)} {len(titles)} {checks} not run after "
+                          f"the first failure (--ignore-errors runs them): {', '.join(titles)}")]
+
+
 def summary_lines(report, seconds, fancy=True):
     """``[[(style, text)]]``: the verdict, each code that needs action with its fix and link,
     and the health-check link."""
@@ -65,8 +72,9 @@ def summary_lines(report, seconds, fancy=True):
         lines.append([('success', f"No problem found ({counts}; {took}).")])
     else:
         needs = 'needs' if len(actions) == 1 else 'need'
-        lines.append([('primary', f"{len(actions)} of {len(report['checks'])} checks {needs} "
-                                  f"action ({counts}; {took}):")])
+        total = len(report['checks'])
+        lines.append([('primary', f"{len(actions)} of {total} check{'' if total == 1 else 's'} "
+                                  f"{needs} action ({counts}; {took}):")])
         for entry in actions:
             status = entry['status']
             lines.append([(_STYLES[status], f"{mark(status, fancy)} {entry['code']}"),
@@ -100,6 +108,7 @@ class TerminalView:
         self._quiet = bool(getattr(cli_ctx, 'only_show_errors', False))
         self._stream = stream
         self._width = max((len(check.title) for check in plan), default=0)
+        self._stopped = []
 
     def _print(self, styled):
         if self._quiet:
@@ -112,9 +121,16 @@ class TerminalView:
     def _fancy(self):
         return can_show(''.join(m for m, _ in _MARKS.values()), self._stream or sys.stderr)
 
-    def progress(self, entry):
-        self._print(progress_line(entry, self._width, self._fancy()))
+    def progress(self, entry, stopped=False):
+        """A check's line; the checks the run ``stopped`` before are told in one line, with
+        the summary."""
+        if stopped:
+            self._stopped.append(entry['title'])
+        else:
+            self._print(progress_line(entry, self._width, self._fancy()))
 
     def summary(self, report, seconds):
+        if self._stopped:
+            self._print(stopped_line(self._stopped, self._fancy()))
         for line in summary_lines(report, seconds, self._fancy()):
             self._print(line)

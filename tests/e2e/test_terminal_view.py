@@ -40,11 +40,9 @@ FIX = ('Start (or restart) the Docker daemon, check its installation, and make s
 STDERR = f'''WARNING: The behavior of this command has been altered by the following extension: acrhealth
 \u2713 Docker client   Docker client found: <bin>/docker.
 \u2717 Docker daemon   DOCKER_DAEMON_ERROR The Docker daemon is not reachable: {DAEMON_DOWN}
-- Docker version  {STOPPED}
 - Docker pull     {NEEDS_DAEMON}
-- Azure CLI       {STOPPED}
-- Helm            {STOPPED}
-- Notary          {STOPPED}
+- 4 checks not run after the first failure (--ignore-errors runs them): Docker version, Azure \
+CLI, Helm, Notary
 
 1 of 7 checks needs action (1 passed, 1 failed, 5 skipped; <t>):
 \u2717 DOCKER_DAEMON_ERROR (Docker daemon): {FIX}
@@ -136,16 +134,17 @@ def test_on_a_terminal_marks_and_codes_are_coloured_as_the_cli_colours(az, tools
                        f'<bin>/docker.{reset}'
     assert lines[2] == f'{red}\u2717{reset} Docker daemon   {red}DOCKER_DAEMON_ERROR{reset} ' \
                        f'{reset}The Docker daemon is not reachable: {DAEMON_DOWN}{reset}'
-    assert lines[3] == f'{grey}-{reset} Docker version  {grey}{STOPPED}{reset}'
-    assert lines[4] == f'{grey}-{reset} Docker pull     {grey}{NEEDS_DAEMON}{reset}'
-    assert lines[8:10] == [reset, f'{reset}1 of 7 checks needs action (1 passed, 1 failed, '
-                                  f'5 skipped; <t>):{reset}']
-    assert lines[10] == f'{red}\u2717 DOCKER_DAEMON_ERROR{reset} (Docker daemon): {FIX}{reset}'
-    assert lines[11] == f'{cyan}  https://aka.ms/acr/errors#docker_daemon_error{reset}'
-    assert lines[12] == f'{reset}Please refer to {cyan}https://aka.ms/acr/health-check' \
-                        f'{reset} for more information.{reset}'
+    assert lines[3] == f'{grey}-{reset} Docker pull     {grey}{NEEDS_DAEMON}{reset}'
+    assert lines[4] == f'{grey}- 4 checks not run after the first failure (--ignore-errors runs ' \
+                       f'them): Docker version, Azure CLI, Helm, Notary{reset}'
+    assert lines[5:7] == [reset, f'{reset}1 of 7 checks needs action (1 passed, 1 failed, '
+                                 f'5 skipped; <t>):{reset}']
+    assert lines[7] == f'{red}\u2717 DOCKER_DAEMON_ERROR{reset} (Docker daemon): {FIX}{reset}'
+    assert lines[8] == f'{cyan}  https://aka.ms/acr/errors#docker_daemon_error{reset}'
+    assert lines[9] == f'{reset}Please refer to {cyan}https://aka.ms/acr/health-check' \
+                       f'{reset} for more information.{reset}'
     # Then the table on stdout (never coloured), and the error in the CLI's red, without its tag.
-    assert '\n'.join(lines[13:-1]) + '\n' == TABLE
+    assert '\n'.join(lines[10:-1]) + '\n' == TABLE
     assert lines[-1] == f'{red}{ERROR[len("ERROR: "):]}{reset}'
 
 

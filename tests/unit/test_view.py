@@ -101,6 +101,22 @@ def test_the_view_prints_to_its_stream_with_marks_the_stream_can_encode(monkeypa
     assert latin.getvalue() == '+ Docker client  Docker client found: /usr/bin/docker.\n'
 
 
+def test_checks_the_run_stopped_before_are_one_line_before_the_summary(monkeypatch):
+    monkeypatch.setattr(format_styled_text, 'theme', 'none', raising=False)
+    stream = _Stream('utf-8')
+    shown = view.TerminalView(_Ctx(False), [CLIENT[0], DAEMON_DOWN[0]], stream=stream)
+    shown.progress(entry(DAEMON_DOWN))
+    shown.progress(dict(entry(CLIENT), title='Helm'), stopped=True)
+    shown.progress(entry(PULL_SKIPPED))
+    shown.progress(dict(entry(CLIENT), title='Notary'), stopped=True)
+    shown.summary(report.build_report([DAEMON_DOWN], ENVIRONMENT), 1)
+    lines = stream.getvalue().splitlines()
+    assert lines[1] == '- Docker pull    It needs "Docker daemon", which did not pass.'
+    assert lines[2] == ('- 2 checks not run after the first failure (--ignore-errors runs them): '
+                        'Helm, Notary')
+    assert lines[3:5] == ['', '1 of 1 check needs action (1 failed; 1 s):']
+
+
 def test_only_show_errors_prints_nothing():
     stream = _Stream('utf-8')
     shown = view.TerminalView(_Ctx(True), [CLIENT[0]], stream=stream)

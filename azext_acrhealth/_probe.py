@@ -9,7 +9,7 @@ HTTP, never a credential."""
 import socket
 import ssl
 
-from ._bounded import shown_seconds, within
+from ._bounded import Overrun, no_answer, within
 from ._http import plain_reason
 
 PORT = 443
@@ -39,32 +39,49 @@ def probe(host, address, timeout, *, verify=True, cafile=None, port=PORT):
     "passed", "failed" or "skipped"; ``error`` says what failed, in plain words; the whole
     probe takes at most about two ``timeout``s (connection, then handshake)."""
     outcome = {'tcp': SKIPPED, 'tls': SKIPPED, 'error': None}
+    held = {}  # the sockets a step has open: shut down when the step overruns
     try:
-        sock = within(lambda: socket.create_connection((address, port), timeout=timeout),
-                      timeout)
+        sock = within(lambda: _connect(address, port, timeout, held), timeout,
+                      on_overrun=lambda: _close(held.get('tcp')))
     except TimeoutError as ex:  # the bounded call's Overrun, or the socket's own timeout
-        return dict(outcome, tcp=FAILED, error=f'no TCP connection within {_seconds(ex, timeout)} s')
+        return dict(outcome, tcp=FAILED, error=_timed_out(ex, timeout, 'TCP connection'))
     except OSError as ex:
         return dict(outcome, tcp=FAILED, error=plain_reason(ex))
     outcome['tcp'] = PASSED
     context = _context(verify, cafile)
     try:
-        within(lambda: _handshake(context, sock, host, timeout), timeout)
+        within(lambda: _handshake(context, sock, host, timeout, held), timeout,
+               on_overrun=lambda: _close(held.get('tls', sock)))
     except TimeoutError as ex:
-        _close(sock)
-        return dict(outcome, tls=FAILED, error=f'no TLS handshake within {_seconds(ex, timeout)} s')
+        _close(held.get('tls', sock))
+        return dict(outcome, tls=FAILED, error=_timed_out(ex, timeout, 'TLS handshake'))
     except ssl.SSLCertVerificationError as ex:
-        _close(sock)
+        _close(held.get('tls', sock))
         return dict(outcome, tls=FAILED, error=ex.verify_message or plain_reason(ex),
                     certificate=presented_certificate(host, address, timeout, cafile, port))
     except (ssl.SSLError, OSError) as ex:
-        _close(sock)
+        _close(held.get('tls', sock))
         return dict(outcome, tls=FAILED, error=getattr(ex, 'reason', None) or plain_reason(ex))
     return dict(outcome, tls=PASSED)
 
 
-def _seconds(ex, timeout):
-    return shown_seconds(getattr(ex, 'seconds', timeout))
+def _timed_out(ex, timeout, what):
+    """'no TLS handshake within 2 s' (the bounded call's limit, or the socket's own)."""
+    if isinstance(ex, Overrun):
+        return no_answer(ex.seconds, ex.cut, what)
+    return no_answer(timeout, False, what)
+
+
+def _connect(address, port, timeout, held):
+    family = socket.AF_INET6 if ':' in address else socket.AF_INET
+    sock = held['tcp'] = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.settimeout(timeout)
+        sock.connect((address, port))
+    except OSError:
+        _close(sock)
+        raise
+    return sock
 
 
 def _context(verify, cafile):
@@ -76,17 +93,23 @@ def _context(verify, cafile):
     return ssl.create_default_context(cafile=cafile)
 
 
-def _handshake(context, sock, host, timeout):
+def _handshake(context, sock, host, timeout, held):
     sock.settimeout(timeout)
-    tls = context.wrap_socket(sock, server_hostname=host)
+    tls = held['tls'] = context.wrap_socket(sock, server_hostname=host,
+                                            do_handshake_on_connect=False)
+    tls.do_handshake()
     tls.close()
 
 
 def _close(sock):
-    try:
-        sock.close()
-    except OSError:
-        pass
+    """Shut a socket down (which wakes a thread blocked on it) and close it."""
+    if sock is None:
+        return
+    for step in (lambda: sock.shutdown(socket.SHUT_RDWR), sock.close):
+        try:
+            step()
+        except OSError:
+            pass
 
 
 def presented_certificate(host, address, timeout, cafile, port=PORT):

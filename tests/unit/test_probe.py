@@ -76,3 +76,41 @@ def test_the_proxy_requests_would_use(monkeypatch):
     monkeypatch.setenv('NO_PROXY', '.privatelink.azurecr.io,myreg.azurecr.io')
     assert _probe.proxy_for('myreg.westeurope.data.azurecr.io') == 'http://proxy.contoso.com:3128'
     assert _probe.proxy_for('myreg.azurecr.io') is None
+
+
+def test_a_dripping_handshake_is_cut_at_the_checks_deadline_and_its_socket_shut(pki):
+    import select
+    import threading
+    from azext_acrhealth._bounded import running_until
+    listener = socket.socket()
+    listener.bind(('127.0.0.1', 0))
+    listener.listen(1)
+    gone = []
+
+    def drip():  # a byte at a time: no per-read timeout of the client ever fires
+        conn, _ = listener.accept()
+        with conn:
+            conn.sendall(b'\x16\x03\x03\x40\x00')  # a handshake record of 16 KiB, then its body
+            for _ in range(200):
+                try:
+                    conn.sendall(b'\x00')
+                    if select.select([conn], [], [], 0.1)[0] and not conn.recv(4096):
+                        break
+                except OSError:
+                    break
+            gone.append(time.monotonic())
+    threading.Thread(target=drip, daemon=True).start()
+    started = time.monotonic()
+    try:
+        with running_until(started + 1.0):
+            outcome = _probe.probe('localhost', '127.0.0.1', 10.0, cafile=pki['ca'],
+                                   port=listener.getsockname()[1])
+        assert time.monotonic() - started < 2
+        assert (outcome['tcp'], outcome['tls']) == ('passed', 'failed')
+        assert outcome['error'].startswith('no TLS handshake within ')
+        deadline = time.monotonic() + 3
+        while not gone and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert gone and gone[0] - started < 2.5, 'the abandoned handshake kept its socket open'
+    finally:
+        listener.close()

@@ -26,7 +26,8 @@ def shown_seconds(value):
 
 class Overrun(TimeoutError):
     """A bounded call did not end within ``seconds`` (``cut``: the check's budget ran out
-    before the call's own limit)."""
+    before the call's own limit; ``seconds`` 0: it was not even started). A TimeoutError, so
+    an OSError too: catch it before any ``except OSError`` that would hide it."""
 
     def __init__(self, seconds, cut=False):
         super().__init__(seconds)
@@ -40,6 +41,8 @@ class Overrun(TimeoutError):
 def no_answer(seconds, cut=False, what='complete answer'):
     """How a timed-out call is reported: 'no complete answer within 2 s', or 'no complete
     answer within the 0.5 s left of the check's time budget'."""
+    if cut and seconds <= 0:
+        return "not tried: the check's time budget was used up"
     if cut:
         return f"no {what} within the {shown_seconds(seconds)} s left of the check's time budget"
     return f'no {what} within {shown_seconds(seconds)} s'
@@ -83,7 +86,7 @@ def within(work, seconds, on_overrun=None):
     thread is then abandoned (a blocking call such as getaddrinfo or a dripped read cannot be
     interrupted); ``on_overrun()`` may release what it holds (shut its socket down)."""
     seconds, cut = limit(seconds)
-    if seconds <= 0:
+    if seconds <= 0 or (cut and seconds < SLACK):  # no time to do it in: do not start it
         raise Overrun(0, cut)
     box = {}
 
@@ -106,12 +109,26 @@ def within(work, seconds, on_overrun=None):
 
 
 def spawn(target, args=(), name='acrhealth-worker'):
-    """Start ``target(*args)`` on a daemon thread that keeps this thread's deadline."""
+    """Start ``target(*args)`` on a daemon thread that keeps this thread's deadline; its
+    exception, if any, is kept for :func:`gather`."""
     until = deadline()
 
     def run():
         with running_until(until):
-            target(*args)
+            try:
+                target(*args)
+            except Exception as ex:  # pylint: disable=broad-except  # re-raised by gather()
+                thread.error = ex
     thread = threading.Thread(target=run, name=name, daemon=True)
+    thread.error = None
     thread.start()
     return thread
+
+
+def gather(threads):
+    """Wait for threads :func:`spawn` started; re-raise the first exception one of them had."""
+    for thread in threads:
+        thread.join()
+    error = next((thread.error for thread in threads if thread.error is not None), None)
+    if error is not None:
+        raise error

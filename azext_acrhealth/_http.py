@@ -19,7 +19,7 @@ from ._bounded import Overrun, limit, no_answer, within
 MAX_BODY = 64 * 1024
 
 HttpResponse = namedtuple('HttpResponse', 'status headers challenges body truncated')
-_Call = namedtuple('_Call', 'method url form read_body headers max_body seconds')
+_Call = namedtuple('_Call', 'method url form read_body headers max_body seconds cut')
 
 
 class HttpError(Exception):
@@ -55,9 +55,9 @@ class HttpClient:  # pylint: disable=too-few-public-methods  # one call, but a s
         # byte at a time (headers or body) would never trip them. So the exchange runs on a
         # daemon thread raced against the deadline; on expiry its socket is shut down.
         box = {}
-        seconds, _ = limit(self._timeout)
+        seconds, cut = limit(self._timeout)
         call = _Call(method, url, form, read_body, dict(headers or {}), max_body or self._max_body,
-                     seconds)
+                     seconds, cut)
         try:
             return within(lambda: self._exchange(call, box), self._timeout,
                           on_overrun=lambda: _abort(box.get('response')))
@@ -95,7 +95,7 @@ class HttpClient:  # pylint: disable=too-few-public-methods  # one call, but a s
         except requests.exceptions.SSLError as ex:
             raise HttpError('ssl', ssl_reason(ex)) from None
         except (requests.exceptions.Timeout, _Deadline):
-            raise HttpError('timeout', no_answer(call.seconds)) from None
+            raise HttpError('timeout', no_answer(call.seconds, call.cut)) from None
         except requests.exceptions.ConnectionError as ex:
             raise HttpError('connection', plain_reason(ex)) from None
         except (requests.exceptions.RequestException, OSError, ValueError) as ex:

@@ -253,11 +253,9 @@ def remediation(code, variant, facts, registry=None):
 
 
 def _named(text, facts, registry):
-    hosts = [failing.get('host') for failing in facts.get('failing') or []
-             if isinstance(failing, dict) and isinstance(failing.get('host'), str)] or \
-        [host for host in (facts.get('host'), facts.get('loginServer')) if isinstance(host, str)]
+    hosts = _hosts(facts)
     names = {'<registry>': registry, '<entry>': facts.get('key'),
-             '<host>': hosts[0] if hosts else None,
+             '<host>': hosts[0] if hosts else facts.get('loginServer'),
              '<repository>': facts.get('repository') or _image_repository(facts.get('image'))}
     for placeholder, value in names.items():
         if isinstance(value, str) and value:
@@ -265,6 +263,17 @@ def _named(text, facts, registry):
     if hosts:
         text = text.replace('the host named in the message', ', '.join(hosts))
     return text
+
+
+def _hosts(facts):
+    """The hosts a finding is about, most specific first: the failing endpoints, the host a
+    pull failed on, the private endpoint names that did not resolve as they should."""
+    def names(items, key, keep=lambda item: True):
+        return [item[key] for item in items or [] if isinstance(item, dict) and
+                isinstance(item.get(key), str) and keep(item)]
+    host = facts.get('host')
+    return names(facts.get('failing'), 'host') or ([host] if isinstance(host, str) else []) or \
+        names(facts.get('mappings'), 'fqdn', lambda item: not item.get('ok'))
 
 
 def _image_repository(image):

@@ -64,8 +64,9 @@ def summary_lines(report, seconds, fancy=True):
         ('passed', 'passed'), ('failed', 'failed'), ('warnings', 'with warnings'),
         ('skipped', 'skipped')) if summary[key])
     took = took_text(seconds)
-    # Failures first, then warnings, each in plan order.
-    actions = sorted((entry for entry in report['checks'] if entry['code']),
+    # Every failure and warning, failures first, each in plan order.
+    actions = sorted((entry for entry in report['checks']
+                      if entry['status'] in (catalogue.FAILED, catalogue.WARNING)),
                      key=lambda entry: entry['status'] != catalogue.FAILED)
     lines = [[]]
     if not actions:
@@ -77,9 +78,14 @@ def summary_lines(report, seconds, fancy=True):
                                   f"{needs} action ({counts}; {took}):")])
         for entry in actions:
             status = entry['status']
-            lines.append([(_STYLES[status], f"{mark(status, fancy)} {entry['code']}"),
-                          ('primary', f" ({entry['title']}): {_one_line(entry['remediation'])}")])
-            lines.append([('hyperlink', f"  {entry['docsUrl']}")])
+            if entry['code']:
+                lines.append([(_STYLES[status], f"{mark(status, fancy)} {entry['code']}"),
+                              ('primary', f" ({entry['title']}): "
+                                          f"{_one_line(entry['remediation'])}")])
+                lines.append([('hyperlink', f"  {entry['docsUrl']}")])
+            else:  # a finding no code fits (role assignments that cannot be read, a crash)
+                lines.append([(_STYLES[status], f"{mark(status, fancy)} {entry['title']}"),
+                              ('primary', f": {_one_line(entry['message'])}")])
     lines.append([('primary', 'Please refer to '), ('hyperlink', HEALTH_CHECK_URL),
                   ('primary', ' for more information.')])
     return lines
@@ -115,8 +121,12 @@ class TerminalView:
             return
         from azure.cli.core.style import print_styled_text
         stream = self._stream or sys.stderr
-        print_styled_text([(Style(style), text) for style, text in styled], file=stream)
-        stream.flush()
+        try:
+            print_styled_text([(Style(style), text) for style, text in styled], file=stream)
+            stream.flush()
+        except (OSError, ValueError):
+            # stderr is gone (a closed pipe): the report on stdout matters, the view does not.
+            self._quiet = True
 
     def _fancy(self):
         return can_show(''.join(m for m, _ in _MARKS.values()), self._stream or sys.stderr)

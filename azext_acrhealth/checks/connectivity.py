@@ -203,9 +203,9 @@ def _post_with_one_retry(ctx, url, form):
     response = ctx.http.request('POST', url, form=form)
     if response.status in (429, 503):
         wait = retry_after_seconds(response.headers)
-        # The wait must also end before the check's budget does.
+        # The wait and the retry must also fit in what is left of the check's budget.
         if wait is not None and wait <= min(MAX_RETRY_WAIT, ctx.timeout) and \
-                wait < limit(wait + 1)[0]:
+                limit(wait + ctx.timeout)[0] >= wait + ctx.timeout:
             ctx.sleep(wait)
             response = ctx.http.request('POST', url, form=form)
     return response

@@ -13,7 +13,7 @@ import time
 from urllib.parse import urljoin, urlsplit
 
 from .base import Check, CheckResult
-from .._bounded import spawn
+from .._bounded import gather, spawn
 from .connectivity import token_call, without_userinfo
 from .._azure import DnsError, address_kind
 from .._http import HttpError
@@ -131,8 +131,7 @@ def probe_all(ctx, hosts, must_be_private, login_steps=None):
 
     threads = [spawn(work, (index,) + host, name='acrhealth-endpoint')
                for index, host in enumerate(hosts)]
-    for thread in threads:
-        thread.join()  # each probe is bounded; the runner bounds the check as a whole
+    gather(threads)  # each probe is bounded (its calls end by the check's deadline)
     return [entries[index] for index in range(len(hosts))]
 
 

@@ -246,6 +246,21 @@ def test_a_check_out_of_time_makes_no_call_at_all():
     assert calls == []
 
 
+def test_a_thread_a_check_starts_hands_its_exception_back():
+    def fails():
+        raise KeyError('x')
+    threads = [_bounded.spawn(lambda: None), _bounded.spawn(fails)]
+    with pytest.raises(KeyError):
+        _bounded.gather(threads)
+
+
+def test_a_call_with_no_time_left_says_it_was_not_tried():
+    with _bounded.running_until(time.monotonic() + 0.01):
+        with pytest.raises(_bounded.Overrun) as raised:
+            _bounded.within(lambda: 1, 5)
+    assert str(raised.value) == "not tried: the check's time budget was used up"
+
+
 def test_threads_a_check_starts_keep_its_deadline():
     seen = []
     with _bounded.running_until(123.0):

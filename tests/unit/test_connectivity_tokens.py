@@ -336,12 +336,17 @@ def test_exchange_retry_after_that_does_not_fit_or_cannot_be_read_is_not_waited_
 def test_a_retry_after_wait_longer_than_the_checks_time_left_is_not_slept():
     import time
     from azext_acrhealth._bounded import running_until
-    exchange = [response(429, headers={'Retry-After': '2'}),
+
+    def exchange():
+        return [response(429, headers={'Retry-After': '2'}),
                 json_response({'refresh_token': REFRESH_TOKEN})]
-    with running_until(time.monotonic() + 1.5):  # the budget ends before the wait would
-        result, http, ctx = refresh(exchange=exchange)
+    with running_until(time.monotonic() + 6):  # the wait fits, the retry (5 s) after it not
+        result, http, ctx = refresh(exchange=exchange(), timeout=5.0)
     assert result.finding == 'connectivity.refresh.throttled'
     assert len(posts(http)) == 1 and ctx.sleep.calls == []
+    with running_until(time.monotonic() + 20):  # both fit
+        result, http, ctx = refresh(exchange=exchange(), timeout=5.0)
+    assert result.finding == 'connectivity.refresh.ok' and ctx.sleep.calls == [2]
 
 
 def test_exchange_retry_after_as_a_near_http_date_is_waited_for():

@@ -180,6 +180,17 @@ def test_remediations_name_the_registry_the_repository_and_the_hosts():
     dns = outcome('dns', 'DNS lookup', 'connectivity.dns.failed',
                   {'loginServer': 'r.azurecr.io', 'error': 'no answer within 1 s'})
     assert '(`nslookup r.azurecr.io`)' in report.check_entry(*dns, 'r')['remediation']
+    redirect = outcome('image-pull', 'Image pull', 'image.data_forbidden', {
+        'image': 'team/app:1.0', 'loginServer': 'r.azurecr.io', 'host': 'x.blob.core.windows.net',
+        'error': 'answered 403', 'redirects': [], 'statusCode': 403})
+    text = report.check_entry(*redirect, 'r')['remediation']
+    assert text.startswith('Allow x.blob.core.windows.net wherever'), text
+    mismatch = outcome('private-endpoints', 'Private endpoint DNS', 'registry.pe.mismatch', {
+        'mappings': [{'fqdn': 'r.azurecr.io', 'ok': True},
+                     {'fqdn': 'r.westus.data.azurecr.io', 'ok': False, 'expected': '10.0.0.5',
+                      'actual': ['20.1.2.3'], 'error': None}]})
+    assert '`nslookup r.westus.data.azurecr.io`' in \
+        report.check_entry(*mismatch, 'r')['remediation']
     # Without a registry name (environment checks) the placeholder stays a placeholder.
     assert '--name <registry>' in report.check_entry(*firewalled)['remediation']
 

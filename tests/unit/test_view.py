@@ -68,6 +68,28 @@ def test_run_time_as_people_read_it():
         ['1 ms', '42 ms', '0.1 s', '2.5 s', '61 s']
 
 
+def test_summary_lists_failures_and_warnings_without_a_code_too():
+    from tests.unit.test_report import outcome
+    unreadable = outcome('role-assignments', 'Role assignments', 'roles.unreadable',
+                         {'error': 'ARM answered 403 AuthorizationFailed'})
+    crashed = outcome('identity', 'Identity', 'runner.failed.exception', {'error': 'KeyError: x'})
+    result = report.build_report([CLIENT, unreadable, crashed], ENVIRONMENT)
+    lines = [plain(line) for line in view.summary_lines(result, 1)]
+    assert lines[1].startswith('2 of 3 checks need action (1 passed, 1 failed, 1 with warnings')
+    assert lines[2].startswith('\u2717 Identity: ') and 'KeyError: x' in lines[2]
+    assert lines[3].startswith('! Role assignments: ')
+    assert lines[4].startswith('Please refer to')
+
+
+def test_a_closed_stderr_turns_the_view_off_without_failing_the_run():
+    class Closed(_Stream):
+        def write(self, _text):
+            raise BrokenPipeError(32, 'Broken pipe')
+    shown = view.TerminalView(_Ctx(False), [CLIENT[0]], stream=Closed('utf-8'))
+    shown.progress(entry(CLIENT))
+    shown.summary(report.build_report([CLIENT], ENVIRONMENT), 1)  # nothing raised
+
+
 def test_summary_when_nothing_needs_action():
     result = report.build_report([CLIENT, PULL_SKIPPED], ENVIRONMENT)
     assert [plain(line) for line in view.summary_lines(result, 12)] == [

@@ -23,6 +23,7 @@ RESOURCES_API_VERSION = '2022-09-01'
 # examples/2025-11-01/RegistryGet.json).
 REGISTRY_API_VERSION = '2025-11-01'
 AUTHORIZATION_API_VERSION = '2022-04-01'
+TURN_POLL = 0.05  # seconds: how often a request waiting for its turn looks whether to stop
 API_VERSIONS = {
     'microsoft.managedidentity': '2023-01-31',
     'microsoft.network': '2023-09-01',
@@ -80,8 +81,11 @@ class Arm:
         self._client = None
         self._subscription = None
         # One request at a time: they then share one keep-alive connection (a second, parallel
-        # request would open another TLS connection, which costs as much as waiting).
+        # request would open another TLS connection, which costs as much as waiting). After a
+        # request overran, its abandoned thread may hold the turn for long: the others then stop
+        # waiting for it and go on their own connections.
         self._one_at_a_time = threading.Lock()
+        self._in_turn = True
 
     def _call_options(self):
         # One immediate retry for a dropped connection (an idle keep-alive the server closed),
@@ -123,13 +127,27 @@ class Arm:
         """``work()`` with a deadline for all of it: the SDK's timeouts bound each socket read
         only, so an ARM answer dripped a byte at a time would outlive them."""
         try:
-            return within(work, seconds)
+            return within(work, seconds, on_overrun=self._stop_taking_turns)
         except ArmError:
             raise
         except Overrun as ex:
             raise ArmError(str(ex)) from None
         except Exception as ex:  # pylint: disable=broad-except
             raise ArmError(_plain(ex)) from None
+
+    def _stop_taking_turns(self):
+        self._in_turn = False
+
+    def _send(self, request):
+        """One request, in turn with the others while every request ends in time."""
+        taken = False
+        while self._in_turn and not taken:
+            taken = self._one_at_a_time.acquire(timeout=TURN_POLL)  # pylint: disable=consider-using-with  # a wait that can stop is no `with`
+        try:
+            return self._pipeline().send_request(request, **self._call_options())
+        finally:
+            if taken:
+                self._one_at_a_time.release()
 
     def _arm_host(self):
         try:
@@ -206,9 +224,7 @@ class Arm:
             # IDs come from ARM's own answers; anything but a path would send the token away.
             raise ArmError(f'not an ARM resource path: {path[:100]}')
         try:
-            with self._one_at_a_time:
-                response = self._pipeline().send_request(HttpRequest('GET', url),
-                                                         **self._call_options())
+            response = self._send(HttpRequest('GET', url))
         except AzureError as ex:
             raise ArmError(_plain(ex)) from None
         if response.status_code == 404 and missing_ok:

@@ -302,6 +302,35 @@ def test_find_registry_has_a_deadline_for_all_of_it():
     assert time.monotonic() - started < 3
 
 
+def test_after_an_arm_call_overran_the_others_stop_waiting_for_its_turn():
+    import threading
+    release = threading.Event()
+
+    def hung(_request):
+        release.wait(30)
+        return Answer(status_code=500, body={}, headers={})
+    pipeline = Pipeline((LIST, hung), (UAI, (200, {'id': UAI})))
+    arm = arm_with(pipeline, timeout=2.0)
+    outcome = {}
+
+    def later():
+        time.sleep(0.1)  # asks while the list holds the turn
+        started = time.monotonic()
+        outcome['got'] = arm.get(UAI)
+        outcome['seconds'] = time.monotonic() - started
+    try:
+        waiting = threading.Thread(target=later)
+        waiting.start()
+        with pytest.raises(ArmError, match='within 0.4 s'):  # a call cut short by its check
+            arm._bounded(lambda: arm._get_json(LIST), 0.4)  # pylint: disable=protected-access
+        waiting.join(5)
+    finally:
+        release.set()
+    # The second call was answered once the first overran, long before its own limit (4 s).
+    assert outcome['got'] == {'id': UAI}
+    assert outcome['seconds'] < 2
+
+
 def test_arm_get_uses_the_namespace_api_version():
     pipeline = Pipeline((UAI, (200, {'id': UAI})), (PE.lower(), (200, {'id': PE})))
     arm = arm_with(pipeline)

@@ -50,8 +50,13 @@ class DnsError(Exception):
 # ---- ARM ------------------------------------------------------------------------------------
 
 def _first_line(text, limit=200):
+    """The first line of ``text``, cut at a word before ``limit`` characters ("…" then)."""
     lines = [line.strip() for line in str(text).splitlines() if line.strip()]
-    return (lines[0] if lines else '')[:limit]
+    line = lines[0] if lines else ''
+    if len(line) <= limit:
+        return line
+    cut = line[:limit - 1]
+    return (cut.rsplit(' ', 1)[0] if ' ' in cut[limit // 2:] else cut) + '\u2026'
 
 
 def _arm_status_reason(response):

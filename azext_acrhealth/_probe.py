@@ -130,8 +130,13 @@ def _peer_der(host, address, timeout, port):
 
 def describe_certificate(der, cafile):
     """Subject, issuer, DNS names, expiry and ``issuerInBundle`` of a DER certificate."""
+    import warnings
     from cryptography import x509
-    cert = x509.load_der_x509_certificate(der)
+    with warnings.catch_warnings():
+        # An interceptor's certificate may break the rules (a negative serial number): what it
+        # shows is still worth reading, and a Python warning on stderr is nobody's business.
+        warnings.simplefilter('ignore')
+        cert = x509.load_der_x509_certificate(der)
     try:
         names = cert.extensions.get_extension_for_class(
             x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName)

@@ -14,7 +14,7 @@ def acr_check_health(cmd, registry_name=None, yes=False, ignore_errors=False,  #
     from azext_acrhealth import report as reporting
     from azext_acrhealth.checks import build_plan
     from azext_acrhealth.context import build_context
-    from azext_acrhealth.runner import run_plan
+    from azext_acrhealth.runner import STOPPED, run_plan
     from azext_acrhealth.view import TerminalView
 
     ctx = build_context(cmd.cli_ctx, registry_name=registry_name, yes=yes,
@@ -28,7 +28,7 @@ def acr_check_health(cmd, registry_name=None, yes=False, ignore_errors=False,  #
     outcomes = run_plan(plan, ctx, ignore_errors=ignore_errors,
                         on_result=lambda check, result: view.progress(
                             reporting.check_entry(check, result, ctx.options.registry_name),
-                            stopped=result.finding == 'runner.skipped.stopped'))
+                            stopped=result.finding == STOPPED))
     result = reporting.build_report(outcomes, ctx.environment_summary(),
                                     registry=ctx.registry_summary(outcomes))
     view.summary(result, time.monotonic() - started)

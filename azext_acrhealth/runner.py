@@ -21,6 +21,7 @@ from ._bounded import running_until, shown_seconds
 from .checks.base import CheckResult
 
 GRACE_SECONDS = 2.0
+STOPPED = 'runner.skipped.stopped'
 
 
 def exception_summary(ex):
@@ -82,6 +83,8 @@ def _prerequisite_skip(check, results, titles):
     unmet = next((dep for dep in check.requires if not results[dep].passed), None)
     if unmet is None:
         return None
+    if results[unmet].finding == STOPPED:  # its prerequisite did not run: neither does it
+        return CheckResult(STOPPED)
     return CheckResult('runner.skipped.prerequisite', {'prerequisite': titles[unmet]})
 
 
@@ -178,7 +181,7 @@ class _Run:  # pylint: disable=too-many-instance-attributes  # the scheduler's s
             return self.results.get(check.id)
         # After the first failure: every result is replaced, in plan order.
         skip = _prerequisite_skip(check, self.finals, self.titles)
-        return skip.timed(0) if skip else CheckResult('runner.skipped.stopped').timed(0)
+        return (skip or CheckResult(STOPPED)).timed(0)
 
     def announce(self):
         """Report every check, in plan order, whose result is final."""

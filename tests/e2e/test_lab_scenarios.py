@@ -5,6 +5,7 @@ for every scenario, the request log's proof of where credentials went, and no to
 output even with --debug."""
 
 import json
+import re
 import time
 
 import pytest
@@ -67,6 +68,7 @@ def test_scenario_reports_its_documented_code(lab, ext, name):
     result = run_ours(lab, ext, scenario, *scenario_args(scenario))
     elapsed = time.monotonic() - started
     assert 'Traceback' not in result.stderr, result.stderr[-2000:]
+    assert not re.search(r'\w+Warning: ', result.stderr), result.stderr[-2000:]  # Python's
     report = json.loads(result.stdout)
     checks = by_id(report)
     failed = [c['code'] for c in report['checks'] if c['status'] == 'failed']

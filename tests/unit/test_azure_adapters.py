@@ -394,3 +394,15 @@ def test_acr_suffix(value, expected):
 def test_acr_audience(configured, expected):
     config = SimpleNamespace(get=lambda section, option, fallback=None: configured or fallback)
     assert acr_audience(SimpleNamespace(config=config)) == expected
+
+
+def test_a_long_arm_message_is_cut_at_a_word_and_says_so():
+    from azext_acrhealth._azure import _first_line
+    message = ('The client does not have authorization to perform action '
+               "'Microsoft.Authorization/roleAssignments/read' over scope '/subscriptions/x' "
+               'or the scope is invalid.')
+    cut = _first_line(message, 100)
+    assert len(cut) <= 100 and cut.endswith('\u2026')
+    assert cut == 'The client does not have authorization to perform action\u2026'
+    assert _first_line('short', 100) == 'short'
+    assert _first_line('x' * 150, 100) == 'x' * 99 + '\u2026'

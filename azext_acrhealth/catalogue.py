@@ -350,8 +350,13 @@ _ROLES = {'loginServer': 'login server', 'dataEndpoint': 'data endpoint',
           'redirect': 'data host of a blob redirect'}
 
 
+def endpoint_role(role):
+    """An endpoint's role in words ('data endpoint' for 'dataEndpoint')."""
+    return _ROLES.get(role, role)
+
+
 def _role(endpoint):
-    role = _ROLES.get(endpoint.get('role'), endpoint.get('role'))
+    role = endpoint_role(endpoint.get('role'))
     return f"{role}, {endpoint['region']}" if endpoint.get('region') else role
 
 

@@ -71,14 +71,15 @@ def table_transformer(result):
             'Message': check['message'],
         })
     for endpoint in (result or {}).get('endpoints', []):
-        steps = '; '.join(f'{step.upper()} {endpoint[step]}'
-                          for step in ('dns', 'tcp', 'tls'))
+        # Every host a pull needs, a row each after the checks (the endpoints check's details).
+        steps = ', '.join(f'{step.upper()} {endpoint[step]}' for step in ('dns', 'tcp', 'tls'))
+        error = f"; {endpoint['error']}" if endpoint.get('error') else ''
         rows.append({
-            'Check': f"Endpoint {endpoint['host']}",
+            'Check': 'Endpoint',
             'Status': 'failed' if endpoint.get('error') or 'failed' in (
                 endpoint['dns'], endpoint['tcp'], endpoint['tls']) else 'passed',
             'Code': '',
-            'Message': f"{endpoint['role']} ({', '.join(endpoint['addresses']) or 'no address'}): "
-                       f"{steps}{'; ' + endpoint['error'] if endpoint.get('error') else ''}",
+            'Message': f"{endpoint['host']} ({catalogue.endpoint_role(endpoint['role'])}; "
+                       f"{', '.join(endpoint['addresses']) or 'no address'}): {steps}{error}",
         })
     return rows

@@ -107,5 +107,8 @@ def test_image_pull(lab, ext, pull):
 
 def test_the_table_shows_the_endpoints(lab, ext):
     result = run(lab, ext, 'dataendpoints', '--image', S.IMAGE, output='table')
-    assert 'Endpoint ' + S.data_host('dataendpoints') in result.stdout
-    assert 'dataEndpoint' in result.stdout and 'redirect' in result.stdout
+    rows = [line for line in result.stdout.splitlines() if line.startswith('Endpoint ')]
+    assert [row.split()[2] for row in rows] == [
+        lab.scenario('dataendpoints').login_server, S.data_host('dataendpoints'),
+        S.data_host('dataendpoints')], rows
+    assert '(data endpoint; ' in rows[1] and '(data host of a blob redirect; ' in rows[2]

@@ -303,5 +303,7 @@ def test_the_report_lists_every_endpoint_and_the_table_shows_them():
     assert [(e['host'], e['role']) for e in built['endpoints']] == [
         (LOGIN, 'loginServer'), (DATA, 'dataEndpoint'), (DATA, 'redirect')]
     rows = report.table_transformer(built)
-    assert [r['Check'] for r in rows[-3:]] == ['Endpoint ' + LOGIN, 'Endpoint ' + DATA,
-                                               'Endpoint ' + DATA]
+    assert [r['Check'] for r in rows[-3:]] == ['Endpoint'] * 3
+    assert [r['Message'].split(' (')[0] for r in rows[-3:]] == [LOGIN, DATA, DATA]
+    assert rows[-2]['Message'] == (f'{DATA} (data endpoint; 20.62.129.1): DNS passed, '
+                                   'TCP passed, TLS passed')

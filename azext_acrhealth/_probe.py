@@ -131,12 +131,17 @@ def _peer_der(host, address, timeout, port):
 def describe_certificate(der, cafile):
     """Subject, issuer, DNS names, expiry and ``issuerInBundle`` of a DER certificate."""
     import warnings
-    from cryptography import x509
     with warnings.catch_warnings():
-        # An interceptor's certificate may break the rules (a negative serial number): what it
-        # shows is still worth reading, and a Python warning on stderr is nobody's business.
+        # A certificate may break the rules (a negative serial number, as some in CA bundles
+        # do): what it shows is still worth reading, and cryptography's warning on stderr is
+        # nobody's business.
         warnings.simplefilter('ignore')
-        cert = x509.load_der_x509_certificate(der)
+        return _describe(der, cafile)
+
+
+def _describe(der, cafile):
+    from cryptography import x509
+    cert = x509.load_der_x509_certificate(der)
     try:
         names = cert.extensions.get_extension_for_class(
             x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName)

@@ -21,6 +21,19 @@ STATUSES = (PASSED, FAILED, WARNING, SKIPPED)
 ErrorCode = namedtuple('ErrorCode', 'code remediation severity')
 Finding = namedtuple('Finding', 'status code template variant', defaults=(None,))
 
+
+def _forbidden(facts):
+    """What lets this client in: with public network access disabled, only a private endpoint
+    (network rules then do nothing); otherwise the network rules."""
+    if facts.get('publicNetworkAccess') == 'Disabled':
+        return ('Public network access to <registry> is disabled, so network rules do not apply: '
+                'connect from a network with a private endpoint of the registry, where <host> '
+                'resolves to its private address (`nslookup <host>`; `az acr check-health --name '
+                '<registry> --vnet <network>` checks the endpoints\' DNS).')
+    return ('Read the rules with `az acr show --name <registry> --query networkRuleSet`; add this '
+            "client's address to them, or connect through a private endpoint.")
+
+
 # severity: the status a check gets when it reports this code ("failed" breaks the
 # registry workflow, "warning" is about an optional client).
 _CODES = [
@@ -95,8 +108,7 @@ _CODES = [
     # usually because of network rules or because public network access is disabled.
     ErrorCode(
         'CONNECTIVITY_FORBIDDEN_ERROR',
-        'Read the rules with `az acr show --name <registry> --query networkRuleSet`; add this '
-        "client's address to them, or connect through a private endpoint.",
+        _forbidden,
         FAILED),
     # No authentication challenge: The registry's challenge endpoint (/v2/) could not be reached or
     # did not answer with an authentication challenge (401 with WWW-Authenticate).
@@ -198,6 +210,29 @@ VARIANTS = {
         'CONNECTIVITY_ACCESS_TOKEN_ERROR',
         'Ask for a role that grants the missing actions on this repository (for example AcrPush, '
         'or a repository-scoped role assignment on registries that use them).',
+        FAILED),
+    # Private DNS not routing to the private endpoints: a name resolves, but to a public address
+    # (or another one than its private endpoint's).
+    'private-dns': ErrorCode(
+        'CONNECTIVITY_DNS_ERROR',
+        'Make <host> resolve to its private endpoint address from here, and so every host of '
+        '<registry>: A records in the privatelink.azurecr.io private DNS zone linked to this '
+        "client's virtual network, or DNS forwarding to Azure DNS (168.63.129.16) from your own "
+        'resolvers. Check with `nslookup <host>`.',
+        FAILED),
+    # No private endpoint to route to (in the virtual network given).
+    'no-private-endpoint': ErrorCode(
+        'CONNECTIVITY_DNS_ERROR',
+        'List the private endpoints of <registry> (`az acr private-endpoint-connection list '
+        '--registry-name <registry>`); create one in your virtual network (`az network '
+        'private-endpoint create ... --group-id registry`) or pass --vnet the network that has '
+        'one.',
+        FAILED),
+    # The private endpoints could not be read.
+    'private-endpoints-unread': ErrorCode(
+        'CONNECTIVITY_DNS_ERROR',
+        'Make sure you may read <registry> and its private endpoints (Reader on them) in the '
+        'subscription searched (--subscription selects another), then run the command again.',
         FAILED),
 }
 _MODES = {'AbacRepositoryPermissions': 'ABAC repository permissions',
@@ -581,7 +616,7 @@ FINDINGS = {
         FAILED, 'CONNECTIVITY_DNS_ERROR', lambda f: 'The registry takes private connections only, '
         'but from here ' + '; '.join(
             f"{e.get('host')} ({_role(e)}) resolves to {_shown(e.get('addresses'))}"
-            for e in f.get('failing', [])) + '.'),
+            for e in f.get('failing', [])) + '.', variant='private-dns'),
 
     # Image pull (--image).
     'image.pulled': Finding(
@@ -714,19 +749,22 @@ FINDINGS = {
     'registry.pe.not_in_arm': Finding(
         FAILED, 'CONNECTIVITY_DNS_ERROR',
         'Registry {name} is not in the subscription searched, so its private endpoints cannot be '
-        'read; select its subscription with --subscription.'),
+        'read; select its subscription with --subscription.',
+        variant='private-endpoints-unread'),
     'registry.pe.arm_failed': Finding(
         FAILED, 'CONNECTIVITY_DNS_ERROR',
         'ARM could not be asked ({armError}), so the private endpoints of {name} could not be '
-        'read.'),
+        'read.', variant='private-endpoints-unread'),
     'registry.pe.none': Finding(
-        FAILED, 'CONNECTIVITY_DNS_ERROR', 'Registry {name} has no private endpoints.'),
+        FAILED, 'CONNECTIVITY_DNS_ERROR', 'Registry {name} has no private endpoints.',
+        variant='no-private-endpoint'),
     'registry.pe.none_in_vnet': Finding(
         FAILED, 'CONNECTIVITY_DNS_ERROR',
-        'None of the {endpoints} private endpoint(s) of {name} is in virtual network {vnet}.'),
+        'None of the {endpoints} private endpoint(s) of {name} is in virtual network {vnet}.',
+        variant='no-private-endpoint'),
     'registry.pe.unreadable': Finding(
         FAILED, 'CONNECTIVITY_DNS_ERROR',
-        'The private endpoints of {name} could not be read through ARM: {error}.'),
+        'The private endpoints of {name} could not be read through ARM: {error}.', variant='private-endpoints-unread'),
     'registry.pe.ok': Finding(
         PASSED, None, lambda f: 'DNS here resolves ' + ', '.join(
             m['fqdn'] for m in f.get('mappings', [])) + ' to the private endpoint addresses in '
@@ -736,7 +774,7 @@ FINDINGS = {
         'endpoints: ' + '; '.join(
             f"{m['fqdn']}: expected {m['expected']}, got "
             f"{m['error'] or ', '.join(m['actual']) or 'nothing'}"
-            for m in f.get('mappings', []) if not m['ok']) + '.'),
+            for m in f.get('mappings', []) if not m['ok']) + '.', variant='private-dns'),
 }
 
 

@@ -191,6 +191,17 @@ def test_remediations_name_the_registry_the_repository_and_the_hosts():
                       'actual': ['20.1.2.3'], 'error': None}]})
     assert '`nslookup r.westus.data.azurecr.io`' in \
         report.check_entry(*mismatch, 'r')['remediation']
+    private_only = outcome('challenge', 'Challenge endpoint', 'connectivity.challenge.forbidden',
+                           {'loginServer': 'p.azurecr.io', 'statusCode': 403,
+                            'publicNetworkAccess': 'Disabled'}, 'CONNECTIVITY_CHALLENGE_ERROR')
+    text = report.check_entry(*private_only, registry='p')['remediation']
+    assert text.startswith('Public network access to p is disabled, so network rules do not '
+                           'apply') and '`nslookup p.azurecr.io`' in text
+    public = outcome('endpoints', 'Endpoints', 'endpoints.public', {'failing': [
+        {'host': 'p.westus.data.azurecr.io', 'addresses': ['20.1.2.3']}]})
+    text = report.check_entry(*public, registry='p')['remediation']
+    assert text.startswith('Make p.westus.data.azurecr.io resolve to its private endpoint '
+                           'address from here, and so every host of p: ')
     # Without a registry name (environment checks) the placeholder stays a placeholder.
     assert '--name <registry>' in report.check_entry(*firewalled)['remediation']
 

@@ -330,6 +330,25 @@ def docs_url(code):
     return (README_URL if code in OUR_CODES else DOCS_URL).format(anchor=code.lower())
 
 
+def _missing_actions(facts):
+    granted = facts.get('granted')
+    if not granted:
+        return f"The access token for {facts.get('repository')} grants no action: it lacks " \
+               f"{_shown(facts.get('missing'))}."
+    return f"The access token for {facts.get('repository')} grants {_shown(granted)} but lacks " \
+           f"{_shown(facts.get('missing'))}."
+
+
+def _roles(facts):
+    """'In this registry's mode (...) your role assignments grant pull: AcrPull on the ...'"""
+    granted = _shown(facts.get('granted')) if facts.get('granted') else 'nothing'
+    return (f"In this registry's mode ({_mode(facts)}) your role assignments grant {granted}: "
+            + '; '.join(f"{a.get('role')} on the {a.get('level')} (" + (
+                f"grants {_shown(a.get('grants'))}" if a.get('honoured')
+                else 'not honoured in this mode') + ')' for a in facts.get('assignments', []))
+            + '.')
+
+
 def _not_from_arm(facts):
     """Why ARM did not give the login server: it could not be asked, the registry is not in
     the subscription searched (--subscription selects another), or its resource names none.
@@ -593,11 +612,11 @@ FINDINGS = {
         'The access token for {repository} could not be read to check its grants: {problem}.'),
     'connectivity.access.missing_actions': Finding(
         FAILED, 'CONNECTIVITY_ACCESS_TOKEN_ERROR',
-        'The access token for {repository} grants {granted} but lacks {missing}.',
+        _missing_actions,
         'repository-permissions'),
     'connectivity.access.missing_actions_roles': Finding(
         FAILED, 'CONNECTIVITY_ACCESS_TOKEN_ERROR',
-        'The access token for {repository} grants {granted} but lacks {missing}.',
+        _missing_actions,
         'repository-roles'),
 
     # Endpoints: every host a pull needs.
@@ -672,15 +691,15 @@ FINDINGS = {
     'registry_auth.not_in_arm': Finding(
         SKIPPED, None, 'The registry\'s ARM resource was not read, so its authentication '
                        'settings are unknown.'),
-    'roles.explained': Finding(PASSED, None, lambda f: (
-        f"In this registry's mode ({_mode(f)}) your role assignments grant "
-        f"{_shown(f.get('granted'))}: " + '; '.join(
-            f"{a.get('role')} on the {a.get('level')} (" + (
-                f"grants {_shown(a.get('grants'))}" if a.get('honoured')
-                else 'not honoured in this mode') + ')' for a in f.get('assignments', [])) + '.')),
+    'roles.explained': Finding(PASSED, None, _roles),
+    # Nothing granted: pulls and pushes with the CLI's identity are refused (a warning: the
+    # admin user, a token or anonymous pull may be how this registry is meant to be used).
+    'roles.grant_nothing': Finding(WARNING, None, lambda f: _roles(f) + (
+        ' Pulls and pushes with this identity will be refused.')),
     'roles.none': Finding(
-        PASSED, None, lambda f: 'None of your role assignments applies to this registry (its '
-                                f'mode: {_mode(f)}).'),
+        WARNING, None, lambda f: 'None of your role assignments applies to this registry (its '
+                                 f'mode: {_mode(f)}): pulls and pushes with this identity will be '
+                                 'refused.'),
     'roles.not_in_arm': Finding(
         SKIPPED, None, 'The registry\'s ARM resource was not read, so role assignments on it '
                        'cannot be listed.'),
@@ -778,9 +797,10 @@ FINDINGS = {
 }
 
 
-# Warnings that no code fits: the finding is worth a look but breaks nothing (the role
-# assignments could not be read: the explanation is missing, not the access).
-CODELESS_WARNINGS = frozenset({'roles.unreadable'})
+# Warnings that no code fits: worth a look, but nothing is broken for sure (the role assignments
+# could not be read: the explanation is missing, not the access; none grants anything: the admin
+# user, a token or anonymous pull may be how this registry is used).
+CODELESS_WARNINGS = frozenset({'roles.unreadable', 'roles.grant_nothing', 'roles.none'})
 
 
 def finding(key):

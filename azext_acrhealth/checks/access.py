@@ -192,7 +192,7 @@ def check_role_assignments(ctx, results):
                  missing=[g for g in GRANTS if g not in granted])
     if not explained:
         return CheckResult('roles.none', facts)
-    return CheckResult('roles.explained', facts)
+    return CheckResult('roles.explained' if granted else 'roles.grant_nothing', facts)
 
 
 def access_plan():

@@ -342,7 +342,7 @@ def with_role_advice(result, results, needed):
     read): the assignments, the registry's mode and the role to ask for. The code stays."""
     roles = results.get('role-assignments')
     if result.finding not in _EXPLAINED or roles is None or \
-            roles.finding not in ('roles.explained', 'roles.none'):
+            roles.finding not in ('roles.explained', 'roles.grant_nothing', 'roles.none'):
         return result
     from .access import ADVICE, LEGACY  # here: access imports this module (token_claims)
     mode = roles.facts.get('mode')

@@ -53,6 +53,14 @@ def test_acrpull_on_an_abac_registry_is_explained(lab, ext):
         'AcrPull on the resource group: not honoured, the registry uses ABAC repository '
         'permissions. Ask for Container Registry Repository Reader on the registry')
     assert access['details']['roleAssignments'][0]['honoured'] is False
+    assert access['message'] == (f'The access token for {S.PULLONLY_REPOSITORY} grants no action: '
+                                 'it lacks pull, push, metadata_read, metadata_write, delete.')
+    # Nothing granted is said before any token is asked for, as a warning.
+    roles = checks(result)['role-assignments']
+    assert (roles['status'], roles['code']) == ('warning', None)
+    assert roles['message'].startswith("In this registry's mode (ABAC repository permissions) "
+                                       'your role assignments grant nothing: AcrPull on the '
+                                       'resource group (not honoured in this mode).')
 
 
 def test_repository_reader_on_an_abac_registry_lacks_push(lab, ext):

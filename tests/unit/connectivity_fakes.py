@@ -104,17 +104,28 @@ class FakeHttp:
         return [url for _, url, _ in self.calls]
 
 
+ACR_PUSH_ON_REGISTRY = {
+    'type': 'Microsoft.Authorization/roleAssignments', 'name': 'a0',
+    'id': REGISTRY_ID + '/providers/Microsoft.Authorization/roleAssignments/a0',
+    'properties': {'roleDefinitionId': '/subscriptions/{}/providers/Microsoft.Authorization/'
+                                       'roleDefinitions/8311e382-0749-4cb8-b61a-304f252e45ec'
+                                       .format(REGISTRY_ID.split('/')[2]),
+                   'principalType': 'ServicePrincipal', 'scope': REGISTRY_ID}}
+
+
 class FakeArm:
     """``_azure.Arm`` stand-in. ``registries`` maps a registry name to its ARM JSON (given to
     the real ``registry_facts``, as ``Arm.find_registry`` does) or to an exception to raise;
     ``resources`` maps a resource ID to its JSON, None (ARM 404) or an exception."""
 
-    def __init__(self, registries=None, resources=None, find_error=None, assignments=(),
+    def __init__(self, registries=None, resources=None, find_error=None, assignments=None,
                  definitions=None):
         self.registries = {key.lower(): value for key, value in (registries or {}).items()}
         self.resources = dict(resources or {})
         self.find_error = find_error
-        self.assignments = assignments    # a list of role assignments, or an ArmError
+        # A list of role assignments, or an ArmError; by default AcrPush on the registry (what a
+        # healthy registry's user has: the lab's default is AcrPush on the resource group).
+        self.assignments = [ACR_PUSH_ON_REGISTRY] if assignments is None else assignments
         self.definitions = dict(definitions or {})
         self.calls = []
 

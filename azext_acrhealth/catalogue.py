@@ -249,7 +249,8 @@ def _role_advice(facts):
     the assignments the mode does not honour, and the role to ask for."""
     assignments, need, ask = facts.get('roleAssignments') or [], facts.get('needed'), \
         facts.get('askFor')
-    if any(need in a.get('grants', []) for a in assignments):
+    granted = {grant for a in assignments for grant in a.get('grants') or []}
+    if need and all(grant.strip() in granted for grant in str(need).split(',')):
         return (f'Your role assignments grant {need} here ({_assignments(assignments)}), so the '
                 'refusal has another cause: run `az login` again (stale credentials) and check '
                 'the conditions on the assignments.')

@@ -51,6 +51,18 @@ ADVICE = {ABAC: {'pull': 'Container Registry Repository Reader',
           LEGACY: {'pull': 'AcrPull', 'push': 'AcrPush', 'delete': 'AcrDelete'}}
 
 
+def ask_for(mode, needed):
+    """The role(s) that grant every one of ``needed`` (grants) in the registry's mode: in ABAC
+    mode one role grants the ones below it (Contributor: pull, push, delete); in the legacy mode
+    AcrPush grants pull and push, and AcrDelete only delete."""
+    needed = sorted(set(needed), key=GRANTS.index)
+    if mode == ABAC:
+        return ADVICE[ABAC][needed[-1]]
+    roles = [ADVICE[LEGACY]['push' if 'push' in needed else 'pull']] if (
+        {'pull', 'push'} & set(needed)) else []
+    return ' and '.join(roles + ([ADVICE[LEGACY]['delete']] if 'delete' in needed else []))
+
+
 # ---- identity --------------------------------------------------------------------------------
 
 def principal(claims):

@@ -324,7 +324,7 @@ def check_access_token(ctx, results):
     facts = dict(result.facts, repository=repository, granted=granted, missing=missing)
     if missing:
         return with_role_advice(CheckResult('connectivity.access.missing_actions', facts),
-                                results, _GRANT_OF_ACTION[missing[0]])
+                                results, [_GRANT_OF_ACTION[action] for action in missing])
     return CheckResult('connectivity.access.ok_repository', facts)
 
 
@@ -339,16 +339,18 @@ _EXPLAINED = {'connectivity.refresh.denied': 'connectivity.refresh.denied_roles'
 
 def with_role_advice(result, results, needed):
     """A refused token with what the caller's role assignments say about it (when they were
-    read): the assignments, the registry's mode and the role to ask for. The code stays."""
+    read): the assignments, the registry's mode and the role to ask for, for every grant
+    ``needed`` ('pull', or a list of them). The code stays."""
     roles = results.get('role-assignments')
     if result.finding not in _EXPLAINED or roles is None or \
             roles.finding not in ('roles.explained', 'roles.grant_nothing', 'roles.none'):
         return result
-    from .access import ADVICE, LEGACY  # here: access imports this module (token_claims)
+    from .access import GRANTS, ask_for  # here: access imports this module (token_claims)
     mode = roles.facts.get('mode')
+    needed = sorted(set([needed] if isinstance(needed, str) else needed), key=GRANTS.index)
     return CheckResult(_EXPLAINED[result.finding], dict(
         result.facts, roleAssignments=roles.facts.get('assignments', []), registryMode=mode,
-        needed=needed, askFor=ADVICE.get(mode, ADVICE[LEGACY])[needed]), data=result.data)
+        needed=', '.join(needed), askFor=ask_for(mode, needed)), data=result.data)
 
 
 def connectivity_plan():

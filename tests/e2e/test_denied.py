@@ -51,7 +51,8 @@ def test_acrpull_on_an_abac_registry_is_explained(lab, ext):
     assert (access['status'], access['code']) == ('failed', 'CONNECTIVITY_ACCESS_TOKEN_ERROR')
     assert access['remediation'].startswith(
         'AcrPull on the resource group: not honoured, the registry uses ABAC repository '
-        'permissions. Ask for Container Registry Repository Reader on the registry')
+        'permissions. Ask for Container Registry Repository Contributor on the registry')
+    assert access['details']['needed'] == 'pull, push, delete'  # --repository asks for all
     assert access['details']['roleAssignments'][0]['honoured'] is False
     assert access['message'] == (f'The access token for {S.PULLONLY_REPOSITORY} grants no action: '
                                  'it lacks pull, push, metadata_read, metadata_write, delete.')
@@ -69,7 +70,8 @@ def test_repository_reader_on_an_abac_registry_lacks_push(lab, ext):
     assert access['details']['roleAssignments'] == [{
         'role': 'Container Registry Repository Reader', 'level': 'registry', 'honoured': True,
         'grants': ['pull']}]
-    assert 'Ask for Container Registry Repository Writer' in access['remediation']
+    # It lacks push and delete too: the one role that grants them all.
+    assert 'Ask for Container Registry Repository Contributor' in access['remediation']
 
 
 def test_no_assignment_is_explained(lab, ext):

@@ -128,7 +128,7 @@ def test_a_refused_refresh_token_names_the_role_to_ask_for():
     assert entry['details']['roleAssignments'] == []
 
 
-def test_missing_push_on_an_abac_registry_asks_for_the_writer_role():
+def test_missing_push_and_delete_on_an_abac_registry_asks_for_the_role_granting_both():
     token = jwt({'access': [{'Type': 'repository', 'Name': 'r', 'Actions': ['pull']}]})
     answers = dict(healthy_answers(token))
     ctx = ctx_with([assignment(REPO_READER), assignment(ACR_PULL, RG_SCOPE)], abac=True,
@@ -141,9 +141,25 @@ def test_missing_push_on_an_abac_registry_asks_for_the_writer_role():
     assert entry['code'] == 'CONNECTIVITY_ACCESS_TOKEN_ERROR'
     assert entry['remediation'] == (
         'AcrPull on the resource group: not honoured, the registry uses ABAC repository '
-        'permissions. Ask for Container Registry Repository Writer on the registry, or on the '
-        'repository with an ABAC condition.')
+        'permissions. Ask for Container Registry Repository Contributor on the registry, or on '
+        'the repository with an ABAC condition.')
+    assert entry['details']['needed'] == 'pull, push, delete'
     assert entry['details']['registryMode'] == ABAC
+
+
+@pytest.mark.parametrize('mode, needed, role', [
+    ('AbacRepositoryPermissions', ['pull'], 'Container Registry Repository Reader'),
+    ('AbacRepositoryPermissions', ['push', 'pull'], 'Container Registry Repository Writer'),
+    ('AbacRepositoryPermissions', ['delete'], 'Container Registry Repository Contributor'),
+    ('LegacyRegistryPermissions', ['pull'], 'AcrPull'),
+    ('LegacyRegistryPermissions', ['pull', 'push'], 'AcrPush'),
+    ('LegacyRegistryPermissions', ['push', 'delete'], 'AcrPush and AcrDelete'),
+    ('LegacyRegistryPermissions', ['delete'], 'AcrDelete'),
+    (None, ['pull'], 'AcrPull'),
+])
+def test_the_role_to_ask_for_grants_everything_missing(mode, needed, role):
+    from azext_acrhealth.checks.access import ask_for
+    assert ask_for(mode, needed) == role
 
 
 def test_explain_marks_conditions():

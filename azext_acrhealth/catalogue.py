@@ -211,6 +211,23 @@ VARIANTS = {
         'Ask for a role that grants the missing actions on this repository (for example AcrPush, '
         'or a repository-scoped role assignment on registries that use them).',
         FAILED),
+    # --image: the reference is unknown; pulling it is denied; content does not match its digest.
+    'image-unknown': ErrorCode(
+        'IMAGE_PULL_ERROR',
+        'Check the reference: `az acr repository show-tags --name <registry> --repository '
+        '<repository>` lists its tags, `az acr manifest list-metadata --registry <registry> '
+        '--name <repository>` its digests.',
+        FAILED),
+    'image-denied': ErrorCode(
+        'IMAGE_PULL_ERROR',
+        'Ask for a role that grants pull on <repository> (AcrPull, or Container Registry '
+        'Repository Reader on a registry with ABAC repository permissions); run `az login` again.',
+        FAILED),
+    'image-mismatch': ErrorCode(
+        'IMAGE_PULL_ERROR',
+        'The registry served other content than the digest names: push the image again; if it '
+        'persists, report it to Azure support.',
+        FAILED),
     # Private DNS not routing to the private endpoints: a name resolves, but to a public address
     # (or another one than its private endpoint's).
     'private-dns': ErrorCode(
@@ -625,9 +642,10 @@ FINDINGS = {
         PASSED, None, lambda f: 'Every host a pull needs is reachable from here: ' + ', '.join(
             _endpoint(e) for e in f.get('endpoints', [])) + '.'),
     'endpoints.login_only': Finding(
-        PASSED, None, lambda f: 'The registry has no dedicated data endpoints; ' + ', '.join(
-            _endpoint(e) for e in f.get('endpoints', [])) + '. Its layers come from the host its '
-        'blob redirects name (--image pulls through it).'),
+        PASSED, None, lambda f: 'Reachable from here: ' + ', '.join(
+            _endpoint(e) for e in f.get('endpoints', [])) + '. The registry has no dedicated data '
+        'endpoints: its layers come from the storage host its blob redirects name (--image '
+        'follows one and probes it).'),
     'endpoints.unreachable': Finding(
         FAILED, 'CONNECTIVITY_DATA_ENDPOINT_ERROR', lambda f: '; '.join(
             f"{e.get('host')} ({_role(e)}) cannot be reached from here: {_shown(e.get('error'))}"
@@ -646,23 +664,25 @@ FINDINGS = {
     'image.token_unreachable': Finding(
         FAILED, 'IMAGE_PULL_ERROR', '{url} could not be reached for a pull token: {error}.'),
     'image.token_denied': Finding(
-        FAILED, 'IMAGE_PULL_ERROR', '{url} gave no token for {scope} (it answered {statusCode}).'),
+        FAILED, 'IMAGE_PULL_ERROR', '{url} gave no token for {scope} (it answered {statusCode}).',
+        'image-denied'),
     'image.throttled': Finding(
         FAILED, 'CONNECTIVITY_TOOMANYREQUESTS_ERROR', '{url} answered 429 Too Many Requests.'),
     'image.manifest_unreachable': Finding(
         FAILED, 'IMAGE_PULL_ERROR', '{url} could not be reached: {error}.'),
     'image.denied': Finding(
         FAILED, 'IMAGE_PULL_ERROR', 'Pulling {image} is denied: {url} answered {statusCode} '
-                                    '({registryError}).'),
+                                    '({registryError}).', 'image-denied'),
     'image.manifest_unknown': Finding(
         FAILED, 'IMAGE_PULL_ERROR', 'The registry has no manifest for {image}: {url} answered 404 '
-                                    '({registryError}).'),
+                                    '({registryError}).', 'image-unknown'),
     'image.manifest_failed': Finding(
         FAILED, 'IMAGE_PULL_ERROR', '{url} answered {statusCode} for the manifest of {image}.'),
     'image.unreadable': Finding(
         FAILED, 'IMAGE_PULL_ERROR', 'The manifest of {image} cannot be read: {problem}.'),
     'image.digest_mismatch': Finding(
-        FAILED, 'IMAGE_PULL_ERROR', 'The {what} of {image} does not match its digest {digest}.'),
+        FAILED, 'IMAGE_PULL_ERROR', 'The {what} of {image} does not match its digest {digest}.',
+        'image-mismatch'),
     'image.blob_unreachable': Finding(
         FAILED, 'IMAGE_PULL_ERROR', '{url} could not be reached: {error}.'),
     'image.blob_failed': Finding(

@@ -48,7 +48,9 @@ def no_answer(seconds, cut=False, what='complete answer'):
     return f'no {what} within {shown_seconds(seconds)} s'
 
 
-SLACK = 0.1  # seconds: a call cut by less than this is reported at its own limit
+# Seconds: a call cut by less than this is reported at its own limit, and a call with less than
+# this left is not started.
+SLACK = 0.1
 
 
 @contextlib.contextmanager

@@ -14,6 +14,7 @@ import threading
 from urllib.parse import quote, urlsplit
 
 from ._bounded import Overrun, no_answer, within
+from ._http import looks_like_repr, plain_reason
 
 ACR_AUDIENCE = 'https://containerregistry.azure.net'
 MAX_PAGES = 100
@@ -107,7 +108,7 @@ class Arm:
                     self._cli_ctx, ResourceType.MGMT_CONTAINERREGISTRY, **self._call_options())
             except Exception as ex:  # pylint: disable=broad-except
                 # Not logged in, no subscription, a broken profile: ARM cannot be asked.
-                raise ArmError(_plain(ex)) from None
+                raise ArmError(plain_reason(ex)) from None
         return self._client
 
     def subscription(self):
@@ -117,7 +118,7 @@ class Arm:
             try:
                 sub_id = get_subscription_id(self._cli_ctx)
             except Exception as ex:  # pylint: disable=broad-except
-                raise ArmError(_plain(ex)) from None
+                raise ArmError(plain_reason(ex)) from None
             known = {}
             try:
                 from azure.cli.core._profile import Profile
@@ -138,7 +139,7 @@ class Arm:
         except Overrun as ex:
             raise ArmError(str(ex)) from None
         except Exception as ex:  # pylint: disable=broad-except
-            raise ArmError(_plain(ex)) from None
+            raise ArmError(plain_reason(ex)) from None
 
     def _stop_taking_turns(self):
         self._in_turn = False
@@ -231,7 +232,7 @@ class Arm:
         try:
             response = self._send(HttpRequest('GET', url))
         except AzureError as ex:
-            raise ArmError(_plain(ex)) from None
+            raise ArmError(plain_reason(ex)) from None
         if response.status_code == 404 and missing_ok:
             return None
         if response.status_code != 200:
@@ -254,16 +255,6 @@ class Arm:
         version = API_VERSIONS.get(namespace, API_VERSIONS['microsoft.network'])
         return self._bounded(lambda: self._get_json(f'{resource_id}?api-version={version}',
                                                     missing_ok=True), 2 * self._timeout)
-
-
-def _plain(ex):
-    from azext_acrhealth._http import plain_reason
-    return plain_reason(ex)
-
-
-def _looks_like_repr(text):
-    from azext_acrhealth._http import looks_like_repr
-    return looks_like_repr(text)
 
 
 def _get(data, *path):
@@ -350,7 +341,7 @@ def aad_token(cli_ctx, timeout):
         raise AadTokenError(str(ex)) from None
     except Exception as ex:  # pylint: disable=broad-except
         line = _first_line(ex)
-        raise AadTokenError(line if line and not _looks_like_repr(line) else _plain(ex)) \
+        raise AadTokenError(line if line and not looks_like_repr(line) else plain_reason(ex)) \
             from None
 
 
@@ -365,7 +356,7 @@ def resolve(host, timeout):
     except UnicodeError as ex:
         raise DnsError(f'not a valid host name ({ex})') from None
     except (OSError, ValueError) as ex:
-        raise DnsError(_plain(ex)) from None
+        raise DnsError(plain_reason(ex)) from None
     return list(dict.fromkeys(info[4][0] for info in infos))
 
 

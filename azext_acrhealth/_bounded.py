@@ -82,6 +82,37 @@ def limit(seconds):
     return left, left < seconds - SLACK
 
 
+class Task:
+    """``work()`` started now on a daemon thread that keeps this thread's deadline: a small
+    future. Daemon threads, not a pool: an overrunning call is abandoned, and an abandoned
+    thread must not keep the process alive."""
+
+    def __init__(self, work, name='acrhealth-worker'):
+        self._done = threading.Event()
+        self._value = self._error = None
+        until = deadline()
+
+        def run():
+            with running_until(until):
+                try:
+                    self._value = work()
+                except BaseException as ex:  # pylint: disable=broad-except  # re-raised by result()
+                    self._error = ex
+                finally:
+                    self._done.set()
+        threading.Thread(target=run, name=name, daemon=True).start()
+
+    def join(self, seconds=None):
+        """Whether the work ended within ``seconds`` (None: wait until it does)."""
+        return self._done.wait(seconds)
+
+    def result(self):
+        """The work's value, or its exception re-raised (once it ended)."""
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
 def within(work, seconds, on_overrun=None):
     """``work()`` on a daemon thread, raced against ``seconds`` cut to the running check's time
     left: its value, or its exception re-raised, or :class:`Overrun` when it overruns. The
@@ -90,47 +121,22 @@ def within(work, seconds, on_overrun=None):
     seconds, cut = limit(seconds)
     if seconds <= 0 or (cut and seconds < SLACK):  # no time to do it in: do not start it
         raise Overrun(0, cut)
-    box = {}
-
-    def target():
-        try:
-            box['value'] = work()
-        except BaseException as ex:  # pylint: disable=broad-except  # re-raised by the caller
-            box['error'] = ex
-
-    worker = threading.Thread(target=target, name='acrhealth-bounded', daemon=True)
-    worker.start()
-    worker.join(seconds)
-    if worker.is_alive():
+    task = Task(work, 'acrhealth-bounded')
+    if not task.join(seconds):
         if on_overrun is not None:
             on_overrun()
         raise Overrun(seconds, cut)
-    if 'error' in box:
-        raise box['error']
-    return box.get('value')
+    return task.result()
 
 
 def spawn(target, args=(), name='acrhealth-worker'):
-    """Start ``target(*args)`` on a daemon thread that keeps this thread's deadline; its
-    exception, if any, is kept for :func:`gather`."""
-    until = deadline()
-
-    def run():
-        with running_until(until):
-            try:
-                target(*args)
-            except Exception as ex:  # pylint: disable=broad-except  # re-raised by gather()
-                thread.error = ex
-    thread = threading.Thread(target=run, name=name, daemon=True)
-    thread.error = None
-    thread.start()
-    return thread
+    """Start ``target(*args)`` as a :class:`Task` (it keeps this thread's deadline)."""
+    return Task(lambda: target(*args), name)
 
 
-def gather(threads):
-    """Wait for threads :func:`spawn` started; re-raise the first exception one of them had."""
-    for thread in threads:
-        thread.join()
-    error = next((thread.error for thread in threads if thread.error is not None), None)
-    if error is not None:
-        raise error
+def gather(tasks):
+    """Wait for tasks :func:`spawn` started; re-raise the first exception one of them had."""
+    for task in tasks:
+        task.join()
+    for task in tasks:
+        task.result()

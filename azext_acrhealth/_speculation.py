@@ -5,36 +5,22 @@ is being asked. The DNS and challenge checks take these results when ARM confirm
 server; when ARM names another one (a domain-name-label registry, a custom suffix), they ask
 again for it. Either way a check reports the same thing: only when its work happens changes."""
 
-import threading
-
-from ._bounded import Overrun, limit, no_answer
+from ._bounded import Overrun, Task, limit, no_answer
 
 
-class _Call:  # pylint: disable=too-few-public-methods  # a future, no more
-    """``work()`` on a daemon thread; ``result()`` waits for it and returns or re-raises."""
+class _Call:  # pylint: disable=too-few-public-methods  # a task, waited for in budget
+    """``work()`` started now; ``result()`` waits for it within the running check's time."""
 
     def __init__(self, work):
-        self._done = threading.Event()
-        self._value = self._error = None
-
-        def run():
-            try:
-                self._value = work()
-            except BaseException as ex:  # pylint: disable=broad-except  # re-raised in result()
-                self._error = ex
-            finally:
-                self._done.set()
-        threading.Thread(target=run, name='acrhealth-speculation', daemon=True).start()
+        self._task = Task(work, 'acrhealth-speculation')
 
     def result(self):
         """The work's value; its exception; or :class:`Overrun` when the running check's time
         runs out first (the work itself is bounded by its adapter: resolve, HttpClient)."""
         seconds, cut = limit(float('inf'))
-        if not self._done.wait(None if seconds == float('inf') else seconds):
+        if not self._task.join(None if seconds == float('inf') else seconds):
             raise Overrun(seconds, cut)
-        if self._error is not None:
-            raise self._error
-        return self._value
+        return self._task.result()
 
 
 class Speculation:

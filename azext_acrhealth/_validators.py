@@ -84,6 +84,15 @@ _TAG = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$')
 _DIGEST = re.compile(r'^sha256:[a-f0-9]{64}$')
 
 
+def parse_image(image):
+    """``(repository, reference)`` of ``REPO:TAG`` or ``REPO@sha256:...`` (the repository is ''
+    when there is neither a tag nor a digest)."""
+    if '@' in image:
+        return tuple(image.split('@', 1))
+    repository, _, reference = image.rpartition(':')
+    return repository, reference
+
+
 def validate_image(namespace):
     image = namespace.image
     if image is None:
@@ -91,12 +100,8 @@ def validate_image(namespace):
     recommendation = ('Pass a repository of the registry and a tag or digest, e.g. --image '
                       'samples/hello-world:latest or --image samples/hello-world@sha256:<64 hex '
                       'digits>.')
-    if '@' in image:
-        repository, _, reference = image.partition('@')
-        valid = _DIGEST.fullmatch(reference)
-    else:
-        repository, colon, reference = image.rpartition(':')
-        valid = colon and _TAG.fullmatch(reference)
+    repository, reference = parse_image(image)
+    valid = (_DIGEST if '@' in image else _TAG).fullmatch(reference)
     if not valid or len(repository) > _REPOSITORY_MAX or not _REPOSITORY.fullmatch(repository):
         raise _invalid(f'--image {_shown(image)} is not REPO:TAG or REPO@sha256:DIGEST of a '
                        'repository of the registry.', recommendation)

@@ -9,6 +9,8 @@ the status and, for failures and warnings, the documented code with its remediat
 import re
 from collections import namedtuple
 
+from ._validators import parse_image
+
 DOCS_URL = 'https://aka.ms/acr/errors#{anchor}'
 
 PASSED = 'passed'
@@ -252,8 +254,10 @@ VARIANTS = {
         'subscription searched (--subscription selects another), then run the command again.',
         FAILED),
 }
-_MODES = {'AbacRepositoryPermissions': 'ABAC repository permissions',
-          'LegacyRegistryPermissions': 'RBAC registry permissions'}
+# A registry's role assignment modes (its roleAssignmentMode), and their names in messages.
+ABAC_MODE = 'AbacRepositoryPermissions'
+LEGACY_MODE = 'LegacyRegistryPermissions'
+_MODES = {ABAC_MODE: 'ABAC repository permissions', LEGACY_MODE: 'RBAC registry permissions'}
 
 
 def _mode(facts):
@@ -272,7 +276,7 @@ def _role_advice(facts):
                 'refusal has another cause: run `az login` again (stale credentials) and check '
                 'the conditions on the assignments.')
     where = 'on the registry' + (', or on the repository with an ABAC condition' if (
-        facts.get('registryMode') == 'AbacRepositoryPermissions') else '')
+        facts.get('registryMode') == ABAC_MODE) else '')
     if not assignments:
         return (f'No role assignment of yours applies to this registry, which uses '
                 f'{_mode(facts)}. Ask for {ask} {where}; then run `az login` again.')
@@ -330,12 +334,8 @@ def _hosts(facts):
 
 
 def _image_repository(image):
-    """'team/app' of 'team/app:1.0' or 'team/app@sha256:...'."""
-    if not isinstance(image, str):
-        return None
-    name = image.split('@', 1)[0]
-    tail = name.rsplit('/', 1)[-1]
-    return name[:len(name) - len(tail)] + tail.split(':', 1)[0]
+    """'team/app' of --image 'team/app:1.0' or 'team/app@sha256:...'."""
+    return parse_image(image)[0] if isinstance(image, str) else None
 
 
 def entry(code, variant=None):

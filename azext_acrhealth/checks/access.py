@@ -11,10 +11,11 @@ import fnmatch
 
 from .base import Check, CheckResult
 from .connectivity import token_claims
+from .. import catalogue
 from .._azure import AadTokenError, ArmError
 
-ABAC = 'AbacRepositoryPermissions'
-LEGACY = 'LegacyRegistryPermissions'
+ABAC = catalogue.ABAC_MODE
+LEGACY = catalogue.LEGACY_MODE
 BOTH = 'both'
 GRANTS = ('pull', 'push', 'delete')
 MAX_DEFINITIONS = 5   # custom roles read for their permissions, at most

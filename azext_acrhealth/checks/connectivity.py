@@ -7,12 +7,12 @@ import json
 from urllib.parse import urlsplit
 
 from .base import Check, CheckResult
+from .. import catalogue
 from .._bounded import limit
 from .._azure import AadTokenError, ArmError, DnsError, address_kind
 from .._http import HttpError, bearer_params, parse_challenges
 
 REPOSITORY_ACTIONS = ('pull', 'push', 'metadata_read', 'metadata_write', 'delete')
-ABAC_MODE = 'AbacRepositoryPermissions'
 MAX_RETRY_WAIT = 5  # seconds: longer Retry-After waits are reported, not slept
 PROXY_VARIABLES = ('HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY',
                    'no_proxy', 'REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE')
@@ -172,7 +172,7 @@ def check_refresh_token(ctx, results):
     form = {'grant_type': 'access_token', 'service': challenge['service'], 'tenant': tenant,
             'access_token': token}
     return with_role_advice(token_call(ctx, url, form, 'refresh_token', facts),
-                            results, 'pull')
+                            results, ['pull'])
 
 
 def retry_after_seconds(headers):
@@ -309,10 +309,10 @@ def check_access_token(ctx, results):
             'refresh_token': results['refresh-token'].data}
     result = token_call(ctx, url, form, 'access_token', facts)
     if not result.passed:
-        return with_role_advice(result, results, 'pull')
+        return with_role_advice(result, results, ['pull'])
     registry = results['login-server'].data or {}
     if not repository:
-        if registry.get('roleAssignmentMode') == ABAC_MODE:
+        if registry.get('roleAssignmentMode') == catalogue.ABAC_MODE:
             return CheckResult('connectivity.access.ok_abac', result.facts)
         return CheckResult('connectivity.access.ok', result.facts)
     try:
@@ -340,14 +340,14 @@ _EXPLAINED = {'connectivity.refresh.denied': 'connectivity.refresh.denied_roles'
 def with_role_advice(result, results, needed):
     """A refused token with what the caller's role assignments say about it (when they were
     read): the assignments, the registry's mode and the role to ask for, for every grant
-    ``needed`` ('pull', or a list of them). The code stays."""
+    ``needed`` (['pull'], ['push', 'delete'], ...). The code stays."""
     roles = results.get('role-assignments')
     if result.finding not in _EXPLAINED or roles is None or \
             roles.finding not in ('roles.explained', 'roles.grant_nothing', 'roles.none'):
         return result
     from .access import GRANTS, ask_for  # here: access imports this module (token_claims)
     mode = roles.facts.get('mode')
-    needed = sorted(set([needed] if isinstance(needed, str) else needed), key=GRANTS.index)
+    needed = sorted(set(needed), key=GRANTS.index)
     return CheckResult(_EXPLAINED[result.finding], dict(
         result.facts, roleAssignments=roles.facts.get('assignments', []), registryMode=mode,
         needed=', '.join(needed), askFor=ask_for(mode, needed)), data=result.data)

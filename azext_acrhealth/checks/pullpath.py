@@ -16,10 +16,11 @@ from .base import Check, CheckResult
 from .._bounded import gather, spawn
 from .connectivity import token_call, without_userinfo
 from .._azure import DnsError, address_kind
+from .._validators import parse_image
 from .._http import HttpError
+from .._probe import FAILED, PASSED, SKIPPED
 
 ROLE_LOGIN, ROLE_DATA, ROLE_REDIRECT = 'loginServer', 'dataEndpoint', 'redirect'
-PASSED, FAILED, SKIPPED = 'passed', 'failed', 'skipped'
 MAX_REDIRECTS = 3
 MAX_MANIFEST = 4 * 1024 * 1024
 MAX_BLOB = 1024 * 1024
@@ -129,9 +130,8 @@ def probe_all(ctx, hosts, must_be_private, login_steps=None):
         known = login_steps if role == ROLE_LOGIN else None
         entries[index] = probe_endpoint(ctx, host, role, region, must_be_private, known)
 
-    threads = [spawn(work, (index,) + host, name='acrhealth-endpoint')
-               for index, host in enumerate(hosts)]
-    gather(threads)  # each probe is bounded (its calls end by the check's deadline)
+    gather([spawn(work, (index,) + host, name='acrhealth-endpoint')
+            for index, host in enumerate(hosts)])  # each probe is bounded (its calls end by the check's deadline)
     return [entries[index] for index in range(len(hosts))]
 
 
@@ -159,14 +159,6 @@ def _failing(entries):
 
 
 # ---- image pull ------------------------------------------------------------------------------
-
-def parse_image(image):
-    """``(repository, reference)`` of ``REPO:TAG`` or ``REPO@sha256:...`` (validated before)."""
-    if '@' in image:
-        return tuple(image.split('@', 1))
-    repository, _, tag = image.rpartition(':')
-    return repository, tag
-
 
 def _digest_matches(digest, body):
     algorithm, _, expected = digest.partition(':')

@@ -20,10 +20,14 @@ long-summary: |
     Every problem is reported with a documented error code, what it means, what to do, and a
     link to https://aka.ms/acr/errors.
 
-    Progress goes to stderr as checks finish; the report (see -o json) goes to stdout. The exit
-    code is 1 when any check failed, 0 otherwise, also with --ignore-errors. Without --yes and
-    without a terminal, the sample pull is skipped rather than waiting for an answer. No single
-    network call or child process takes longer than --timeout seconds.
+    A line per check goes to stderr as it finishes (a mark, the check, its code, the message),
+    then a summary of what needs action, each with its fix and link; --only-show-errors hides
+    them. The report goes to stdout: -o table reads best in a terminal, -o json in a pipeline.
+    The exit code is 1 when any check failed, 0 otherwise, also with --ignore-errors. Without
+    --yes and without a terminal, the sample pull is skipped rather than waiting for an answer.
+    No network call or child process takes longer than --timeout seconds (two for an ARM call
+    or the Azure AD token, which may retry once), and each check ends within its own budget of
+    them, reporting what timed out.
 examples:
   - name: Check the environment and a registry, answering the pull question interactively.
     text: az acr check-health --name myregistry
@@ -41,6 +45,8 @@ examples:
     text: az acr check-health --name myregistry --yes --query "[identity, checks[?id=='role-assignments'].message]"
   - name: Check DNS routing to the registry's private endpoints in a virtual network.
     text: az acr check-health --name myregistry --vnet myvnet --yes
+  - name: Read the result in a terminal, one row per check.
+    text: az acr check-health --name myregistry -o table
   - name: Check the local environment only, as a table.
     text: az acr check-health --yes -o table
 """

@@ -55,14 +55,17 @@ lint: venv
 
 # The azure-cli-extensions CI's own checks, offline: `azdev linter --include-whl-extensions
 # acrhealth` (help, examples, parameters) and `azdev style acrhealth` (see .ci/azdev-lint).
-azdev-lint: venv
-	PY=$(abspath $(PY)) .ci/azdev-lint all
+# `make test` runs the linter only: `make lint` is what `azdev style` runs.
+AZDEV_LINT ?= all
+azdev-lint: wheel
+	PY=$(abspath $(PY)) WHEEL=$(abspath $(WHEEL)) .ci/azdev-lint $(AZDEV_LINT)
 
 unit: venv
 	$(PY) -m pytest tests/unit -q $(PYTEST_ARGS)
 
 # pytest exits 5 when it collected no test: that is a failure here, like any non-zero exit.
-test: deps wheel lint azdev-lint
+test: deps wheel lint
+	$(MAKE) --no-print-directory azdev-lint AZDEV_LINT=linter
 	ACRHEALTH_WHEEL=$(abspath $(WHEEL)) $(PY) -m pytest tests -q -rs $(PYTEST_ARGS); \
 	  rc=$$?; if [ $$rc = 5 ]; then echo "pytest collected no tests: failing"; fi; exit $$rc
 

@@ -137,6 +137,25 @@ def wheel():
 
 
 @pytest.fixture(scope='session')
+def ext(lab, wheel):
+    """The extension installed in the lab (its extension dir, for lab.run)."""
+    return lab.install_extension(wheel)
+
+
+def check_health(lab, ext, registry, *extra, output='json', env=None, debug=False):
+    """Our `az acr check-health` on a lab registry: every check (--ignore-errors), no prompt,
+    5 s a call."""
+    argv = ['az', 'acr', 'check-health', '-n', registry, '--yes', '--ignore-errors', '--timeout',
+            '5', '-o', output] + list(extra) + (['--debug'] if debug else [])
+    return lab.run(argv, extension_dir=ext, env=env, timeout=120)
+
+
+def report_checks(result):
+    """The checks of a run's JSON report, by id."""
+    return {check['id']: check for check in json.loads(result.stdout)['checks']}
+
+
+@pytest.fixture(scope='session')
 def az(tmp_path_factory, wheel):
     """The extension installed with the real `az extension add --source <wheel> --yes`."""
     root = tmp_path_factory.mktemp('azhome')
@@ -181,11 +200,14 @@ class Tools:
         log = self.path / (name + '.calls')
         return log.read_text().splitlines() if log.exists() else []
 
-    def docker(self, pull=PULLED, server=DOCKER_SERVER_JSON):
+    def docker(self, pull=PULLED, server=DOCKER_SERVER_JSON, daemon_error=None):
+        """A Docker client; with ``daemon_error``, one whose daemon is down (`docker version`
+        says so on stderr and exits 1)."""
+        version = f'echo "{daemon_error}" >&2; exit 1' if daemon_error else f"echo '{server}'"
         return self.script('docker', '\n'.join([
             'case "$1" in',
             '  --version) echo "{}" ;;'.format(DOCKER_CLIENT),
-            "  version) echo '{}' ;;".format(server),
+            f"  version) {version} ;;",
             '  pull) {} ;;'.format(pull),
             '  *) echo "unexpected docker $*" >&2; exit 64 ;;',
             'esac']))

@@ -7,24 +7,10 @@ import stat
 
 import pytest
 
+from tests.e2e.conftest import check_health as run, report_checks as checks
 from tests.lab import scenarios as S
 
 SECRET = 'LAB-DOCKER-SECRET-must-never-show-3c2b1a'
-
-
-@pytest.fixture(scope='session')
-def ext(lab, wheel):
-    return lab.install_extension(wheel)
-
-
-def run(lab, ext, registry, *extra, env=None, debug=False):
-    argv = ['az', 'acr', 'check-health', '-n', registry, '--yes', '--ignore-errors', '-o', 'json',
-            '--timeout', '5'] + list(extra) + (['--debug'] if debug else [])
-    return lab.run(argv, extension_dir=ext, env=env, timeout=120)
-
-
-def checks(result):
-    return {check['id']: check for check in json.loads(result.stdout)['checks']}
 
 
 def test_identity_and_settings_in_json_and_briefly_on_stderr(lab, ext):

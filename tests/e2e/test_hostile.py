@@ -114,11 +114,6 @@ def _run_all(lab, ext, scenarios, debug=False):
 
 
 @pytest.fixture(scope='session')
-def ext(lab, wheel):
-    return lab.install_extension(wheel)
-
-
-@pytest.fixture(scope='session')
 def hostile(lab, ext):
     """Every checked scenario run once; ``(runs by name, the request log of those runs, seconds)``."""
     lab.clear_requests()

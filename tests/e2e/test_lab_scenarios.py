@@ -39,11 +39,6 @@ CONNECTIVITY = ['login-server', 'dns', 'challenge', 'refresh-token', 'access-tok
 BLACKHOLE_TIMEOUT = 3
 
 
-@pytest.fixture(scope='session')
-def ext(lab, wheel):
-    return lab.install_extension(wheel)
-
-
 def run_ours(lab, ext, scenario, *extra, timeout=90):
     argv = ['az', 'acr', 'check-health', '-n', scenario.registry, '--yes', '--ignore-errors',
             '-o', 'json'] + list(scenario.extra_args) + list(extra)

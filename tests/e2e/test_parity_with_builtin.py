@@ -15,11 +15,6 @@ from tests.lab import scenarios as S
 HANG_SECONDS = 8
 
 
-@pytest.fixture(scope='session')
-def ext(lab, wheel):
-    return lab.install_extension(wheel)
-
-
 def our_codes(report):
     """Our failed codes, without the environment ones (helm is absent from this machine)."""
     return [c['code'] for c in report['checks']

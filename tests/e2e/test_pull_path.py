@@ -10,24 +10,8 @@ import json
 
 import pytest
 
+from tests.e2e.conftest import check_health as run, report_checks as checks
 from tests.lab import scenarios as S
-
-TIMEOUT = '5'
-
-
-@pytest.fixture(scope='session')
-def ext(lab, wheel):
-    return lab.install_extension(wheel)
-
-
-def run(lab, ext, registry, *extra, output='json'):
-    return lab.run(['az', 'acr', 'check-health', '-n', registry, '--yes', '--ignore-errors',
-                    '--timeout', TIMEOUT, '-o', output] + list(extra), extension_dir=ext,
-                   timeout=120)
-
-
-def checks(result):
-    return {check['id']: check for check in json.loads(result.stdout)['checks']}
 
 
 def test_every_endpoint_of_a_registry_with_data_endpoints(lab, ext):

@@ -18,13 +18,7 @@ ERROR = 'ERROR: 1 check failed: the registry workflow is broken here (see the re
 
 def daemon_down(tools):
     """A Docker client whose daemon is down, Helm 3.14, no Notary."""
-    tools.script('docker', '\n'.join([
-        'case "$1" in',
-        '  --version) echo "Docker version 28.2.2, build e6534b4" ;;',
-        f'  version) echo "{DAEMON_DOWN}" >&2; exit 1 ;;',
-        '  *) exit 64 ;;',
-        'esac']))
-    return tools.helm(HELM)
+    return tools.docker(daemon_error=DAEMON_DOWN).helm(HELM)
 
 
 def normal(text, tools):

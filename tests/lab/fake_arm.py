@@ -143,7 +143,7 @@ def registry_doc(sc, subscription=S.SUBSCRIPTION_ID):
         props['publicNetworkAccess'] = 'Disabled'
         props['networkRuleSet'] = {'defaultAction': 'Deny', 'ipRules': []}
         props['dataEndpointEnabled'] = True
-        props['dataEndpointHostNames'] = ['{}.{}.data{}'.format(name, S.LOCATION, S.ACR_SUFFIX)]
+        props['dataEndpointHostNames'] = [S.data_host(name)]
         pe_id = _network_id('privateEndpoints', PE_NAME)
         props['privateEndpointConnections'] = [{
             'id': '{}/privateEndpointConnections/{}.{}'.format(doc['id'], PE_NAME, _uuid_for('pec')),
@@ -232,7 +232,7 @@ def private_endpoint_doc():
     """A private endpoint of a registry as recorded in the Azure CLI's
     acr/tests/latest/recordings/test_acr_with_private_endpoint.yaml (its GET of privateEndpoints/...)."""
     reg = S.BY_NAME['privatedns']
-    data_host = '{}.{}.data{}'.format(reg.registry, S.LOCATION, S.ACR_SUFFIX)
+    data_host = S.data_host(reg.registry)
     return {
         'name': PE_NAME, 'id': _network_id('privateEndpoints', PE_NAME),
         'etag': 'W/"{}"'.format(_uuid_for('pe-etag')), 'type': 'Microsoft.Network/privateEndpoints',
@@ -263,7 +263,7 @@ def nic_doc():
     networkInterface.json (NetworkInterfaceGet.json's shape, less what only a VM's NIC has; the
     ipConfigurations' privateLinkConnectionProperties as the schema defines them)."""
     reg = S.BY_NAME['privatedns']
-    data_host = '{}.{}.data{}'.format(reg.registry, S.LOCATION, S.ACR_SUFFIX)
+    data_host = S.data_host(reg.registry)
     nic_id = _network_id('networkInterfaces', NIC_NAME)
     subnet = {'id': _network_id('virtualNetworks', S.VNET) + '/subnets/default'}
 

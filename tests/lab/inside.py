@@ -67,7 +67,7 @@ def host_map():
             continue
         hosts[sc.login_server] = ip
         if sc.arm.get('private_endpoint'):
-            hosts['{}.{}.data{}'.format(sc.registry, S.LOCATION, S.ACR_SUFFIX)] = ip
+            hosts[S.data_host(sc.registry)] = ip
         if sc.arm.get('data_endpoints') and sc.data != 'notindns':
             hosts[S.data_host(sc.registry)] = {'blackhole': IP_BLACKHOLE, 'public': S.PUBLIC_DATA_IP}.get(
                 sc.data, IP_AZURE)

@@ -55,6 +55,10 @@ IMAGE_MISSING = PULLONLY_REPOSITORY + ':missing'   # no such tag
 IMAGE_BADCONFIG = PULLONLY_REPOSITORY + ':badconfig'  # its config blob does not match its digest
 
 
+# How the built-in misses every data-endpoint fault.
+LOGIN_SERVER_ONLY = 'the built-in checks the login server only, never the hosts that serve layers'
+
+
 def data_host(registry):
     """The dedicated data endpoint of a lab registry (<registry>.<region>.data.<suffix>)."""
     return '{}.{}.data{}'.format(registry, LOCATION, ACR_SUFFIX)
@@ -154,20 +158,20 @@ SCENARIOS = [
     Scenario('datanotindns', 'datanotindns', 'Data endpoints enabled, but the data host does not '
              'resolve (private DNS set up for the login server only).', 'CONNECTIVITY_DATA_ENDPOINT_ERROR',
              arm={'data_endpoints': True}, data='notindns',
-             divergence='the built-in checks the login server only, never the hosts that serve layers'),
+             divergence=LOGIN_SERVER_ONLY),
     Scenario('datablackholed', 'datablackholed', 'Data endpoints enabled; the data host accepts TCP and '
              'never answers (a firewall that drops).', 'CONNECTIVITY_DATA_ENDPOINT_ERROR',
              arm={'data_endpoints': True}, data='blackhole',
-             divergence='the built-in checks the login server only, never the hosts that serve layers'),
+             divergence=LOGIN_SERVER_ONLY),
     Scenario('datauntrusted', 'datauntrusted', 'Data endpoints enabled; the data host presents a '
              'certificate from a CA nobody trusts (a TLS-intercepting proxy).', 'CONNECTIVITY_DATA_ENDPOINT_ERROR',
              arm={'data_endpoints': True}, data='untrusted',
-             divergence='the built-in checks the login server only, never the hosts that serve layers'),
+             divergence=LOGIN_SERVER_ONLY),
     Scenario('datapublic', 'datapublic', 'Public network access disabled; the login server resolves to a '
              'non-public address but the data host to a public one ({}).'.format(PUBLIC_DATA_IP),
              'CONNECTIVITY_DNS_ERROR', arm={'data_endpoints': True, 'public_disabled': True},
              data='public',
-             divergence='the built-in checks the login server only, never the hosts that serve layers'),
+             divergence=LOGIN_SERVER_ONLY),
     Scenario('datafirewall', 'datafirewall', 'Data endpoints enabled and reachable, but the data host '
              'answers a blob GET with 403 (a storage firewall): seen with --image.', None,
              arm={'data_endpoints': True}, behaviour='data-firewall'),

@@ -6,7 +6,6 @@ that never answers, and real child processes that sleep. The run must end within
 checks' budgets, each check reporting its own finding (and code) that says it timed out, never
 the runner's last-resort "did not finish"."""
 
-import base64
 import json
 import os
 import re
@@ -21,6 +20,7 @@ from azext_acrhealth._http import HttpClient
 from azext_acrhealth._speculation import Speculation
 from azext_acrhealth.checks import build_plan
 from azext_acrhealth.checks.base import CheckContext, Options
+from tests.unit.connectivity_fakes import jwt
 
 TIMEOUT = 0.4
 NAME = 'hangs'
@@ -40,12 +40,8 @@ def released():
     event.set()
 
 
-def _b64(data):
-    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b'=').decode()
-
-
 CLAIMS = {'oid': 'o1', 'tid': 't1', 'idtyp': 'user', 'upn': 'me@example.com'}
-AAD = '.'.join([_b64({'alg': 'none'}), _b64(CLAIMS), 'sig'])
+AAD = jwt(CLAIMS)
 
 
 def _response(status, body=b'', headers=None):

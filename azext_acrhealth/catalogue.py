@@ -280,16 +280,51 @@ def _role_advice(facts):
     if not assignments:
         return (f'No role assignment of yours applies to this registry, which uses '
                 f'{_mode(facts)}. Ask for {ask} {where}; then run `az login` again.')
-    ignored = [f"{a.get('role')} on the {a.get('level')}: not honoured, the registry uses "
-               f"{_mode(facts)}" for a in assignments if not a.get('honoured')]
-    said = '; '.join(ignored) or \
+    ignored = [a for a in assignments if a.get('honoured') is False]
+    said = _listed([f"{a.get('role')} on the {a.get('level')}: not honoured, the registry uses "
+                    f"{_mode(facts)}" for a in ignored], '; ') if ignored else \
         f'Your role assignments ({_assignments(assignments)}) do not grant {need}'
     return f'{said}. Ask for {ask} {where}.'
 
 
+MAX_LISTED = 10  # role assignments named in a message; the report's details list every one
+
+
+def _listed(items, separator=', '):
+    """At most MAX_LISTED items, then how many more: a principal may hold thousands of role
+    assignments, and a message is one line."""
+    shown = separator.join(items[:MAX_LISTED])
+    more = len(items) - MAX_LISTED
+    return f'{shown}{separator}and {more:,} more (see details)' if more > 0 else shown
+
+
 def _assignments(assignments):
-    return ', '.join(f"{a.get('role')} on the {a.get('level')}" for a in assignments) \
-        or 'none'
+    return _listed([f"{a.get('role')} on the {a.get('level')}" for a in assignments]) or 'none'
+
+
+def _grants_of(assignment):
+    """What one assignment grants, in words: its grants, what its ABAC condition leaves of
+    them, or why it grants nothing for sure."""
+    if assignment.get('honoured') is False:
+        return 'not honoured in this mode'
+    if assignment.get('honoured') is None:
+        why = assignment.get('unknown') or 'not documented'
+        return ('not documented for this mode: not counted' if why == 'not documented'
+                else f'{why}: not counted')
+    grants, conditional = assignment.get('grants'), assignment.get('conditional')
+    if 'condition' not in assignment:
+        return f"grants {_shown(grants)}" if grants else 'grants no action here'
+    if not assignment.get('conditionJudged'):
+        return f"conditional: not judged (it may grant {_shown(conditional)})"
+    repositories = _shown(assignment.get('conditionRepositories'))
+    if 'conditionAdmits' in assignment:
+        return (f"grants {_shown(grants)}: its condition admits the repository"
+                if assignment['conditionAdmits'] else
+                f"its condition (repositories {repositories}) excludes the repository")
+    said = [f"grants {_shown(grants)}"] if grants else []
+    if conditional:
+        said.append(f"grants {_shown(conditional)} on repositories {repositories} only")
+    return '; '.join(said) or 'grants no action here'
 
 
 for _variant, _code in (('refresh-roles', 'CONNECTIVITY_REFRESH_TOKEN_ERROR'),
@@ -359,12 +394,11 @@ def _missing_actions(facts):
 
 def _roles(facts):
     """'In this registry's mode (...) your role assignments grant pull: AcrPull on the ...'"""
-    granted = _shown(facts.get('granted')) if facts.get('granted') else 'nothing'
-    return (f"In this registry's mode ({_mode(facts)}) your role assignments grant {granted}: "
-            + '; '.join(f"{a.get('role')} on the {a.get('level')} (" + (
-                f"grants {_shown(a.get('grants'))}" if a.get('honoured')
-                else 'not honoured in this mode') + ')' for a in facts.get('assignments', []))
-            + '.')
+    granted = _shown(facts.get('granted')) if facts.get('granted') else 'nothing for sure'
+    on = f" on {facts['repository']}" if facts.get('repository') else ''
+    return (f"In this registry's mode ({_mode(facts)}) your role assignments grant {granted}{on}: "
+            + _listed([f"{a.get('role')} on the {a.get('level')} ({_grants_of(a)})"
+                       for a in facts.get('assignments', [])], '; ') + '.')
 
 
 def _not_from_arm(facts):
@@ -726,10 +760,14 @@ FINDINGS = {
                        'cannot be listed.'),
     'roles.no_identity': Finding(
         SKIPPED, None, 'The identity is unknown, so its role assignments cannot be listed.'),
-    'roles.unreadable': Finding(
+    'roles.forbidden': Finding(
         WARNING, None, 'Your role assignments could not be read ({error}), so who may pull and '
                        'push here cannot be explained; reading them needs '
                        'Microsoft.Authorization/roleAssignments/read.'),
+    # Not a 403: nothing says a permission is missing.
+    'roles.unreadable': Finding(
+        WARNING, None, 'Your role assignments could not be read ({error}), so who may pull and '
+                       'push here cannot be explained.'),
 
     # Docker credentials.
     'credentials.none': Finding(
@@ -821,7 +859,8 @@ FINDINGS = {
 # Warnings that no code fits: worth a look, but nothing is broken for sure (the role assignments
 # could not be read: the explanation is missing, not the access; none grants anything: the admin
 # user, a token or anonymous pull may be how this registry is used).
-CODELESS_WARNINGS = frozenset({'roles.unreadable', 'roles.grant_nothing', 'roles.none'})
+CODELESS_WARNINGS = frozenset({'roles.forbidden', 'roles.unreadable', 'roles.grant_nothing',
+                               'roles.none'})
 
 
 def finding(key):

@@ -2,9 +2,11 @@
 """Builds the report that ``az acr check-health`` returns, and its table view."""
 
 from . import catalogue
+from ._text import shown
 
 HEALTHY = 'healthy'
 UNHEALTHY = 'unhealthy'
+TABLE_MESSAGE = 1000  # characters of a message in a table row (the JSON report has all of it)
 
 
 def check_entry(check, result, registry=None):
@@ -68,7 +70,7 @@ def table_transformer(result):
             'Check': check['title'],
             'Status': check['status'],
             'Code': check['code'] or '',
-            'Message': check['message'],
+            'Message': shown(check['message'], TABLE_MESSAGE),
         })
     for endpoint in (result or {}).get('endpoints', []):
         # Every host a pull needs, a row each after the checks (the endpoints check's details).
@@ -79,7 +81,8 @@ def table_transformer(result):
             'Status': 'failed' if endpoint.get('error') or 'failed' in (
                 endpoint['dns'], endpoint['tcp'], endpoint['tls']) else 'passed',
             'Code': '',
-            'Message': f"{endpoint['host']} ({catalogue.endpoint_role(endpoint['role'])}; "
-                       f"{', '.join(endpoint['addresses']) or 'no address'}): {steps}{error}",
+            'Message': shown(f"{endpoint['host']} ({catalogue.endpoint_role(endpoint['role'])}; "
+                             f"{', '.join(endpoint['addresses']) or 'no address'}): {steps}{error}",
+                             TABLE_MESSAGE),
         })
     return rows

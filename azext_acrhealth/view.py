@@ -13,6 +13,7 @@ import sys
 
 from . import catalogue
 from ._bounded import shown_seconds
+from ._text import shown
 
 HEALTH_CHECK_URL = 'https://aka.ms/acr/health-check'
 
@@ -37,23 +38,30 @@ def mark(status, fancy=True):
     return _MARKS[status][0 if fancy else 1]
 
 
+def _safe(styled):
+    """Every piece as a terminal may show it: a message, a host or a role name may hold any
+    character a server sent (see _text)."""
+    return [(style, shown(text)) for style, text in styled]
+
+
 def progress_line(entry, width, fancy=True):
     """``[(style, text)]`` of the line shown as a check finishes."""
     status = entry['status']
     parts = [(_STYLES[status], mark(status, fancy)), ('primary', f" {entry['title']:<{width}}  ")]
     if status == catalogue.SKIPPED:
-        return parts + [('secondary', entry['message'])]
+        return _safe(parts + [('secondary', entry['message'])])
     if entry['code']:
         parts.append((_STYLES[status], entry['code']))
         parts.append(('primary', ' '))
-    return parts + [('primary', entry['message'])]
+    return _safe(parts + [('primary', entry['message'])])
 
 
 def stopped_line(titles, fancy=True):
     """``[(style, text)]``: the checks the run stopped before, in one line."""
     checks = 'check' if len(titles) == 1 else 'checks'
-    return [('secondary', f"{mark(catalogue.SKIPPED, fancy)} {len(titles)} {checks} not run after "
-                          f"the first failure (--ignore-errors runs them): {', '.join(titles)}")]
+    return _safe([('secondary', f"{mark(catalogue.SKIPPED, fancy)} {len(titles)} {checks} not run "
+                                f"after the first failure (--ignore-errors runs them): "
+                                f"{', '.join(titles)}")])
 
 
 def summary_lines(report, seconds, fancy=True):
@@ -88,7 +96,7 @@ def summary_lines(report, seconds, fancy=True):
                               ('primary', f": {_one_line(entry['message'])}")])
     lines.append([('primary', 'Please refer to '), ('hyperlink', HEALTH_CHECK_URL),
                   ('primary', ' for more information.')])
-    return lines
+    return [_safe(line) for line in lines]
 
 
 def took_text(seconds):

@@ -9,6 +9,7 @@ container-registry-rbac-abac-repository-permissions article)."""
 
 import fnmatch
 
+from . import abac
 from .base import Check, CheckResult
 from .connectivity import token_claims
 from .. import catalogue
@@ -16,26 +17,33 @@ from .._azure import AadTokenError, ArmError
 
 ABAC = catalogue.ABAC_MODE
 LEGACY = catalogue.LEGACY_MODE
-BOTH = 'both'
 GRANTS = ('pull', 'push', 'delete')
 MAX_DEFINITIONS = 5   # custom roles read for their permissions, at most
 
 # Built-in roles (Microsoft's built-in-roles/containers article): id -> (name, grants, modes).
+# ``modes``: whether each role assignment mode honours the role for the data plane, only where
+# Microsoft documents it (container-registry-rbac-built-in-roles-overview and
+# container-registry-rbac-abac-repository-permissions): True, False, or absent (not documented:
+# the Repository roles in the legacy mode), which is never counted as a grant.
+_ACR_ROLE = {LEGACY: True, ABAC: False}          # not honoured in ABAC registries
+_REPOSITORY_ROLE = {ABAC: True}                  # documented for ABAC registries only
+_BOTH = {LEGACY: True, ABAC: True}
 BUILT_IN_ROLES = {
-    '7f951dda-4ed3-4680-a7ca-43fe172d538d': ('AcrPull', ('pull',), LEGACY),
-    '8311e382-0749-4cb8-b61a-304f252e45ec': ('AcrPush', ('pull', 'push'), LEGACY),
-    'c2f4ef07-c644-48eb-af81-4b1b4947fb11': ('AcrDelete', ('delete',), LEGACY),
+    '7f951dda-4ed3-4680-a7ca-43fe172d538d': ('AcrPull', ('pull',), _ACR_ROLE),
+    '8311e382-0749-4cb8-b61a-304f252e45ec': ('AcrPush', ('pull', 'push'), _ACR_ROLE),
+    'c2f4ef07-c644-48eb-af81-4b1b4947fb11': ('AcrDelete', ('delete',), _ACR_ROLE),
     'b93aa761-3e63-49ed-ac28-beffa264f7ac': ('Container Registry Repository Reader', ('pull',),
-                                             ABAC),
+                                             _REPOSITORY_ROLE),
     '2a1e307c-b015-4ebd-883e-5b7698a07328': ('Container Registry Repository Writer',
-                                             ('pull', 'push'), ABAC),
+                                             ('pull', 'push'), _REPOSITORY_ROLE),
     '2efddaa5-3f1f-4df3-97df-af3f13818f4c': ('Container Registry Repository Contributor',
-                                             ('pull', 'push', 'delete'), ABAC),
+                                             ('pull', 'push', 'delete'), _REPOSITORY_ROLE),
     '577a9874-89fd-4f24-9dbd-b5034d0ad23a': ('Container Registry Data Importer and Data Reader',
-                                             ('pull',), BOTH),
-    '8e3af657-a8ff-443c-a75c-2fe8c4bcb635': ('Owner', ('pull', 'push', 'delete'), LEGACY),
-    'b24988ac-6180-42a0-ab88-20f7382dd24c': ('Contributor', ('pull', 'push', 'delete'), LEGACY),
-    'acdd72a7-3385-48ef-bd42-f606fba81ae7': ('Reader', ('pull',), LEGACY),
+                                             ('pull',), _BOTH),
+    '8e3af657-a8ff-443c-a75c-2fe8c4bcb635': ('Owner', ('pull', 'push', 'delete'), _ACR_ROLE),
+    'b24988ac-6180-42a0-ab88-20f7382dd24c': ('Contributor', ('pull', 'push', 'delete'),
+                                             _ACR_ROLE),
+    'acdd72a7-3385-48ef-bd42-f606fba81ae7': ('Reader', ('pull',), _ACR_ROLE),
 }
 # What a custom role's permissions grant: legacy mode reads actions, ABAC mode dataActions.
 LEGACY_ACTIONS = {'pull': 'Microsoft.ContainerRegistry/registries/pull/read',
@@ -124,15 +132,21 @@ def check_registry_auth(_ctx, results):
 # ---- role assignments ---------------------------------------------------------------------------
 
 def _level(scope, registry_id):
-    scope = (scope or '').rstrip('/').lower()
+    """Where an assignment is made, in words: the registry, its resource group, its
+    subscription, a management group (named), the root scope "/" (tenant-wide), or the
+    scope itself."""
+    scope = (scope if isinstance(scope, str) else '').rstrip('/').lower()
+    if not scope:
+        return 'root scope (/)'
     if scope == (registry_id or '').lower():
         return 'registry'
     if '/resourcegroups/' in scope and '/providers/' not in scope:
         return 'resource group'
     if scope.startswith('/subscriptions/') and scope.count('/') == 2:
         return 'subscription'
-    if scope.startswith('/providers/microsoft.management/managementgroups/'):
-        return 'management group'
+    group = '/providers/microsoft.management/managementgroups/'
+    if scope.startswith(group) and '/' not in scope[len(group):]:
+        return f"management group {scope[len(group):][:90]}"
     return f"scope {scope[:120]}"
 
 
@@ -158,30 +172,88 @@ def custom_grants(definition, mode):
 
 
 def _role_id(definition_id):
-    return (definition_id or '').rstrip('/').rsplit('/', 1)[-1].lower()
+    return (definition_id if isinstance(definition_id, str) else '').rstrip('/').rsplit(
+        '/', 1)[-1].lower()
 
 
-def explain(assignments, definitions, mode, registry_id):
-    """Each assignment as ``{role, level, honoured, grants, condition}`` and what they grant."""
+def _props(item):
+    props = item.get('properties') if isinstance(item, dict) else None
+    return props if isinstance(props, dict) else {}
+
+
+def _role(role_id, definitions, unknown, mode):
+    """``(name, grants, honoured, why)`` of a role in ``mode``: honoured is True, False, or
+    None when Microsoft does not document the role in this mode or its definition is unknown
+    (``why`` says which); None is never counted as a grant."""
+    if role_id in BUILT_IN_ROLES:
+        name, grants, modes = BUILT_IN_ROLES[role_id]
+        honoured = modes.get(mode)
+        return name, list(grants), honoured, None if honoured is not None else 'not documented'
+    if role_id in unknown or definitions.get(role_id) is None:
+        why = unknown.get(role_id) or 'its definition was not found'
+        return role_id or 'an unnamed role', [], None, f'definition unknown: {why}'
+    name = _props(definitions[role_id]).get('roleName')
+    grants = custom_grants(definitions[role_id], mode)
+    return (str(name)[:100] if name else role_id), grants, bool(grants), None
+
+
+def _with_condition(entry, condition, mode, repository):
+    """The entry's grants as its ABAC condition leaves them: those the condition admits for
+    ``repository``, or, without one, those it does not restrict (the rest are
+    ``conditional``); a condition in a form not read here grants nothing for sure."""
+    entry['condition'] = condition[:300]
+    tree = abac.parse(condition)
+    entry['conditionJudged'] = tree is not None
+    if tree is None:
+        entry['grants'], entry['conditional'] = [], entry['grants']
+        return entry
+    entry['conditionRepositories'] = abac.repositories(tree)[:20]
+    table = ABAC_DATA_ACTIONS if mode == ABAC else LEGACY_ACTIONS
+    verdicts = {grant: abac.evaluate(tree, table[grant], repository) for grant in entry['grants']}
+    if repository is not None:
+        entry['conditionAdmits'] = any(verdicts.values())
+    entry['conditional'] = [grant for grant, verdict in verdicts.items() if verdict is None]
+    entry['grants'] = [grant for grant, verdict in verdicts.items() if verdict]
+    return entry
+
+
+def explain(assignments, definitions, mode, registry_id, repository=None, unknown=None):  # pylint: disable=too-many-arguments,too-many-positional-arguments
+    """Each assignment as ``{role, level, honoured, grants, ...}`` and what they grant for
+    sure (on ``repository`` when one is given). ``unknown``: role id -> why its definition
+    could not be read."""
     explained = []
     for assignment in assignments:
-        props = assignment.get('properties') or {}
-        role_id = _role_id(props.get('roleDefinitionId'))
-        if role_id in BUILT_IN_ROLES:
-            name, grants, modes = BUILT_IN_ROLES[role_id]
-            honoured = modes in (mode, BOTH)
-        else:
-            definition = definitions.get(role_id)
-            name = ((definition or {}).get('properties') or {}).get('roleName') or role_id
-            grants = custom_grants(definition, mode) if definition else []
-            honoured = bool(grants)
+        props = _props(assignment)
+        name, grants, honoured, why = _role(_role_id(props.get('roleDefinitionId')),
+                                            definitions, unknown or {}, mode)
         entry = {'role': name, 'level': _level(props.get('scope'), registry_id),
-                 'honoured': honoured, 'grants': list(grants) if honoured else []}
-        if props.get('condition'):
-            entry['condition'] = str(props['condition'])[:300]
+                 'honoured': honoured, 'grants': grants if honoured else []}
+        if why:
+            entry['unknown'] = why[:200]
+        condition = props.get('condition')
+        if honoured and isinstance(condition, str) and condition.strip():
+            entry = _with_condition(entry, condition, mode, repository)
+        elif condition:
+            entry['condition'] = str(condition)[:300]
         explained.append(entry)
     granted = [g for g in GRANTS if any(g in e['grants'] for e in explained)]
     return explained, granted
+
+
+def _definitions(ctx, registry_id, assignments):
+    """The custom role definitions the assignments name (at most MAX_DEFINITIONS), and why
+    each of the others is unknown: a failed read keeps what was read already."""
+    wanted = sorted({_role_id(_props(a).get('roleDefinitionId')) for a in assignments} -
+                    set(BUILT_IN_ROLES) - {''})
+    definitions, unknown = {}, {}
+    for role in wanted[:MAX_DEFINITIONS]:
+        try:
+            definitions[role] = ctx.arm.role_definition(registry_id, role)
+        except ArmError as ex:
+            unknown[role] = ex.reason
+    for role in wanted[MAX_DEFINITIONS:]:
+        unknown[role] = f'not read (only {MAX_DEFINITIONS} custom roles are)'
+    return definitions, unknown
 
 
 def check_role_assignments(ctx, results):
@@ -195,17 +267,21 @@ def check_role_assignments(ctx, results):
     facts = {'mode': mode, 'principal': identity['objectId']}
     try:
         assignments = ctx.arm.role_assignments(registry['id'], identity['objectId'])
-        unknown = sorted({_role_id((a.get('properties') or {}).get('roleDefinitionId'))
-                          for a in assignments} - set(BUILT_IN_ROLES))[:MAX_DEFINITIONS]
-        definitions = {role: ctx.arm.role_definition(registry['id'], role) for role in unknown}
     except ArmError as ex:
-        return CheckResult('roles.unreadable', dict(facts, error=ex.reason, statusCode=ex.status))
-    explained, granted = explain(assignments, definitions, mode, registry['id'])
+        # Only ARM's 403 says a permission is missing; a network failure says nothing of it.
+        return CheckResult('roles.forbidden' if ex.status == 403 else 'roles.unreadable',
+                           dict(facts, error=ex.reason, statusCode=ex.status))
+    definitions, unknown = _definitions(ctx, registry['id'], assignments)
+    explained, granted = explain(assignments, definitions, mode, registry['id'],
+                                 ctx.options.repository, unknown)
     facts.update(assignments=explained, granted=granted,
                  missing=[g for g in GRANTS if g not in granted])
+    if ctx.options.repository:
+        facts['repository'] = ctx.options.repository
     if not explained:
         return CheckResult('roles.none', facts)
-    return CheckResult('roles.explained' if granted else 'roles.grant_nothing', facts)
+    maybe = any(e.get('conditional') or e['honoured'] is None for e in explained)
+    return CheckResult('roles.explained' if granted or maybe else 'roles.grant_nothing', facts)
 
 
 def access_plan():

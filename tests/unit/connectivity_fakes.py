@@ -137,7 +137,10 @@ class FakeArm:
 
     def role_definition(self, registry_id, role_id):
         self.calls.append(('role_definition', role_id))
-        return self.definitions.get(role_id)
+        answer = self.definitions.get(role_id)
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
 
     subscription_info = {'id': '0b1f6471-0000-4000-8000-0000000000aa', 'name': 'Contoso Dev'}
 

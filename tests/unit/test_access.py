@@ -74,7 +74,8 @@ def test_registry_auth_settings():
     (ACR_PULL, RG_SCOPE, False, True, ['pull'], 'resource group'),
     (ACR_PULL, RG_SCOPE, True, False, [], 'resource group'),
     (REPO_READER, REGISTRY_ID, True, True, ['pull'], 'registry'),
-    (REPO_READER, REGISTRY_ID, False, False, [], 'registry'),
+    # Not documented for the legacy mode: neither claimed honoured nor refused.
+    (REPO_READER, REGISTRY_ID, False, None, [], 'registry'),
     ('b24988ac-6180-42a0-ab88-20f7382dd24c', '/subscriptions/' + SUB, True, False, [],
      'subscription'),
 ])
@@ -84,7 +85,8 @@ def test_roles_are_honoured_by_mode(role, scope, abac, honoured, grants, level):
     (entry,) = result.facts['assignments']
     assert (entry['honoured'], entry['grants'], entry['level']) == (honoured, grants, level)
     # Nothing granted is a warning: pulls and pushes with this identity will be refused.
-    assert rendered('role-assignments', result)['status'] == ('passed' if grants else 'warning')
+    assert rendered('role-assignments', result)['status'] == (
+        'passed' if grants or honoured is None else 'warning')
 
 
 def test_a_custom_role_is_read_for_its_permissions():
@@ -112,6 +114,7 @@ def test_reading_role_assignments_denied_is_a_warning_not_a_failure():
     entry = rendered('role-assignments', result)
     assert (entry['status'], entry['code']) == ('warning', None)
     assert 'AuthorizationFailed' in entry['message']
+    assert 'needs Microsoft.Authorization/roleAssignments/read' in entry['message']
 
 
 def test_a_refused_refresh_token_names_the_role_to_ask_for():
@@ -162,8 +165,108 @@ def test_the_role_to_ask_for_grants_everything_missing(mode, needed, role):
     assert ask_for(mode, needed) == role
 
 
-def test_explain_marks_conditions():
+def test_a_condition_in_a_form_not_read_is_not_judged_and_grants_nothing_for_sure():
     explained, granted = explain([assignment(REPO_READER, condition="@Request[x] Equals 'y'")],
                                  {}, ABAC, REGISTRY_ID)
-    assert explained[0]['condition'].startswith('@Request') and granted == ['pull']
+    assert explained[0]['condition'].startswith('@Request') and granted == []
+    assert explained[0]['conditionJudged'] is False and explained[0]['conditional'] == ['pull']
+    result, _ = run_through(ctx_with([assignment(REPO_READER, condition="@Request[x] Equals 'y'")],
+                                     abac=True), 'role-assignments')
+    entry = rendered('role-assignments', result)
+    assert entry['status'] == 'passed'  # no false alarm: it may grant pull
+    assert 'conditional: not judged (it may grant pull)' in entry['message']
     assert LOGIN  # the fakes' registry
+
+
+# The documented repository conditions (container-registry-rbac-abac-repository-permissions), as
+# ARM returns them after the CLI strips their newlines.
+_READ = ("!(ActionMatches{'Microsoft.ContainerRegistry/registries/repositories/content/read'})  AND  "
+         "!(ActionMatches{'Microsoft.ContainerRegistry/registries/repositories/metadata/read'})")
+_NAME = '@Request[Microsoft.ContainerRegistry/registries/repositories:name]'
+NGINX_ONLY = f"( (  {_READ} ) OR  (  {_NAME} StringEqualsIgnoreCase 'nginx' ))"
+PREFIXES = (f"( ( {_READ} ) OR ( {_NAME} StringStartsWithIgnoreCase 'backend/' OR "
+            f"{_NAME} StringStartsWithIgnoreCase 'frontend/js/' ) )")
+
+
+@pytest.mark.parametrize('condition, repository, grants, admits', [
+    (NGINX_ONLY, 'nginx', ['pull'], True),
+    (NGINX_ONLY, 'NGINX', ['pull'], True),
+    (NGINX_ONLY, 'hello-world', [], False),
+    (PREFIXES, 'backend/api', ['pull'], True),
+    (PREFIXES, 'frontend/js/app', ['pull'], True),
+    (PREFIXES, 'frontend/css', [], False),
+    (PREFIXES, 'backendsvc/api', [], False),
+    (f"{_NAME} StringLike 'team-?/*'", 'team-a/app', ['pull'], True),
+    (f"{_NAME} StringLike 'team-?/*'", 'team-ab/app', [], False),
+    (f"@Resource[Microsoft.ContainerRegistry/registries/repositories:name] StringEquals 'app' "
+     f"AND {_NAME} StringNotStartsWith 'app/'", 'app', ['pull'], True),
+])
+def test_a_repository_condition_is_judged_for_the_repository(condition, repository, grants,
+                                                             admits):
+    ctx = ctx_with([assignment(REPO_READER, condition=condition)], abac=True, repository=repository,
+                   http=FakeHttp(healthy_answers(jwt({'access': [
+                       {'Type': 'repository', 'Name': repository, 'Actions': ['*']}]}))))
+    result, _ = run_through(ctx, 'role-assignments')
+    (entry,) = result.facts['assignments']
+    assert (entry['grants'], entry['conditionAdmits'], entry['conditionJudged']) == (
+        grants, admits, True)
+    message = rendered('role-assignments', result)['message']
+    assert ('its condition admits the repository' if admits else 'excludes the repository') \
+        in message, message
+
+
+def test_without_a_repository_a_condition_grants_on_its_repositories_only():
+    result, _ = run_through(ctx_with([assignment(REPO_READER, condition=PREFIXES)], abac=True),
+                            'role-assignments')
+    (entry,) = result.facts['assignments']
+    assert (entry['grants'], entry['conditional']) == ([], ['pull'])
+    assert entry['conditionRepositories'] == ['backend/*', 'frontend/js/*']
+    message = rendered('role-assignments', result)
+    assert message['status'] == 'passed', message
+    assert ('Container Registry Repository Reader on the registry (grants pull on repositories '
+            'backend/*, frontend/js/* only)') in message['message']
+
+
+@pytest.mark.parametrize('scope, level', [
+    ('/', 'root scope (/)'),
+    ('/providers/Microsoft.Management/managementGroups/contoso-platform',
+     'management group contoso-platform'),
+    ('/subscriptions/' + SUB, 'subscription'),
+    (RG_SCOPE, 'resource group'),
+])
+def test_every_scope_is_named(scope, level):
+    result, _ = run_through(ctx_with([assignment(ACR_PULL, scope)]), 'role-assignments')
+    assert result.facts['assignments'][0]['level'] == level
+    assert f'AcrPull on the {level} (grants pull)' in rendered('role-assignments', result)['message']
+
+
+def test_an_unreadable_custom_role_keeps_the_assignments_read():
+    custom = 'c0ffee00-0000-4000-8000-000000000002'
+    ctx = ctx_with([assignment(ACR_PULL), assignment(custom)],
+                   definitions={custom: ArmError('ARM answered 500 InternalServerError', 500)})
+    result, _ = run_through(ctx, 'role-assignments')
+    pull, unknown = result.facts['assignments']
+    assert pull['grants'] == ['pull'] and result.facts['granted'] == ['pull']
+    assert (unknown['role'], unknown['honoured'], unknown['grants']) == (custom, None, [])
+    message = rendered('role-assignments', result)['message']
+    assert (f'{custom} on the registry (definition unknown: ARM answered 500 '
+            'InternalServerError: not counted)') in message, message
+
+
+def test_a_role_assignments_read_that_failed_on_the_network_claims_no_missing_permission():
+    failed = ArmError('connection refused')
+    result, _ = run_through(ctx_with(failed), 'role-assignments')
+    entry = rendered('role-assignments', result)
+    assert (entry['status'], result.finding) == ('warning', 'roles.unreadable')
+    assert 'connection refused' in entry['message']
+    assert 'roleAssignments/read' not in entry['message']
+
+
+def test_thousands_of_assignments_are_summarised_and_kept_in_details():
+    many = [assignment(ACR_PULL, scope) for scope in
+            ['/subscriptions/{}/resourceGroups/rg{}'.format(SUB, n) for n in range(5000)]]
+    result, _ = run_through(ctx_with(many), 'role-assignments')
+    entry = rendered('role-assignments', result)
+    assert len(entry['details']['assignments']) == 5000
+    assert len(entry['message']) < 1000, len(entry['message'])
+    assert entry['message'].endswith('and 4,990 more (see details).')

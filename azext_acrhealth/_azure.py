@@ -20,9 +20,11 @@ ACR_AUDIENCE = 'https://containerregistry.azure.net'
 MAX_PAGES = 100
 REGISTRY_TYPE = 'Microsoft.ContainerRegistry/registries'
 RESOURCES_API_VERSION = '2022-09-01'
-# The newest stable registry API with roleAssignmentMode (azure-rest-api-specs, Registry/
-# examples/2025-11-01/RegistryGet.json).
-REGISTRY_API_VERSION = '2025-11-01'
+# The registry API the Azure CLI's acr module asks (azure-cli 2.91, azure-mgmt-containerregistry
+# 15.1.0b3): stable versions leave out regionalEndpoints, regionalEndpointHostNames and
+# endpointProtocol, which real registries return at this version (the Azure CLI's
+# test_acr_create_with_dual_stack_endpoints.yaml recording), with roleAssignmentMode.
+REGISTRY_API_VERSION = '2026-09-01-preview'
 AUTHORIZATION_API_VERSION = '2022-04-01'
 TURN_POLL = 0.05  # seconds: how often a request waiting for its turn looks whether to stop
 API_VERSIONS = {
@@ -268,23 +270,28 @@ def _get(data, *path):
 def registry_facts(data):
     """The parts of a registry's ARM JSON (``Microsoft.ContainerRegistry/registries``, as
     RegistryGet.json in azure-rest-api-specs shows it) that the checks use."""
-    props = _get(data, 'properties') or {}
-    identity = _get(data, 'identity') or {}
-    assigned = _get(identity, 'userAssignedIdentities') or {}
-    endpoints = [_get(connection, 'properties', 'privateEndpoint', 'id')
-                 for connection in _get(props, 'privateEndpointConnections') or []]
+    props, identity = _dict(_get(data, 'properties')), _dict(_get(data, 'identity'))
+    assigned = _dict(_get(identity, 'userAssignedIdentities'))
+    connections = [{'privateEndpoint': _get(connection, 'properties', 'privateEndpoint', 'id'),
+                    'status': _get(connection, 'properties', 'privateLinkServiceConnectionState',
+                                   'status')}
+                   for connection in _list(_get(props, 'privateEndpointConnections'))]
+    connections = [{key: value if isinstance(value, str) else None
+                    for key, value in connection.items()} for connection in connections]
     rules = _get(props, 'networkRuleSet') or {}
     return {
         'id': _get(data, 'id'),
         'name': _get(data, 'name'),
         'location': _get(data, 'location'),
-        'dataEndpointHostNames': [host for host in _get(props, 'dataEndpointHostNames') or []
-                                  if isinstance(host, str)] if _get(
-                                      props, 'dataEndpointEnabled') else [],
+        'dataEndpointHostNames': _strings(_get(props, 'dataEndpointHostNames')) if _get(
+            props, 'dataEndpointEnabled') else [],
+        'regionalEndpointHostNames': _strings(_get(props, 'regionalEndpointHostNames')) if
+        _enabled(props, 'regionalEndpoints', 'regionalEndpointEnabled') else [],
+        'endpointProtocol': _endpoint_protocol(props),
         'loginServer': _get(props, 'loginServer'),
         'publicNetworkAccess': _get(props, 'publicNetworkAccess'),
         'networkDefaultAction': _get(rules, 'defaultAction'),
-        'ipRules': len(_get(rules, 'ipRules') or []),
+        'ipRules': len(_list(_get(rules, 'ipRules'))),
         'roleAssignmentMode': _get(props, 'roleAssignmentMode'),
         'adminUserEnabled': _get(props, 'adminUserEnabled'),
         'anonymousPullEnabled': _get(props, 'anonymousPullEnabled'),
@@ -297,8 +304,45 @@ def registry_facts(data):
         'principalId': _get(identity, 'principalId'),
         'userAssignedIdentities': {key: _get(value, 'clientId')
                                    for key, value in assigned.items()},
-        'privateEndpoints': [endpoint for endpoint in endpoints if endpoint],
+        # Each connection with its state (Approved, Pending, Rejected, Disconnected): only an
+        # Approved one carries traffic.
+        'privateEndpointConnections': [c for c in connections if c['privateEndpoint']],
+        'privateEndpoints': [c['privateEndpoint'] for c in connections
+                             if c['privateEndpoint'] and str(c['status']).lower() == 'approved'],
     }
+
+
+def _list(value):
+    return value if isinstance(value, list) else []
+
+
+def _dict(value):
+    return value if isinstance(value, dict) else {}
+
+
+def _strings(value):
+    return [item for item in _list(value) if isinstance(item, str) and item]
+
+
+def _enabled(props, name, flag):
+    """Whether a feature is on: ``name`` is "Enabled"/"Disabled" in real bodies (the Azure CLI's
+    recordings); azure-rest-api-specs' 2026-01-01-preview example has a boolean ``flag``
+    instead. Absent both, the host names ARM lists say so."""
+    value = props.get(name, props.get(flag))
+    if isinstance(value, str):
+        return value.lower() != 'disabled'
+    return value is not False
+
+
+def _endpoint_protocol(props):
+    """'IPv4' or 'IPv4AndIPv6' (real bodies: ``endpointProtocol``; the spec's 2026-01-01-preview
+    example: ``dualStackEndpointsEnabled``), or None when ARM does not say."""
+    value = props.get('endpointProtocol')
+    if isinstance(value, str):
+        return value[:40]
+    if isinstance(props.get('dualStackEndpointsEnabled'), bool):
+        return 'IPv4AndIPv6' if props['dualStackEndpointsEnabled'] else 'IPv4'
+    return None
 
 
 def acr_suffix(cli_ctx):

@@ -247,6 +247,14 @@ VARIANTS = {
         'private-endpoint create ... --group-id registry`) or pass --vnet the network that has '
         'one.',
         FAILED),
+    # Private endpoints whose connections the registry has not approved: no traffic flows.
+    'private-endpoint-pending': ErrorCode(
+        'CONNECTIVITY_DNS_ERROR',
+        "Ask the owner of <registry> to approve the connection (`az acr "
+        'private-endpoint-connection list --registry-name <registry>`, then `az acr '
+        'private-endpoint-connection approve --registry-name <registry> --name <connection>`); '
+        'a private endpoint carries traffic only once its connection is Approved.',
+        FAILED),
     # The private endpoints could not be read.
     'private-endpoints-unread': ErrorCode(
         'CONNECTIVITY_DNS_ERROR',
@@ -453,7 +461,7 @@ def _settings(settings):
 
 
 _ROLES = {'loginServer': 'login server', 'dataEndpoint': 'data endpoint',
-          'redirect': 'data host of a blob redirect'}
+          'regionalEndpoint': 'regional endpoint', 'redirect': 'data host of a blob redirect'}
 
 
 def endpoint_role(role):
@@ -469,6 +477,29 @@ def _role(endpoint):
 def _endpoint(endpoint):
     shown = f"{endpoint.get('host')} ({_role(endpoint)})"
     return f"{shown} through proxy {endpoint['proxy']}" if endpoint.get('proxy') else shown
+
+
+def _endpoint_notes(facts):
+    """Facts about the path a pull takes that are not faults: which path this client takes to a
+    registry with private endpoints and public access (the network rules decide the rest), and
+    hosts reached on a later address after an earlier one failed (a dead IPv6 address)."""
+    notes = []
+    path = facts.get('privateEndpoints')
+    if isinstance(path, dict):
+        states = ', '.join(f'{count} {state}' for state, count in sorted(
+            (path.get('connections') or {}).items()))
+        taken = {'private': 'a private address: this client takes the private path',
+                 'public': 'a public address: this client takes the public path, where the '
+                           "registry's network rules apply"}.get(
+                               path.get('path'), 'no address known')
+        notes.append(f'The registry also takes private connections (private endpoint '
+                     f'connections: {states}); from here its login server resolves to {taken}.')
+    for note in facts.get('fallbacks') or []:
+        failed = '; '.join(f"{item.get('address')} ({item.get('error') or 'failed'})"
+                           for item in note.get('failed') or [])
+        notes.append(f"Note: {note.get('host')} did not connect on {failed}; it did on "
+                     f"{note.get('connected')}, as a client goes on to the next address.")
+    return ''.join(' ' + note for note in notes)
 
 
 def _throttled(facts):
@@ -674,16 +705,16 @@ FINDINGS = {
     # Endpoints: every host a pull needs.
     'endpoints.ok': Finding(
         PASSED, None, lambda f: 'Every host a pull needs is reachable from here: ' + ', '.join(
-            _endpoint(e) for e in f.get('endpoints', [])) + '.'),
+            _endpoint(e) for e in f.get('endpoints', [])) + '.' + _endpoint_notes(f)),
     'endpoints.login_only': Finding(
         PASSED, None, lambda f: 'Reachable from here: ' + ', '.join(
             _endpoint(e) for e in f.get('endpoints', [])) + '. The registry has no dedicated data '
         'endpoints: its layers come from the storage host its blob redirects name (--image '
-        'follows one and probes it).'),
+        'follows one and probes it).' + _endpoint_notes(f)),
     'endpoints.unreachable': Finding(
         FAILED, 'CONNECTIVITY_DATA_ENDPOINT_ERROR', lambda f: '; '.join(
             f"{e.get('host')} ({_role(e)}) cannot be reached from here: {_shown(e.get('error'))}"
-            for e in f.get('failing', [])) + '.'),
+            for e in f.get('failing', [])) + '.' + _endpoint_notes(f)),
     'endpoints.public': Finding(
         FAILED, 'CONNECTIVITY_DNS_ERROR', lambda f: 'The registry takes private connections only, '
         'but from here ' + '; '.join(
@@ -836,6 +867,12 @@ FINDINGS = {
     'registry.pe.none': Finding(
         FAILED, 'CONNECTIVITY_DNS_ERROR', 'Registry {name} has no private endpoints.',
         variant='no-private-endpoint'),
+    'registry.pe.not_approved': Finding(
+        FAILED, 'CONNECTIVITY_DNS_ERROR', lambda f: f"No private endpoint connection of "
+        f"{f.get('name')} is Approved (" + ', '.join(
+            f"{c.get('privateEndpoint')}: {c.get('status')}" for c in f.get('connections', []))
+        + '): a private endpoint carries no traffic until its connection is approved.',
+        variant='private-endpoint-pending'),
     'registry.pe.none_in_vnet': Finding(
         FAILED, 'CONNECTIVITY_DNS_ERROR',
         'None of the {endpoints} private endpoint(s) of {name} is in virtual network {vnet}.',

@@ -21,6 +21,8 @@ from .._http import HttpError
 from .._probe import FAILED, PASSED, SKIPPED
 
 ROLE_LOGIN, ROLE_DATA, ROLE_REDIRECT = 'loginServer', 'dataEndpoint', 'redirect'
+ROLE_REGIONAL = 'regionalEndpoint'
+MAX_ADDRESSES = 4  # addresses of one host tried in turn, as a client would
 MAX_REDIRECTS = 3
 MAX_MANIFEST = 4 * 1024 * 1024
 MAX_BLOB = 1024 * 1024
@@ -37,28 +39,31 @@ PLATFORM = {'os': 'linux', 'architecture': 'amd64'}
 # ---- endpoints -------------------------------------------------------------------------------
 
 def _region(host):
-    """'myreg.westeurope.data.azurecr.io' -> 'westeurope'."""
+    """'myreg.westeurope.data.azurecr.io' and 'myreg.westeurope.geo.azurecr.io' -> 'westeurope'."""
     parts = host.split('.')
-    return parts[1] if len(parts) > 3 and parts[2] == 'data' else None
+    return parts[1] if len(parts) > 3 and parts[2] in ('data', 'geo') else None
 
 
 def inventory(results):
-    """``[(host, role, region)]``: the login server, then the dedicated data endpoints (one per
-    region the registry is replicated to) that its ARM resource names."""
+    """``[(host, role, region)]``: the login server, then the dedicated data endpoints and the
+    regional endpoints (one of each per region the registry is replicated to) that its ARM
+    resource names. A pull may use every one of them."""
     login = results['login-server']
     registry = login.data or {}
     hosts = [(login.facts['loginServer'].lower(), ROLE_LOGIN, registry.get('location'))]
-    for host in registry.get('dataEndpointHostNames') or []:
-        if isinstance(host, str) and host and host.lower() not in [h for h, _, _ in hosts]:
-            hosts.append((host.lower(), ROLE_DATA, _region(host.lower())))
+    for key, role in (('dataEndpointHostNames', ROLE_DATA),
+                      ('regionalEndpointHostNames', ROLE_REGIONAL)):
+        for host in registry.get(key) or []:
+            if isinstance(host, str) and host and host.lower() not in [h for h, _, _ in hosts]:
+                hosts.append((host.lower(), role, _region(host.lower())))
     return hosts
 
 
 def private_only(registry):
-    """Whether the registry takes connections through private endpoints only, so every
-    endpoint must resolve to a private address from a client that can pull."""
-    return (registry.get('publicNetworkAccess') or '').lower() == 'disabled' or \
-        bool(registry.get('privateEndpoints'))
+    """Whether the registry takes connections through private endpoints only (public network
+    access disabled), so every endpoint must resolve to a private address from a client that
+    can pull. With public access enabled, a private endpoint is one path among two."""
+    return str(registry.get('publicNetworkAccess') or '').lower() == 'disabled'
 
 
 def endpoint_entry(host, role, region):
@@ -66,10 +71,28 @@ def endpoint_entry(host, role, region):
             'dns': SKIPPED, 'tcp': SKIPPED, 'tls': SKIPPED, 'error': None, 'durationMs': None}
 
 
+def connect_in_order(ctx, host, addresses):
+    """TCP and TLS as a client reaches ``host``: its addresses in the resolver's order until
+    one connects (as requests and Docker do). ``{tcp, tls, error, ...}`` of that address (or
+    of the last one tried), with ``attempts`` listing each address's outcome when more than
+    one was tried."""
+    attempts = []
+    for address in addresses[:MAX_ADDRESSES]:
+        outcome = ctx.probe(host, address, ctx.timeout)
+        attempts.append(dict({key: outcome.get(key) for key in ('tcp', 'tls', 'error')},
+                             address=address))
+        if outcome.get('tcp') == PASSED:
+            break
+    if len(attempts) > 1:
+        outcome['attempts'] = attempts
+    return outcome
+
+
 def probe_endpoint(ctx, host, role, region, must_be_private, known=None):  # pylint: disable=too-many-arguments,too-many-positional-arguments
-    """One entry of the report's ``endpoints``: DNS (every address), then TCP and TLS to the
-    first usable address, unless a proxy carries the traffic or policy already fails. ``known``:
-    TCP and TLS as a request to the host already found them (no second handshake)."""
+    """One entry of the report's ``endpoints``: DNS (every address), then TCP and TLS to its
+    addresses in order until one connects, unless a proxy carries the traffic or policy
+    already fails. ``known``: TCP and TLS as a request to the host already found them (no
+    second handshake)."""
     started = time.monotonic()
     entry = endpoint_entry(host, role, region)
     try:
@@ -92,13 +115,29 @@ def probe_endpoint(ctx, host, role, region, must_be_private, known=None):  # pyl
             if proxy:
                 entry['proxy'] = without_userinfo(proxy)
             else:
-                entry.update(known or ctx.probe(host, usable[0], ctx.timeout))
+                # One address: the request that found ``known`` went there too.
+                entry.update(known if known and len(usable) == 1 else
+                             connect_in_order(ctx, host, usable))
     entry['durationMs'] = int((time.monotonic() - started) * 1000)
     return entry
 
 
 def _failed(entry):
     return FAILED in (entry['dns'], entry['tcp'], entry['tls'])
+
+
+def fallbacks(entries):
+    """``[{host, failed: [{address, error}], connected}]``: hosts reached on a later address
+    after earlier ones failed (a dead IPv6 address before a working IPv4 one): worth a note,
+    not a failure, since clients go on to the next address as well."""
+    notes = []
+    for entry in entries:
+        attempts = entry.get('attempts') or []
+        if len(attempts) > 1 and attempts[-1].get('tcp') == PASSED:
+            notes.append({'host': entry['host'], 'connected': attempts[-1]['address'],
+                          'failed': [{'address': a['address'], 'error': a.get('error')}
+                                     for a in attempts[:-1]]})
+    return notes
 
 
 # What the challenge's request to the login server found, by its finding: TCP and TLS steps.
@@ -135,12 +174,34 @@ def probe_all(ctx, hosts, must_be_private, login_steps=None):
     return [entries[index] for index in range(len(hosts))]
 
 
+def private_path(registry, login):
+    """With public access enabled and private endpoints, which path this client takes: the
+    private one when the login server resolves to a private address here, else the public
+    one (a fact, not a fault: the network rules decide whether it may). None otherwise."""
+    connections = registry.get('privateEndpointConnections') or []
+    if private_only(registry) or not connections:
+        return None
+    states = {}
+    for connection in connections:
+        state = str(connection.get('status') or 'unknown')[:30]
+        states[state] = states.get(state, 0) + 1
+    return {'connections': states,
+            'path': 'private' if login.get('private') else 'public' if
+            login.get('private') is False else 'unknown'}
+
+
 def check_endpoints(ctx, results):
     registry = results['login-server'].data or {}
     must_be_private = private_only(registry)
     entries = probe_all(ctx, inventory(results), must_be_private,
                         login_server_steps(results.get('challenge')))
     facts = {'endpoints': entries, 'privateOnly': must_be_private}
+    path = private_path(registry, entries[0])
+    if path:
+        facts['privateEndpoints'] = path
+    notes = fallbacks(entries)
+    if notes:
+        facts['fallbacks'] = notes
     public = [e for e in entries if must_be_private and e['private'] is False]
     if public:
         return CheckResult('endpoints.public', dict(facts, failing=_failing(public)))

@@ -101,8 +101,13 @@ def check_private_endpoints(ctx, results):  # pylint: disable=too-many-return-st
         if _arm_error(results):
             return CheckResult('registry.pe.arm_failed', dict(facts, armError=_arm_error(results)))
         return CheckResult('registry.pe.not_in_arm', facts)
-    endpoints = registry.get('privateEndpoints') or []
+    endpoints = registry.get('privateEndpoints') or []  # those whose connection is Approved
     if not endpoints:
+        waiting = registry.get('privateEndpointConnections') or []
+        if waiting:  # a connection not (yet) approved carries no traffic
+            return CheckResult('registry.pe.not_approved', dict(facts, connections=[
+                {'privateEndpoint': str(c.get('privateEndpoint')).rsplit('/', 1)[-1][:80],
+                 'status': c.get('status') or 'unknown'} for c in waiting[:MAX_ENDPOINTS]]))
         return CheckResult('registry.pe.none', facts)
     try:
         network = vnet_id(ctx.options.vnet, registry.get('id') or '')

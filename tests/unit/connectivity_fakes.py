@@ -219,16 +219,25 @@ NOT_LOGGED_IN = AadTokenError("Please run 'az login' to setup account.")
 
 def arm_registry(name=NAME, login_server=LOGIN, public_network_access='Enabled',
                  default_action='Allow', ip_rules=(), abac=False, encryption=None,
-                 identity=None, endpoints=(), registry_id=None):
-    """A registry as ARM returns it (camelCase, ``properties``)."""
+                 identity=None, endpoints=(), registry_id=None, pending=()):
+    """A registry as ARM returns it (camelCase, ``properties``); ``endpoints`` and ``pending``:
+    private endpoints whose connections are Approved or Pending (the states' shapes as in the
+    Azure CLI's test_acr_with_private_endpoint.yaml)."""
     props = {'loginServer': login_server, 'publicNetworkAccess': public_network_access,
              'networkRuleSet': {'defaultAction': default_action,
                                 'ipRules': [{'action': 'Allow', 'value': ip} for ip in ip_rules]},
              'roleAssignmentMode': 'AbacRepositoryPermissions' if abac else 'LegacyRegistryPermissions',
              'encryption': encryption or {'status': 'disabled'},
              'privateEndpointConnections': [
-                 {'id': endpoint + '/conn', 'properties': {'privateEndpoint': {'id': endpoint}}}
-                 for endpoint in endpoints]}
+                 {'id': endpoint + '/conn', 'properties': {
+                     'privateEndpoint': {'id': endpoint},
+                     'privateLinkServiceConnectionState': {'status': 'Approved',
+                                                           'description': 'somedescription'},
+                     'provisioningState': 'Succeeded'}} for endpoint in endpoints] + [
+                 {'id': endpoint + '/conn', 'properties': {
+                     'privateEndpoint': {'id': endpoint},
+                     'privateLinkServiceConnectionState': {'status': 'Pending'},
+                     'provisioningState': 'Succeeded'}} for endpoint in pending]}
     if login_server is None:
         del props['loginServer']
     data = {'id': registry_id or REGISTRY_ID.replace('/' + NAME, '/' + name), 'name': name,

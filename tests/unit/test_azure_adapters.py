@@ -35,12 +35,58 @@ FACTS = {
     'encryptionStatus': 'enabled', 'encryptionIdentity': 'c2',
     'identityType': 'SystemAssigned, UserAssigned', 'principalId': 'p1',
     'userAssignedIdentities': {UAI: 'c2'}, 'privateEndpoints': [PE],
+    'privateEndpointConnections': [{'privateEndpoint': PE, 'status': 'Approved'}],
+    'regionalEndpointHostNames': [], 'endpointProtocol': None,
     'adminUserEnabled': None, 'anonymousPullEnabled': None, 'armAudienceTokens': None,
     'quarantine': None, 'trust': None}
 
 
 def test_registry_facts_from_arm_json():
     assert registry_facts(ARM_JSON) == FACTS
+
+
+PE2 = PE[:-1] + '2'
+
+
+def test_only_an_approved_private_endpoint_connection_carries_traffic():
+    # Pending as recorded (test_acr_with_private_endpoint.yaml): a state with only a status.
+    data = {'properties': {'publicNetworkAccess': 'Enabled', 'privateEndpointConnections': [
+        {'properties': {'privateEndpoint': {'id': PE}, 'privateLinkServiceConnectionState': {
+            'status': 'Approved', 'description': 'somedescription'}}},
+        {'properties': {'privateEndpoint': {'id': PE2},
+                        'privateLinkServiceConnectionState': {'status': 'Pending'}}},
+        {'properties': {'privateEndpoint': {'id': 7}}}, 'not an object']}}
+    facts = registry_facts(data)
+    assert facts['privateEndpoints'] == [PE]
+    assert facts['privateEndpointConnections'] == [
+        {'privateEndpoint': PE, 'status': 'Approved'}, {'privateEndpoint': PE2, 'status': 'Pending'}]
+
+
+@pytest.mark.parametrize('props, hosts, protocol', [
+    # Real bodies (test_acr_create_with_regional_endpoints_enabled.yaml, ..._dual_stack_endpoints)
+    ({'regionalEndpoints': 'Enabled', 'regionalEndpointHostNames': ['r.westus.geo.azurecr.io'],
+      'endpointProtocol': 'IPv4'}, ['r.westus.geo.azurecr.io'], 'IPv4'),
+    ({'regionalEndpoints': 'Disabled', 'regionalEndpointHostNames': [],
+      'endpointProtocol': 'IPv4AndIPv6'}, [], 'IPv4AndIPv6'),
+    # azure-rest-api-specs' 2026-01-01-preview RegistryGet.json names them otherwise
+    ({'regionalEndpointEnabled': False, 'regionalEndpointHostNames': [],
+      'dualStackEndpointsEnabled': True}, [], 'IPv4AndIPv6'),
+    ({'regionalEndpointHostNames': 'r.westus.geo.azurecr.io', 'endpointProtocol': 6}, [], None),
+    ({}, [], None),
+])
+def test_regional_endpoints_and_the_endpoint_protocol(props, hosts, protocol):
+    facts = registry_facts({'properties': props})
+    assert (facts['regionalEndpointHostNames'], facts['endpointProtocol']) == (hosts, protocol)
+
+
+@pytest.mark.parametrize('data', ['x', [], {'properties': 'x', 'identity': [1]},
+                                  {'properties': {'networkRuleSet': {'ipRules': 5},
+                                                  'privateEndpointConnections': {'a': 1},
+                                                  'dataEndpointEnabled': True,
+                                                  'dataEndpointHostNames': [None, 3, 'd.x']}}])
+def test_registry_facts_of_any_shape_never_raise(data):
+    facts = registry_facts(data)
+    assert facts['privateEndpoints'] == [] and facts['ipRules'] == 0
 
 
 @pytest.mark.parametrize('data', [{}, {'id': RID, 'name': 'r', 'properties': {}},
@@ -189,7 +235,7 @@ def test_find_registry_asks_a_filtered_list_then_one_get():
     assert query['$filter'] == ["resourceType eq 'Microsoft.ContainerRegistry/registries' and "
                                 "substringof('myreg', name)"]
     assert query['api-version'] == ['2022-09-01']
-    assert pipeline.sent[1] == item['id'] + '?api-version=2025-11-01'
+    assert pipeline.sent[1] == item['id'] + '?api-version=2026-09-01-preview'
 
 
 def test_find_registry_not_found():

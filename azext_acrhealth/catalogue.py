@@ -335,6 +335,10 @@ def _grants_of(assignment):
     return '; '.join(said) or 'grants no action here'
 
 
+for _variant, _code in (('refresh-network', 'CONNECTIVITY_REFRESH_TOKEN_ERROR'),
+                        ('access-network', 'CONNECTIVITY_ACCESS_TOKEN_ERROR')):
+    VARIANTS[_variant] = CODES[_code]._replace(remediation=_forbidden)
+
 for _variant, _code in (('refresh-roles', 'CONNECTIVITY_REFRESH_TOKEN_ERROR'),
                         ('access-roles', 'CONNECTIVITY_ACCESS_TOKEN_ERROR'),
                         ('repository-roles', 'CONNECTIVITY_ACCESS_TOKEN_ERROR')):
@@ -502,6 +506,14 @@ def _endpoint_notes(facts):
     return ''.join(' ' + note for note in notes)
 
 
+def _network_denied(facts, stage):
+    said = f" ({facts['registryMessage']})" if facts.get('registryMessage') else ''
+    return (f"{facts.get('url')} answered 403: no {stage} token, and the registry's network "
+            f"settings keep this client out{said}: public network access: "
+            f"{_shown(facts.get('publicNetworkAccess'))}; network rules default action: "
+            f"{_shown(facts.get('networkDefaultAction'))}; IP rules: {_shown(facts.get('ipRules'))}.")
+
+
 def _throttled(facts):
     wait = facts.get('retryAfter')
     asks = '' if wait is None else f'; it asks to wait {wait} s'
@@ -661,6 +673,9 @@ FINDINGS = {
     'connectivity.refresh.denied_roles': Finding(
         FAILED, 'CONNECTIVITY_REFRESH_TOKEN_ERROR',
         '{url} answered {statusCode}: no refresh token for your Azure AD token.', 'refresh-roles'),
+    'connectivity.refresh.network_denied': Finding(
+        FAILED, 'CONNECTIVITY_REFRESH_TOKEN_ERROR', lambda f: _network_denied(f, 'refresh'),
+        'refresh-network'),
     'connectivity.refresh.throttled': Finding(
         FAILED, 'CONNECTIVITY_TOOMANYREQUESTS_ERROR', _throttled),
     'connectivity.refresh.unreachable': Finding(
@@ -683,6 +698,9 @@ FINDINGS = {
     'connectivity.access.denied_roles': Finding(
         FAILED, 'CONNECTIVITY_ACCESS_TOKEN_ERROR',
         '{url} answered {statusCode}: no access token for {scope}.', 'access-roles'),
+    'connectivity.access.network_denied': Finding(
+        FAILED, 'CONNECTIVITY_ACCESS_TOKEN_ERROR', lambda f: _network_denied(f, 'access'),
+        'access-network'),
     'connectivity.access.throttled': Finding(
         FAILED, 'CONNECTIVITY_TOOMANYREQUESTS_ERROR', _throttled),
     'connectivity.access.unreachable': Finding(

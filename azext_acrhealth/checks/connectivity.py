@@ -171,8 +171,8 @@ def check_refresh_token(ctx, results):
     facts['tenant'] = tenant
     form = {'grant_type': 'access_token', 'service': challenge['service'], 'tenant': tenant,
             'access_token': token}
-    return with_role_advice(token_call(ctx, url, form, 'refresh_token', facts),
-                            results, ['pull'])
+    return with_role_advice(network_denied(token_call(ctx, url, form, 'refresh_token', facts),
+                                           results), results, ['pull'])
 
 
 def retry_after_seconds(headers):
@@ -225,6 +225,7 @@ def token_call(ctx, url, form, field, facts):
     if response.status == 429:
         return CheckResult(f'connectivity.{stage}.throttled', facts)
     if response.status != 200:
+        facts.update(registry_error(response.body))
         return CheckResult(f'connectivity.{stage}.denied', facts)
     if response.truncated:
         return CheckResult(f'connectivity.{stage}.malformed', dict(
@@ -233,6 +234,47 @@ def token_call(ctx, url, form, field, facts):
     if problem:
         return CheckResult(f'connectivity.{stage}.malformed', dict(facts, problem=problem))
     return CheckResult(f'connectivity.{stage}.ok', facts, data=value)
+
+
+def registry_error(body):
+    """``{registryError, registryMessage}`` of the registry's error body (``{"errors": [{"code",
+    "message"}]}``, the OCI distribution spec's, as ACR sends it), bounded; {} without one."""
+    try:
+        errors = json.loads(body.decode('utf-8')).get('errors')
+        first = errors[0] if isinstance(errors, list) and errors else None
+    except (ValueError, AttributeError, UnicodeError, RecursionError):
+        return {}
+    if not isinstance(first, dict):
+        return {}
+    found = {'registryError': first.get('code'), 'registryMessage': first.get('message')}
+    return {key: ' '.join(value.split())[:limit] for (key, value), limit in
+            zip(found.items(), (60, 300)) if isinstance(value, str) and value.strip()}
+
+
+# What the registry's network settings say about a 403 (publicNetworkAccess, the network rules).
+_NETWORK = ('publicNetworkAccess', 'networkDefaultAction', 'ipRules')
+# A refused token the registry's network settings explain, and the finding that says so.
+_NETWORK_DENIED = {'connectivity.refresh.denied': 'connectivity.refresh.network_denied',
+                   'connectivity.access.denied': 'connectivity.access.network_denied'}
+
+
+def network_denied(result, results):
+    """A 403 for a token that the registry's network settings explain (public access
+    disabled, network rules that deny by default, or ACR's own "not allowed access" words):
+    the client is kept out by the network, not by its roles (a real report: MicrosoftDocs
+    azure-docs#85239, a 403 at /oauth2/exchange from a registry with public access disabled).
+    The code stays; the advice is about the network path."""
+    if result.finding not in _NETWORK_DENIED or result.facts.get('statusCode') != 403:
+        return result
+    registry = results['login-server'].data or {}
+    settings = {key: registry.get(key) for key in _NETWORK}
+    closed = str(settings['publicNetworkAccess']).lower() == 'disabled' or \
+        str(settings['networkDefaultAction']).lower() == 'deny' or \
+        'aka.ms/acr/firewall' in str(result.facts.get('registryMessage') or '')
+    if not closed:
+        return result
+    return CheckResult(_NETWORK_DENIED[result.finding], dict(result.facts, **settings),
+                       data=result.data)
 
 
 # ---- 5. access token ------------------------------------------------------------------------
@@ -309,7 +351,7 @@ def check_access_token(ctx, results):
             'refresh_token': results['refresh-token'].data}
     result = token_call(ctx, url, form, 'access_token', facts)
     if not result.passed:
-        return with_role_advice(result, results, ['pull'])
+        return with_role_advice(network_denied(result, results), results, ['pull'])
     registry = results['login-server'].data or {}
     if not repository:
         if registry.get('roleAssignmentMode') == catalogue.ABAC_MODE:

@@ -372,3 +372,52 @@ def test_the_challenge_does_not_read_the_body():
     run_through(make_ctx(http=http), 'access-token', with_access_checks=False)
     assert [(call[0], read) for call, read in zip(http.calls, http.read_body)] == [
         ('GET', False), ('POST', True), ('POST', True)]
+
+
+# ---- a 403 the registry's network settings explain -----------------------------------------
+# ACR's own words for a client its network rules keep out (the documented firewall error).
+FIREWALL = (b'{"errors":[{"code":"DENIED","message":"client with IP \'203.0.113.9\' is not '
+            b'allowed access. Refer https://aka.ms/acr/firewall to grant access."}]}')
+
+
+@pytest.mark.parametrize('settings, body', [
+    ({'public_network_access': 'Disabled'}, b'{"errors":[{"code":"DENIED"}]}'),
+    ({'default_action': 'Deny'}, b'{"errors":[]}'),
+    ({}, FIREWALL),
+])
+def test_a_403_exchange_that_the_network_explains_gets_network_advice(settings, body):
+    # MicrosoftDocs azure-docs#85239: CONNECTIVITY_REFRESH_TOKEN_ERROR with 403 from a registry
+    # whose public access is disabled: roles are not the cause.
+    result, _, _ = refresh(exchange=response(403, body),
+                           registries={NAME: arm_registry(**settings)})
+    assert result.finding == 'connectivity.refresh.network_denied'
+    entry = rendered('refresh-token', result)
+    assert entry['code'] == 'CONNECTIVITY_REFRESH_TOKEN_ERROR'
+    assert "the registry's network settings keep this client out" in entry['message']
+    assert 'role' not in entry['remediation'].lower()
+    if settings.get('public_network_access') == 'Disabled':
+        assert entry['remediation'].startswith('Public network access to <registry> is disabled')
+    else:
+        assert 'az acr show --name <registry> --query networkRuleSet' in entry['remediation']
+    if body == FIREWALL:
+        assert "client with IP '203.0.113.9' is not allowed access" in entry['message']
+
+
+def test_a_403_exchange_from_an_open_registry_stays_a_refusal():
+    result, _, _ = refresh(exchange=response(403, b'{"errors":[{"code":"DENIED"}]}'))
+    assert result.finding == 'connectivity.refresh.denied'
+    assert result.facts['registryError'] == 'DENIED'
+
+
+def test_a_403_access_token_that_the_network_explains_gets_network_advice():
+    result, _ = access(response(403, FIREWALL),
+                       registries={NAME: arm_registry(public_network_access='Disabled')})
+    assert result.finding == 'connectivity.access.network_denied'
+    assert rendered('access-token', result)['code'] == 'CONNECTIVITY_ACCESS_TOKEN_ERROR'
+
+
+@pytest.mark.parametrize('status', [401, 500])
+def test_only_a_403_is_read_as_the_network(status):
+    result, _, _ = refresh(exchange=response(status, FIREWALL),
+                           registries={NAME: arm_registry(public_network_access='Disabled')})
+    assert result.finding == 'connectivity.refresh.denied'

@@ -70,7 +70,7 @@ def table_transformer(result):
             'Check': check['title'],
             'Status': check['status'],
             'Code': check['code'] or '',
-            'Message': shown(check['message'], TABLE_MESSAGE),
+            'Message': check['message'],
         })
     for endpoint in (result or {}).get('endpoints', []):
         # Every host a pull needs, a row each after the checks (the endpoints check's details).
@@ -81,8 +81,8 @@ def table_transformer(result):
             'Status': 'failed' if endpoint.get('error') or 'failed' in (
                 endpoint['dns'], endpoint['tcp'], endpoint['tls']) else 'passed',
             'Code': '',
-            'Message': shown(f"{endpoint['host']} ({catalogue.endpoint_role(endpoint['role'])}; "
-                             f"{', '.join(endpoint['addresses']) or 'no address'}): {steps}{error}",
-                             TABLE_MESSAGE),
+            'Message': f"{endpoint['host']} ({catalogue.endpoint_role(endpoint['role'])}; "
+                       f"{', '.join(endpoint['addresses']) or 'no address'}): {steps}{error}",
         })
-    return rows
+    # A message, a host or an error may hold any character a server sent (see _text).
+    return [{key: shown(value, TABLE_MESSAGE) for key, value in row.items()} for row in rows]

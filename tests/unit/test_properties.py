@@ -228,3 +228,91 @@ def test_no_finding_shows_a_python_repr_of_an_exception(error, key):
                           'ok': False, 'error': words}])
         text = catalogue.render(key, facts)
         assert not any(mark in text for mark in REPR_MARKS), (key, text)
+
+
+# ---- server text never reaches the terminal raw ------------------------------------------------
+# Any string a server, a file or a helper sent, whatever its characters: escape sequences, a
+# newline and a forged "No problem found", bidirectional overrides, C1 controls, huge.
+hostile_text = st.one_of(
+    st.text(max_size=80),
+    st.lists(st.sampled_from(['\x1b[2J', '\x1b[H', '\n\u2713 No problem found', '\r', '\x9b31m',
+                              '\u202e', '\u2028', '\x00', '\x7f', '\u200b', 'ok', ' ',
+                              '\udfff', '\U000e0041']),  # a lone surrogate: JSON's "\\udfff"
+             max_size=12).map(''.join),
+    st.integers(min_value=3000, max_value=50000).map(lambda n: 'x\x1b[31m' * n))
+
+
+def _terminal_text(report_dict):
+    """Everything the stderr view and `-o table` would show for a report."""
+    from azure.cli.core.style import format_styled_text
+    from azext_acrhealth import report, view
+
+    def plain(styled):
+        return format_styled_text([(view.Style(style), text) for style, text in styled],
+                                  theme='none')
+    width = max(len(entry['title']) for entry in report_dict['checks'])
+    lines = [plain(view.progress_line(entry, width)) for entry in report_dict['checks']]
+    lines += [plain(line) for line in view.summary_lines(report_dict, 1.0)]
+    lines.append(plain(view.stopped_line([entry['title'] for entry in report_dict['checks']])))
+    rows = report.table_transformer(report_dict)
+    return lines, [value for row in rows for value in row.values()]
+
+
+def _assert_safe(lines, cells):
+    from azext_acrhealth._text import MAX_SHOWN, is_unsafe
+    from azext_acrhealth.report import TABLE_MESSAGE
+    for text in lines + cells:
+        assert not [char for char in text if is_unsafe(char)], repr(text[:200])
+    assert all(len(cell) <= TABLE_MESSAGE for cell in cells)
+    # a line is a few bounded pieces (mark, title, code, message)
+    assert all(len(line) <= 4 * MAX_SHOWN for line in lines)
+
+
+@SETTINGS
+@given(hostile_text, hostile_text, hostile_text, hostile_text)
+def test_any_text_in_a_report_entry_renders_without_a_control_character(message, code, host,
+                                                                        remediation):
+    entry = {'id': 'x', 'title': 'Check', 'status': 'failed', 'code': code, 'message': message,
+             'remediation': remediation, 'docsUrl': host, 'details': {}, 'durationMs': 1}
+    skipped = dict(entry, status='skipped', code=None)
+    warned = dict(entry, status='warning', code=None)
+    endpoint = {'host': host, 'role': 'dataEndpoint', 'region': host, 'addresses': [host, code],
+                'private': None, 'dns': 'passed', 'tcp': 'failed', 'tls': 'skipped',
+                'error': message, 'durationMs': 1}
+    report_dict = {'checks': [entry, skipped, warned], 'endpoints': [endpoint],
+                   'summary': {'passed': 0, 'failed': 1, 'warnings': 1, 'skipped': 1}}
+    _assert_safe(*_terminal_text(report_dict))
+
+
+def _hostile_outcomes(text):
+    """Findings whose facts hold text from a server: a registry's error code and message, a
+    data endpoint's name from ARM, a custom role's name, a helper's output, a Docker user."""
+    from tests.unit.test_report import outcome
+    from azext_acrhealth.checks.pullpath import endpoint_entry
+    failing = [dict(endpoint_entry(text, 'dataEndpoint', text), addresses=[text], error=text)]
+    roles = [{'role': text, 'level': 'registry', 'honoured': True, 'grants': ['pull']},
+             {'role': text, 'level': 'root scope (/)', 'honoured': None, 'unknown': text}]
+    return [
+        outcome('image-pull', 'Image pull', 'image.denied',
+                {'image': 'a:b', 'url': text, 'statusCode': 403, 'registryError': text}),
+        outcome('endpoints', 'Registry endpoints', 'endpoints.unreachable',
+                {'failing': failing, 'endpoints': failing}),
+        outcome('role-assignments', 'Role assignments', 'roles.explained',
+                {'mode': text, 'assignments': roles * 30, 'granted': ['pull']}),
+        outcome('refresh-token', 'Refresh token', 'connectivity.refresh.network_denied',
+                {'url': text, 'registryMessage': text, 'publicNetworkAccess': text,
+                 'loginServer': text}),
+        outcome('helm', 'Helm', 'helm.unparsed', {'output': text}, code='HELM_VERSION_ERROR'),
+        outcome('docker-credentials', 'Docker credentials', 'credentials.saved',
+                {'loginServer': text, 'file': text, 'username': text, 'hasSecret': True}),
+        outcome('challenge', 'Challenge endpoint', 'connectivity.challenge.not_bearer',
+                {'url': text, 'challenge': text}, code='CONNECTIVITY_CHALLENGE_ERROR'),
+    ]
+
+
+@SETTINGS
+@given(hostile_text)
+def test_server_text_in_findings_renders_without_a_control_character(text):
+    from azext_acrhealth import report
+    report_dict = report.build_report(_hostile_outcomes(text), {}, registry={'name': 'r'})
+    _assert_safe(*_terminal_text(report_dict))

@@ -40,8 +40,9 @@ demo: deps wheel
 	tests/lab/demo --wheel $(WHEEL)
 
 # Re-record the data-plane cassettes (tests/recordings) from the lab; never edit them by hand.
+# `make record SCENARIOS="a b"` records only those scenarios.
 record: deps venv
-	tests/lab/run -- env PYTHONPATH=$(CURDIR) $(abspath $(PY)) -m tests.recordings.record
+	tests/lab/run -- env PYTHONPATH=$(CURDIR) $(abspath $(PY)) -m tests.recordings.record $(SCENARIOS)
 
 # The built-in command and ours side by side in the lab (ratios, see bench/compare.py).
 bench: deps wheel

@@ -397,8 +397,8 @@ def resolve(host, timeout):
         infos = within(lambda: socket.getaddrinfo(host, 443, type=socket.SOCK_STREAM), timeout)
     except Overrun as ex:
         raise DnsError(no_answer(ex.seconds, ex.cut, 'answer')) from None
-    except UnicodeError as ex:
-        raise DnsError(f'not a valid host name ({ex})') from None
+    except UnicodeError:
+        raise DnsError('not a valid host name') from None
     except (OSError, ValueError) as ex:
         raise DnsError(plain_reason(ex)) from None
     return list(dict.fromkeys(info[4][0] for info in infos))

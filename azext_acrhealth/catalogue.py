@@ -406,11 +406,14 @@ def _missing_actions(facts):
 
 def _roles(facts):
     """'In this registry's mode (...) your role assignments grant pull: AcrPull on the ...'"""
-    granted = _shown(facts.get('granted')) if facts.get('granted') else 'nothing for sure'
+    assignments = facts.get('assignments') or []
+    uncertain = any(a.get('conditional') or a.get('honoured') is None for a in assignments)
+    granted = _shown(facts.get('granted')) if facts.get('granted') else \
+        'nothing for sure' if uncertain else 'nothing'
     on = f" on {facts['repository']}" if facts.get('repository') else ''
     return (f"In this registry's mode ({_mode(facts)}) your role assignments grant {granted}{on}: "
             + _listed([f"{a.get('role')} on the {a.get('level')} ({_grants_of(a)})"
-                       for a in facts.get('assignments', [])], '; ') + '.')
+                       for a in assignments], '; ') + '.')
 
 
 def _not_from_arm(facts):

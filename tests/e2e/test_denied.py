@@ -46,7 +46,7 @@ def test_acrpull_on_an_abac_registry_is_explained(lab, ext):
     roles = checks(result)['role-assignments']
     assert (roles['status'], roles['code']) == ('warning', None)
     assert roles['message'].startswith("In this registry's mode (ABAC repository permissions) "
-                                       'your role assignments grant nothing: AcrPull on the '
+                                       'your role assignments grant nothing on hello-world: AcrPull on the '
                                        'resource group (not honoured in this mode).')
 
 

@@ -104,6 +104,8 @@ class AcrMixin:
     def _acr(self, method):
         lab = self.server.lab
         name = self.host[:-len(S.ACR_SUFFIX)]
+        if name.endswith('.geo'):  # a regional endpoint, <registry>.<region>.geo.<suffix>: its registry
+            name = name.split('.', 1)[0]
         sc = lab.registries.get(name)
         if sc is None:
             return self._json(404, _acr_errors('NAME_UNKNOWN', 'registry not found'))
@@ -308,6 +310,16 @@ class AcrMixin:
         if sc.behaviour == 'exchange-denied':
             return self._json(401, _acr_errors('UNAUTHORIZED', 'the caller has no role assignment on this '
                                                'registry. Visit https://aka.ms/acr/authorization'), hdr)
+        if sc.behaviour == 'exchange-network-denied':
+            # ACR's documented firewall error (container-registry-troubleshoot-access), at the exchange
+            # as in MicrosoftDocs azure-docs#85239 (public access disabled, a client from a public IP).
+            return self._json(403, _acr_errors('DENIED', "client with IP '{}' is not allowed access. Refer "
+                                               'https://aka.ms/acr/firewall to grant access.'.format(
+                                                   S.PUBLIC_CLIENT_IP)), hdr)
+        if sc.behaviour == 'exchange-denied-escapes':  # hostile: the same error, its text forged
+            return self._json(403, _acr_errors('DENIED', "client with IP '{}' is not allowed access.{} Refer "
+                                               'https://aka.ms/acr/firewall to grant access.'.format(
+                                                   S.PUBLIC_CLIENT_IP, S.HOSTILE_TEXT)), hdr)
 
         def refresh_token():
             # The claims (and their capitalisation) of a real ACR refresh token, recorded in the Azure

@@ -63,11 +63,13 @@ def host_map():
             continue
         ip = getattr(sc, 'address', None) or {S.FAKE: IP_AZURE, S.OPEN_REGISTRY: IP_OPEN,
                                               S.BASIC_REGISTRY: IP_BASIC, S.BLACKHOLE: IP_BLACKHOLE}[sc.backend]
-        if sc.data == 'public':  # answered by the lab's DNS server (dns_records), not the hosts file
+        if sc.data == 'public' or sc.arm.get('dual_stack'):  # answered by the lab's DNS server (dns_records)
             continue
         hosts[sc.login_server] = ip
         if sc.arm.get('private_endpoint'):
             hosts[S.data_host(sc.registry)] = ip
+        if sc.arm.get('regional_endpoints'):
+            hosts[S.regional_host(sc.registry)] = ip
         if sc.arm.get('data_endpoints') and sc.data != 'notindns':
             hosts[S.data_host(sc.registry)] = {'blackhole': IP_BLACKHOLE, 'public': S.PUBLIC_DATA_IP}.get(
                 sc.data, IP_AZURE)
@@ -75,8 +77,14 @@ def host_map():
     return hosts
 
 
+def dns_names():
+    """The names the lab's DNS server answers (they get certificates like the hosts file's)."""
+    return [option.split('=', 1)[1].split(',')[0] for option in dns_records()
+            if option.startswith(('--host-record=', '--cname='))]
+
+
 def dns_records():
-    """dnsmasq options for the names a real DNS server answers in the lab: a registry with public
+    """dnsmasq options for the names a real DNS server answers in the lab: a dual-stack registry, and a registry with public
     access disabled whose login server is in the privatelink.azurecr.io private zone (the CNAME
     chain Azure publishes: <registry>.azurecr.io -> <registry>.privatelink.azurecr.io -> the zone's
     A record), while its data endpoint's record was never added to the zone, so the chain goes on
@@ -84,6 +92,11 @@ def dns_records():
     options = []
     zone = '.privatelink' + S.ACR_SUFFIX
     for sc in S.SCENARIOS:
+        if sc.arm.get('dual_stack'):
+            # A dual-stack registry (endpointProtocol IPv4AndIPv6): A and AAAA records for its login
+            # server and data endpoint; the IPv6 address is dead (nobody listens there) and sorts first.
+            options += ['--host-record={},{},{}'.format(host, IP_AZURE, S.DEAD_IPV6)
+                        for host in (sc.login_server, S.data_host(sc.registry))]
         if sc.data != 'public':
             continue
         private = sc.registry + zone
@@ -112,6 +125,10 @@ class Inside:
     def setup_namespace(self):
         _run(['mount', '--make-rprivate', '/'])
         _run(['ip', 'link', 'set', 'lo', 'up'])
+        # A public-looking address to serve on, and a dead IPv6 one (nothing listens there): both on
+        # this namespace's own loopback device, so nothing leaves it.
+        _run(['ip', 'addr', 'add', S.PUBLIC_IP + '/32', 'dev', 'lo'])
+        _run(['ip', '-6', 'addr', 'add', S.DEAD_IPV6 + '/128', 'dev', 'lo'])
         hosts = host_map()
         with open(self.path('etc', 'hosts'), 'w') as f:
             f.write('127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n')
@@ -132,9 +149,9 @@ class Inside:
         ca = CertificateAuthority(os.path.join(self.state, 'pki', 'lab'), 'acrhealth lab CA')
         bad = CertificateAuthority(os.path.join(self.state, 'pki', 'untrusted'), 'acrhealth untrusted CA')
         certs = {}
-        served = (IP_AZURE, IP_COLLECTOR, IP_ARM_COLLECTOR, S.ADDRESS_IPV6)
+        served = (IP_AZURE, IP_COLLECTOR, IP_ARM_COLLECTOR, S.ADDRESS_IPV6, S.PUBLIC_IP)
         fake_hosts = [h for h, ip in self.info['hosts'].items() if ip in served] + [
-            sc.login_server for sc in S.SCENARIOS if sc.data == 'public']  # resolved by dnsmasq
+            name for name in dns_names() if name.endswith(S.ACR_SUFFIX) and '.privatelink' not in name]
         tls = {sc.login_server: sc.tls for sc in S.HOSTILE if sc.tls}
         for host in fake_hosts:
             untrusted = {S.BY_NAME['untrustedcert'].login_server} | {
@@ -292,6 +309,7 @@ class Inside:
         latency = float(os.environ.get('ACRHEALTH_LAB_LATENCY_MS') or 0) / 1000.0
         self.fake = FakeAzure(self.state, certs, latency=latency)
         self.fake.serve(IP_AZURE)
+        self.fake.serve(S.PUBLIC_IP)
         self.fake.serve(IP_COLLECTOR, log_connections=True)
         self.fake.serve(IP_ARM_COLLECTOR, log_connections=True)
         try:

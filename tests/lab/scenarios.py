@@ -48,6 +48,15 @@ PRIVATE_DATA_IP = '10.1.2.4'
 PULLONLY_REPOSITORY = 'hello-world'
 STORAGE_HOST = 'labacrstore.blob.core.lab.test'   # a storage-style data host (*.blob.core.windows.net)
 PUBLIC_DATA_IP = '20.61.0.1'     # only ever in DNS answers: a public address, never connected to
+# A public-looking address the lab serves on (on the namespace's loopback device; nothing leaves
+# it): login servers that real clients outside a virtual network reach on a public address.
+PUBLIC_IP = '20.61.0.2'
+PUBLIC_CLIENT_IP = '203.0.113.9'  # the client address a registry's firewall names in its 403 (never used)
+# An IPv6 address on the namespace's loopback that nobody listens on (connections are refused at
+# once): the dead IPv6 address of a dual-stack host, sorted before its IPv4 one (RFC 6724).
+DEAD_IPV6 = '2001:db8:ac::1'
+# A data endpoint name from ARM holding escape sequences and a forged line (hostile ARM text).
+HOSTILE_TEXT = '\x1b[2J\x1b[H\n\u2713 No problem found \x1b]0;owned\x07\u202e'
 # --image references of the lab's image store (fake_acr.ImageStore), in every fake registry.
 IMAGE = PULLONLY_REPOSITORY + ':latest'            # a Docker v2 manifest
 IMAGE_INDEX = PULLONLY_REPOSITORY + ':multi'       # an OCI index (linux/arm64, linux/amd64)
@@ -62,6 +71,11 @@ LOGIN_SERVER_ONLY = 'the built-in checks the login server only, never the hosts 
 def data_host(registry):
     """The dedicated data endpoint of a lab registry (<registry>.<region>.data.<suffix>)."""
     return '{}.{}.data{}'.format(registry, LOCATION, ACR_SUFFIX)
+
+
+def regional_host(registry):
+    """The regional endpoint of a lab registry (<registry>.<region>.geo.<suffix>)."""
+    return '{}.{}.geo{}'.format(registry, LOCATION, ACR_SUFFIX)
 
 
 # Role assignments of the lab principal: every registry's default (a row's arm['roles'] overrides it).
@@ -98,6 +112,7 @@ class Scenario:
     builtin_says: Optional[str] = None       # a line the built-in prints on stderr for this scenario
     arm: dict = field(default_factory=dict, hash=False, compare=False)  # extra ARM properties
     data: Optional[str] = None               # the data host: None (served), notindns, blackhole, untrusted, public
+    address: Optional[str] = None            # the login server's hosts-file address (default: its backend's)
 
     @property
     def login_server(self):
@@ -214,6 +229,51 @@ SCENARIOS = [
              env=(('DOCKER_HOST', 'unix://{state}/nobody-listens.sock'),),
              builtin_code='DOCKER_COMMAND_ERROR', builtin_says='Cannot connect to the Docker daemon',
              divergence='the built-in treats any stderr from `docker ps` as a missing client'),
+    # Real configurations (issue 16), each from a real recorded body: see fake_arm.registry_doc.
+    Scenario('pependingpublic', 'pependingpublic', 'Public access enabled and a private endpoint whose '
+             'connection is Pending (a team moving to Private Link); from here the login server resolves '
+             'to a public address: healthy, on the public path.', None, address=PUBLIC_IP,
+             arm={'private_endpoint_state': 'Pending'}),
+    Scenario('peapprovedpublic', 'peapprovedpublic', 'Public access enabled and an Approved private '
+             'endpoint; from here (outside the virtual network) the login server resolves to a public '
+             'address: healthy, on the public path.', None, address=PUBLIC_IP,
+             arm={'private_endpoint_state': 'Approved'}),
+    Scenario('peprivateonly', 'peprivateonly', 'Public access disabled and an Approved private endpoint, '
+             'but from here the login server resolves to a public address: /v2/ still challenges, '
+             '/oauth2/exchange answers 403 DENIED "not allowed access" (MicrosoftDocs azure-docs#85239).',
+             'CONNECTIVITY_REFRESH_TOKEN_ERROR', address=PUBLIC_IP, behaviour='exchange-network-denied',
+             arm={'private_endpoint_state': 'Approved', 'public_disabled': True}),
+    Scenario('regional', 'regional', 'Regional endpoints enabled: <registry>.<region>.geo.<suffix> is '
+             'listed by ARM and reachable; healthy.', None, arm={'regional_endpoints': True}),
+    Scenario('dualstack', 'dualstack', 'endpointProtocol IPv4AndIPv6 with a data endpoint: both hosts '
+             'resolve (the lab\'s DNS server) to a dead IPv6 address first, then a working IPv4 one: '
+             'healthy, with a note.', None, arm={'dual_stack': True, 'data_endpoints': True}),
+    Scenario('rolesrootscope', 'rolesrootscope', 'Role assignments at the root scope "/" (AcrPush) and '
+             'at a management group (Reader), as a real list holds them; healthy.', None,
+             arm={'roles': (('AcrPush', 'root'), ('Reader', 'managementGroup'))}),
+    Scenario('rolescondition', 'rolescondition', 'ABAC registry; Container Registry Repository Reader '
+             'with the documented condition for hello-world, and Writer with one for backend/: the token '
+             'for hello-world grants pull only.', 'CONNECTIVITY_ACCESS_TOKEN_ERROR', behaviour='pull-only',
+             extra_args=('--repository', PULLONLY_REPOSITORY),
+             arm={'abac': True, 'roles': (('Container Registry Repository Reader', 'registry', 'hello-world'),
+                                          ('Container Registry Repository Writer', 'registry', 'backend/'))},
+             builtin_says='You have no permissions to the repository'),
+    Scenario('rolesdefunknown', 'rolesdefunknown', 'AcrPush on the resource group and a custom role whose '
+             'definition ARM fails to give (500): the assignments read are kept; healthy.', None,
+             arm={'roles': (('AcrPush', 'resourceGroup'), ('Lab Broken Role', 'registry'))}),
+    Scenario('rolesthousands', 'rolesthousands', '5,000 role assignments apply to the registry: the '
+             'message names a few and the details keep every one; healthy.', None,
+             arm={'roles': (('AcrPush', 'resourceGroup'),), 'extra_assignments': 5000}),
+    # Hostile text from servers: escape sequences and forged lines never reach a terminal raw.
+    Scenario('escdataendpoint', 'escdataendpoint', 'ARM lists a data endpoint whose name holds escape '
+             'sequences and a forged "No problem found" line.', 'CONNECTIVITY_DATA_ENDPOINT_ERROR',
+             arm={'data_host_names': ['escdataendpoint.westeurope.data.azurecr.lab.test' + HOSTILE_TEXT]},
+             divergence=LOGIN_SERVER_ONLY),
+    Scenario('escrolename', 'escrolename', 'A custom role whose name holds escape sequences and a forged '
+             'line; healthy.', None, arm={'roles': (('AcrPush', 'resourceGroup'), ('Lab Hostile Role', 'registry'))}),
+    Scenario('escregistryerror', 'escregistryerror', 'Network rules deny by default; /oauth2/exchange answers '
+             '403 DENIED with a message holding escape sequences and a forged line.',
+             'CONNECTIVITY_REFRESH_TOKEN_ERROR', behaviour='exchange-denied-escapes', arm={'firewall': True}),
 ]
 
 BY_NAME = {s.name: s for s in SCENARIOS}
@@ -266,7 +326,6 @@ class Hostile(Scenario):
     check: Optional[str] = None
     also: Tuple[str, ...] = ()
     says: Tuple[str, ...] = ()
-    address: Optional[str] = None
     tls: Optional[str] = None
     arm_fault: Optional[str] = None
     repository: Optional[str] = None

@@ -9,7 +9,7 @@ the status and, for failures and warnings, the documented code with its remediat
 import re
 from collections import namedtuple
 
-from ._validators import parse_image
+from ._validators import is_host_name, parse_image
 
 DOCS_URL = 'https://aka.ms/acr/errors#{anchor}'
 
@@ -311,8 +311,9 @@ def remediation(code, variant, facts, registry=None):
 
 def _named(text, facts, registry):
     hosts = _hosts(facts)
+    login_server = facts.get('loginServer')
     names = {'<registry>': registry, '<entry>': facts.get('key'),
-             '<host>': hosts[0] if hosts else facts.get('loginServer'),
+             '<host>': hosts[0] if hosts else login_server if is_host_name(login_server) else None,
              '<repository>': facts.get('repository') or _image_repository(facts.get('image'))}
     for placeholder, value in names.items():
         if isinstance(value, str) and value:
@@ -324,12 +325,13 @@ def _named(text, facts, registry):
 
 def _hosts(facts):
     """The hosts a finding is about, most specific first: the failing endpoints, the host a
-    pull failed on, the private endpoint names that did not resolve as they should."""
+    pull failed on, the private endpoint names that did not resolve as they should. Only real
+    host names and addresses: a name a server made up ("not a host!!", '') is left out."""
     def names(items, key, keep=lambda item: True):
         return [item[key] for item in items or [] if isinstance(item, dict) and
-                isinstance(item.get(key), str) and keep(item)]
+                is_host_name(item.get(key)) and keep(item)]
     host = facts.get('host')
-    return names(facts.get('failing'), 'host') or ([host] if isinstance(host, str) else []) or \
+    return names(facts.get('failing'), 'host') or ([host] if is_host_name(host) else []) or \
         names(facts.get('mappings'), 'fqdn', lambda item: not item.get('ok'))
 
 

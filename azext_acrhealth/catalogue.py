@@ -230,6 +230,14 @@ VARIANTS = {
         'The registry served other content than the digest names: push the image again; if it '
         'persists, report it to Azure support.',
         FAILED),
+    # --image: a blob redirect that no client can follow (no Location, no valid host in it).
+    'image-redirect': ErrorCode(
+        'IMAGE_PULL_ERROR',
+        'The registry\'s redirect for the blob cannot be followed by any client, Docker '
+        'included. If a proxy or a TLS-inspecting appliance sits between, make it pass the '
+        'Location header through unchanged; otherwise try again later and report it to Azure '
+        'support if it persists.',
+        FAILED),
     # Private DNS not routing to the private endpoints: a name resolves, but to a public address
     # (or another one than its private endpoint's).
     'private-dns': ErrorCode(
@@ -437,6 +445,25 @@ def _role(endpoint):
 def _endpoint(endpoint):
     shown = f"{endpoint.get('host')} ({_role(endpoint)})"
     return f"{shown} through proxy {endpoint['proxy']}" if endpoint.get('proxy') else shown
+
+
+def _mismatch(facts):
+    """A manifest or config blob whose bytes are not the content its digest names."""
+    named = (f"the digest the registry names for it ({_shown(facts.get('digest'))}, its "
+             'Docker-Content-Digest header)') if facts.get('namedBy') == 'header' else \
+        f"its digest {_shown(facts.get('digest'))}"
+    served = f": its bytes hash to {facts['served']}" if facts.get('served') else ''
+    return f"The {_shown(facts.get('what'))} of {_shown(facts.get('image'))} does not match " \
+        f'{named}{served}.'
+
+
+def _size_mismatch(facts):
+    """A manifest or config blob served with another size than its descriptor declares."""
+    received = facts.get('received')
+    served = f'is {received} bytes long, not' if isinstance(received, int) else 'is larger than'
+    return f"The {_shown(facts.get('what'))} of {_shown(facts.get('image'))} served by " \
+        f"{_shown(facts.get('host'))} {served} the {_shown(facts.get('size'))} bytes its " \
+        f"{_shown(facts.get('declaredBy'))} declares."
 
 
 def _throttled(facts):
@@ -662,7 +689,8 @@ FINDINGS = {
     'image.pulled': Finding(
         PASSED, None, lambda f: f"Pulled the manifest of {f.get('image')} and its config blob "
         f"{f.get('configDigest')} from {f.get('blobHost')}" + (
-            '.' if f.get('verified') else ' (its first MiB: digest not checked).')),
+            '.' if f.get('verified') else
+            f" (its first MiB of {_shown(f.get('configSize'))} bytes: digest not checked).")),
     'image.token_unreachable': Finding(
         FAILED, 'IMAGE_PULL_ERROR', '{url} could not be reached for a pull token: {error}.'),
     'image.token_denied': Finding(
@@ -682,9 +710,8 @@ FINDINGS = {
         FAILED, 'IMAGE_PULL_ERROR', '{url} answered {statusCode} for the manifest of {image}.'),
     'image.unreadable': Finding(
         FAILED, 'IMAGE_PULL_ERROR', 'The manifest of {image} cannot be read: {problem}.'),
-    'image.digest_mismatch': Finding(
-        FAILED, 'IMAGE_PULL_ERROR', 'The {what} of {image} does not match its digest {digest}.',
-        'image-mismatch'),
+    'image.digest_mismatch': Finding(FAILED, 'IMAGE_PULL_ERROR', _mismatch, 'image-mismatch'),
+    'image.size_mismatch': Finding(FAILED, 'IMAGE_PULL_ERROR', _size_mismatch, 'image-mismatch'),
     'image.blob_unreachable': Finding(
         FAILED, 'IMAGE_PULL_ERROR', '{url} could not be reached: {error}.'),
     'image.blob_failed': Finding(
@@ -692,6 +719,11 @@ FINDINGS = {
     'image.redirect_refused': Finding(
         FAILED, 'IMAGE_PULL_ERROR', '{host} redirects the config blob of {image} to {target}, '
                                     'which is not HTTPS: not followed.'),
+    'image.redirect_broken': Finding(
+        FAILED, 'IMAGE_PULL_ERROR', lambda f: f"{_shown(f.get('host'))} answered "
+        f"{_shown(f.get('statusCode'))} for the config blob of {_shown(f.get('image'))} " + (
+            f"with a Location that names no valid host ({f['location']}): not followed."
+            if f.get('location') else 'without a Location header.'), 'image-redirect'),
     'image.too_many_redirects': Finding(
         FAILED, 'IMAGE_PULL_ERROR', 'The config blob of {image} is redirected more than 3 times '
                                     '({redirects}).'),

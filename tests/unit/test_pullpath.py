@@ -3,6 +3,7 @@ import hashlib
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from azext_acrhealth import catalogue
 from azext_acrhealth._azure import DnsError
@@ -651,3 +652,118 @@ def test_a_redirect_to_a_data_host_that_fails_names_it_in_the_remediation():
     answers = pull_answers(**{BLOB: HttpError('connection', 'connection refused')})
     _, entry, _ = pull(answers)
     assert entry['remediation'].startswith('Allow {} wherever'.format(DATA))
+
+
+# 6. Any document, any types, nested: a finding, never an exception.
+
+PROPERTIES = settings(max_examples=200, deadline=None, database=None,
+                      suppress_health_check=[HealthCheck.too_slow])
+INDEX_TYPE = 'application/vnd.oci.image.index.v1+json'
+MANIFEST_TYPE = 'application/vnd.docker.distribution.manifest.v2+json'
+# Braces stay out of random text: a message quoting one would look like an unfilled placeholder
+# to rendered(), which asserts there is none.
+words = st.text(st.characters(blacklist_characters='{}'), max_size=20)
+scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.integers(min_value=-2, max_value=200),
+    st.floats(allow_nan=False, allow_infinity=False), words,
+    st.sampled_from([CONFIG_DIGEST, MANIFEST_DIGEST, 'sha256:x', 'linux', 'amd64', INDEX_TYPE,
+                     MANIFEST_TYPE, len(CONFIG), len(MANIFEST), 2 ** 63, True]))
+KEYS = st.sampled_from(['schemaVersion', 'mediaType', 'manifests', 'config', 'digest', 'size',
+                        'platform', 'os', 'architecture', 'variant', 'layers', 'errors', 'code'])
+# Any JSON, nested; keys often the ones a manifest has.
+documents = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+    KEYS | words, inner, max_size=6), max_leaves=30)
+
+
+def rarely(usual, other, times=6):
+    """``usual``, or once in ``times + 1`` draws ``other`` (one_of would choose half and half:
+    it merges a strategy given more than once)."""
+    return st.integers(0, times).flatmap(lambda draw: other if draw == 0 else usual)
+
+
+def mostly(*good):
+    """A field's value: one of ``good``, once in seven any JSON."""
+    return rarely(st.sampled_from(good), documents)
+
+
+def shaped(**fields):
+    """A document with these fields (each mostly well-formed), once in four any JSON."""
+    return rarely(st.fixed_dictionaries(fields, optional={'extra': documents}), documents, 3)
+
+
+platforms = shaped(os=mostly('linux', 'windows'), architecture=mostly('amd64', 'arm64'))
+configs = shaped(mediaType=mostly('application/vnd.oci.image.config.v1+json'),
+                 digest=mostly(CONFIG_DIGEST, 'sha256:' + 'a' * 64),
+                 size=mostly(len(CONFIG), 0, len(CONFIG) + 1, 2 << 20))
+manifests = shaped(schemaVersion=mostly(2), mediaType=mostly(MANIFEST_TYPE), config=configs,
+                   layers=st.lists(documents, max_size=2))
+index_entries = shaped(mediaType=mostly('application/vnd.oci.image.manifest.v1+json'),
+                       digest=mostly(MANIFEST_DIGEST, 'sha256:' + 'a' * 64),
+                       size=mostly(len(MANIFEST), 1), platform=platforms)
+indexes = shaped(schemaVersion=mostly(2), mediaType=mostly(INDEX_TYPE),
+                 manifests=st.lists(index_entries, min_size=1, max_size=3) | documents)
+headers = rarely(st.just({}), st.fixed_dictionaries({}, optional={
+    'Content-Type': st.sampled_from([INDEX_TYPE, MANIFEST_TYPE, 'text/html', '']) | words,
+    'Docker-Content-Digest': st.sampled_from(['sha256:' + 'b' * 64, 'garbage', '']) | words}), 3)
+# What the login server and the data host answer for the config blob.
+blob_answers = st.one_of(
+    st.just(redirect()), st.just(response(200, CONFIG)), st.just(response(307, b'')),
+    st.sampled_from([CONFIG + b' ', CONFIG[:-1], CONFIG + b' ' * (2 << 20)]).map(
+        lambda body: response(200, body)),
+    (words | st.sampled_from(['https://not a host!!/x', '//{}/blob/{}'.format(
+        DATA, CONFIG_DIGEST), 'https://[::1/x', '/v2/app/blobs/' + CONFIG_DIGEST])).map(redirect))
+
+
+class AnyHttp(FakeHttp):
+    """FakeHttp answering 404 (a registry's MANIFEST_UNKNOWN) where the test gives no answer."""
+
+    def request(self, method, url, form=None, read_body=True, headers=None, max_body=None):
+        try:
+            return super().request(method, url, form, read_body, headers, max_body)
+        except AssertionError:
+            return response(404, b'{"errors":[{"code":"MANIFEST_UNKNOWN"}]}')
+
+
+def served(document, header_set=None):
+    """A manifest answer: ``document`` as JSON with ``header_set``; its Docker-Content-Digest
+    right unless the header set names one."""
+    body = document if isinstance(document, bytes) else json.dumps(document).encode()
+    return response(200, body, headers=dict(
+        {'Docker-Content-Digest': 'sha256:' + hashlib.sha256(body).hexdigest()},
+        **(header_set or {})))
+
+
+def assert_a_known_finding(answers):
+    ctx = make_ctx(http=AnyHttp(answers), image='app:v1', resolver=FakeResolver(
+        {LOGIN: ['20.62.128.10'], DATA: ['20.62.129.1']}))
+    result, _ = run_through(ctx, 'image-pull')  # raises if the check does
+    assert result.finding in catalogue.FINDINGS and result.finding.startswith('image.')
+    entry = rendered('image-pull', result)
+    assert entry['status'] in ('passed', 'failed')
+    assert isinstance(result.facts.get('platform', ''), str)
+    assert len(result.facts.get('platform', '')) <= 40
+    json.dumps(result.facts)  # plain data only
+    if result.passed:
+        assert result.facts['configDigest'] == CONFIG_DIGEST
+    return result
+
+
+@PROPERTIES
+@given(manifests | indexes, manifests, headers, blob_answers)
+def test_any_json_served_as_the_manifest_gives_a_known_finding(document, child, header_set,
+                                                               blob):
+    assert_a_known_finding(pull_answers(**{
+        '/v2/app/manifests/v1': served(document, header_set),
+        '/v2/app/manifests/' + MANIFEST_DIGEST: served(child),
+        '/v2/app/blobs/' + CONFIG_DIGEST: blob}))
+
+
+@PROPERTIES
+@given(indexes, manifests, st.booleans())
+def test_any_index_gives_a_known_finding(index, child, real_child):
+    result = assert_a_known_finding(pull_answers(**{
+        '/v2/app/manifests/v1': served(index, {'Content-Type': INDEX_TYPE}),
+        '/v2/app/manifests/' + MANIFEST_DIGEST: served(MANIFEST if real_child else child)}))
+    if result.passed:
+        assert result.facts['verified'] and result.facts['manifestDigest'] in (
+            MANIFEST_DIGEST, served(child).headers['Docker-Content-Digest'])

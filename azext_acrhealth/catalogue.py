@@ -213,7 +213,8 @@ VARIANTS = {
         'Ask for a role that grants the missing actions on this repository (for example AcrPush, '
         'or a repository-scoped role assignment on registries that use them).',
         FAILED),
-    # --image: the reference is unknown; pulling it is denied; content does not match its digest.
+    # --image: the reference is unknown; pulling it is denied; content does not match its digest
+    # or its size.
     'image-unknown': ErrorCode(
         'IMAGE_PULL_ERROR',
         'Check the reference: `az acr repository show-tags --name <registry> --repository '
@@ -227,8 +228,8 @@ VARIANTS = {
         FAILED),
     'image-mismatch': ErrorCode(
         'IMAGE_PULL_ERROR',
-        'The registry served other content than the digest names: push the image again; if it '
-        'persists, report it to Azure support.',
+        'The registry served other content than its digest and size name: push the image again; '
+        'if it persists, report it to Azure support.',
         FAILED),
     # --image: a blob redirect that no client can follow (no Location, no valid host in it).
     'image-redirect': ErrorCode(

@@ -174,6 +174,15 @@ def _header_values(response, name):
     return [value] if value is not None else []
 
 
+def header_value(headers, name):
+    """A header of an :data:`HttpResponse` by its name in any case (servers and proxies write
+    ``location`` as well as ``Location``), as text; '' when it is absent."""
+    wanted = name.lower()
+    value = next((v for k, v in (headers or {}).items()
+                  if isinstance(k, str) and k.lower() == wanted), None)
+    return value if isinstance(value, str) else ''
+
+
 def _inner(ex):
     """The exception ``ex`` wraps (in its args, ``reason``, ``inner_exception`` or cause)."""
     for arg in getattr(ex, 'args', ()):

@@ -43,3 +43,15 @@ def shown(text, limit=MAX_SHOWN):
     if cut or len(escaped) > limit:
         return escaped[:max(0, limit - 1)] + ELLIPSIS
     return escaped
+
+
+def as_text(value):
+    """A fact as words: lists and mappings joined, None as "unknown" (not escaped: see
+    :func:`shown`)."""
+    if value is None:
+        return 'unknown'
+    if isinstance(value, (list, tuple)):
+        return ', '.join(as_text(item) for item in value) if value else 'none'
+    if isinstance(value, dict):
+        return ', '.join(f'{k}={as_text(v)}' for k, v in value.items()) or 'none'
+    return str(value)

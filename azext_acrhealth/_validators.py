@@ -3,6 +3,7 @@
 recommendation; the command validator runs them all (knack runs a command-level validator
 instead of argument-level ones)."""
 
+import ipaddress
 import math
 import re
 
@@ -91,6 +92,28 @@ def parse_image(image):
         return tuple(image.split('@', 1))
     repository, _, reference = image.rpartition(':')
     return repository, reference
+
+
+# A DNS label: letters, digits and hyphens, at most 63, neither first nor last a hyphen (RFC 1123).
+_HOST_LABEL = re.compile(r'[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?')
+
+
+def is_host_name(text):
+    """Whether ``text`` names a host a client could connect to: an IP address, or a DNS name of
+    labels (letters, digits, hyphens; at most 63 each) joined by dots, at most 253 in all (a
+    final root dot allowed), whose last label is not all digits (that would be a broken
+    address)."""
+    if not isinstance(text, str) or not text:
+        return False
+    try:
+        ipaddress.ip_address(text)
+        return True
+    except ValueError:
+        pass
+    name = text[:-1] if text.endswith('.') else text
+    labels = name.split('.')
+    return len(name) <= 253 and all(_HOST_LABEL.fullmatch(label) for label in labels) and \
+        not labels[-1].isdigit()
 
 
 def validate_image(namespace):

@@ -9,7 +9,11 @@ the status and, for failures and warnings, the documented code with its remediat
 import re
 from collections import namedtuple
 
-from ._validators import parse_image
+from ._roles_text import MODES as _MODES, mode_name as _mode, \
+    role_advice as _role_advice, roles_text as _roles
+from ._text import as_text as _shown
+from ._validators import is_host_name, parse_image
+
 
 DOCS_URL = 'https://aka.ms/acr/errors#{anchor}'
 
@@ -213,7 +217,8 @@ VARIANTS = {
         'Ask for a role that grants the missing actions on this repository (for example AcrPush, '
         'or a repository-scoped role assignment on registries that use them).',
         FAILED),
-    # --image: the reference is unknown; pulling it is denied; content does not match its digest.
+    # --image: the reference is unknown; pulling it is denied; content does not match its digest
+    # or its size.
     'image-unknown': ErrorCode(
         'IMAGE_PULL_ERROR',
         'Check the reference: `az acr repository show-tags --name <registry> --repository '
@@ -227,8 +232,16 @@ VARIANTS = {
         FAILED),
     'image-mismatch': ErrorCode(
         'IMAGE_PULL_ERROR',
-        'The registry served other content than the digest names: push the image again; if it '
-        'persists, report it to Azure support.',
+        'The registry served other content than its digest and size name: push the image again; '
+        'if it persists, report it to Azure support.',
+        FAILED),
+    # --image: a blob redirect that no client can follow (no Location, no valid host in it).
+    'image-redirect': ErrorCode(
+        'IMAGE_PULL_ERROR',
+        'The registry\'s redirect for the blob cannot be followed by any client, Docker '
+        'included. If a proxy or a TLS-inspecting appliance sits between, make it pass the '
+        'Location header through unchanged; otherwise try again later and report it to Azure '
+        'support if it persists.',
         FAILED),
     # Private DNS not routing to the private endpoints: a name resolves, but to a public address
     # (or another one than its private endpoint's).
@@ -262,79 +275,6 @@ VARIANTS = {
         'subscription searched (--subscription selects another), then run the command again.',
         FAILED),
 }
-# A registry's role assignment modes (its roleAssignmentMode), and their names in messages.
-ABAC_MODE = 'AbacRepositoryPermissions'
-LEGACY_MODE = 'LegacyRegistryPermissions'
-_MODES = {ABAC_MODE: 'ABAC repository permissions', LEGACY_MODE: 'RBAC registry permissions'}
-
-
-def _mode(facts):
-    mode = facts.get('registryMode') or facts.get('mode')
-    return _MODES.get(mode, mode or 'unknown')
-
-
-def _role_advice(facts):
-    """What the caller's role assignments say about a refused token, in this registry's mode:
-    the assignments the mode does not honour, and the role to ask for."""
-    assignments, need, ask = facts.get('roleAssignments') or [], facts.get('needed'), \
-        facts.get('askFor')
-    granted = {grant for a in assignments for grant in a.get('grants') or []}
-    if need and all(grant.strip() in granted for grant in str(need).split(',')):
-        return (f'Your role assignments grant {need} here ({_assignments(assignments)}), so the '
-                'refusal has another cause: run `az login` again (stale credentials) and check '
-                'the conditions on the assignments.')
-    where = 'on the registry' + (', or on the repository with an ABAC condition' if (
-        facts.get('registryMode') == ABAC_MODE) else '')
-    if not assignments:
-        return (f'No role assignment of yours applies to this registry, which uses '
-                f'{_mode(facts)}. Ask for {ask} {where}; then run `az login` again.')
-    ignored = [a for a in assignments if a.get('honoured') is False]
-    said = _listed([f"{a.get('role')} on the {a.get('level')}: not honoured, the registry uses "
-                    f"{_mode(facts)}" for a in ignored], '; ') if ignored else \
-        f'Your role assignments ({_assignments(assignments)}) do not grant {need}'
-    return f'{said}. Ask for {ask} {where}.'
-
-
-MAX_LISTED = 10  # role assignments named in a message; the report's details list every one
-
-
-def _listed(items, separator=', '):
-    """At most MAX_LISTED items, then how many more: a principal may hold thousands of role
-    assignments, and a message is one line."""
-    shown = separator.join(items[:MAX_LISTED])
-    more = len(items) - MAX_LISTED
-    return f'{shown}{separator}and {more:,} more (see details)' if more > 0 else shown
-
-
-def _assignments(assignments):
-    return _listed([f"{a.get('role')} on the {a.get('level')}" for a in assignments]) or 'none'
-
-
-def _grants_of(assignment):
-    """What one assignment grants, in words: its grants, what its ABAC condition leaves of
-    them, or why it grants nothing for sure."""
-    if assignment.get('honoured') is False:
-        return 'not honoured in this mode'
-    if assignment.get('honoured') is None:
-        why = assignment.get('unknown') or 'not documented'
-        return ('not documented for this mode: not counted' if why == 'not documented'
-                else f'{why}: not counted')
-    grants, conditional = assignment.get('grants'), assignment.get('conditional')
-    if 'condition' not in assignment:
-        return f"grants {_shown(grants)}" if grants else 'grants no action here'
-    if not assignment.get('conditionJudged'):
-        return f"conditional: not judged (it may grant {_shown(conditional)})"
-    repositories = _shown(assignment.get('conditionRepositories'))
-    if 'conditionAdmits' in assignment:
-        return (f"grants {_shown(grants)}: its condition admits the repository"
-                if assignment['conditionAdmits'] else
-                f"its condition (repositories {repositories}) excludes the repository")
-    said = [f"grants {_shown(grants)}"] if grants else []
-    if conditional:
-        said.append(f"grants {_shown(conditional)} on repositories {repositories} only")
-    return '; '.join(said) or 'grants no action here'
-
-
 for _variant, _code in (('refresh-network', 'CONNECTIVITY_REFRESH_TOKEN_ERROR'),
                         ('access-network', 'CONNECTIVITY_ACCESS_TOKEN_ERROR')):
     VARIANTS[_variant] = CODES[_code]._replace(remediation=_forbidden)
@@ -358,8 +298,9 @@ def remediation(code, variant, facts, registry=None):
 
 def _named(text, facts, registry):
     hosts = _hosts(facts)
+    login_server = facts.get('loginServer')
     names = {'<registry>': registry, '<entry>': facts.get('key'),
-             '<host>': hosts[0] if hosts else facts.get('loginServer'),
+             '<host>': hosts[0] if hosts else login_server if is_host_name(login_server) else None,
              '<repository>': facts.get('repository') or _image_repository(facts.get('image'))}
     for placeholder, value in names.items():
         if isinstance(value, str) and value:
@@ -371,12 +312,13 @@ def _named(text, facts, registry):
 
 def _hosts(facts):
     """The hosts a finding is about, most specific first: the failing endpoints, the host a
-    pull failed on, the private endpoint names that did not resolve as they should."""
+    pull failed on, the private endpoint names that did not resolve as they should. Only real
+    host names and addresses: a name a server made up ("not a host!!", '') is left out."""
     def names(items, key, keep=lambda item: True):
         return [item[key] for item in items or [] if isinstance(item, dict) and
-                isinstance(item.get(key), str) and keep(item)]
+                is_host_name(item.get(key)) and keep(item)]
     host = facts.get('host')
-    return names(facts.get('failing'), 'host') or ([host] if isinstance(host, str) else []) or \
+    return names(facts.get('failing'), 'host') or ([host] if is_host_name(host) else []) or \
         names(facts.get('mappings'), 'fqdn', lambda item: not item.get('ok'))
 
 
@@ -402,18 +344,6 @@ def _missing_actions(facts):
                f"{_shown(facts.get('missing'))}."
     return f"The access token for {facts.get('repository')} grants {_shown(granted)} but lacks " \
            f"{_shown(facts.get('missing'))}."
-
-
-def _roles(facts):
-    """'In this registry's mode (...) your role assignments grant pull: AcrPull on the ...'"""
-    assignments = facts.get('assignments') or []
-    uncertain = any(a.get('conditional') or a.get('honoured') is None for a in assignments)
-    granted = _shown(facts.get('granted')) if facts.get('granted') else \
-        'nothing for sure' if uncertain else 'nothing'
-    on = f" on {facts['repository']}" if facts.get('repository') else ''
-    return (f"In this registry's mode ({_mode(facts)}) your role assignments grant {granted}{on}: "
-            + _listed([f"{a.get('role')} on the {a.get('level')} ({_grants_of(a)})"
-                       for a in assignments], '; ') + '.')
 
 
 def _not_from_arm(facts):
@@ -515,6 +445,25 @@ def _network_denied(facts, stage):
             f"settings keep this client out{said}: public network access: "
             f"{_shown(facts.get('publicNetworkAccess'))}; network rules default action: "
             f"{_shown(facts.get('networkDefaultAction'))}; IP rules: {_shown(facts.get('ipRules'))}.")
+
+
+def _mismatch(facts):
+    """A manifest or config blob whose bytes are not the content its digest names."""
+    named = (f"the digest the registry names for it ({_shown(facts.get('digest'))}, its "
+             'Docker-Content-Digest header)') if facts.get('namedBy') == 'header' else \
+        f"its digest {_shown(facts.get('digest'))}"
+    served = f": its bytes hash to {facts['served']}" if facts.get('served') else ''
+    return f"The {_shown(facts.get('what'))} of {_shown(facts.get('image'))} does not match " \
+        f'{named}{served}.'
+
+
+def _size_mismatch(facts):
+    """A manifest or config blob served with another size than its descriptor declares."""
+    received = facts.get('received')
+    served = f'is {received} bytes long, not' if isinstance(received, int) else 'is larger than'
+    return f"The {_shown(facts.get('what'))} of {_shown(facts.get('image'))} served by " \
+        f"{_shown(facts.get('host'))} {served} the {_shown(facts.get('size'))} bytes its " \
+        f"{_shown(facts.get('declaredBy'))} declares."
 
 
 def _throttled(facts):
@@ -746,7 +695,8 @@ FINDINGS = {
     'image.pulled': Finding(
         PASSED, None, lambda f: f"Pulled the manifest of {f.get('image')} and its config blob "
         f"{f.get('configDigest')} from {f.get('blobHost')}" + (
-            '.' if f.get('verified') else ' (its first MiB: digest not checked).')),
+            '.' if f.get('verified') else
+            f" (its first MiB of {_shown(f.get('configSize'))} bytes: digest not checked).")),
     'image.token_unreachable': Finding(
         FAILED, 'IMAGE_PULL_ERROR', '{url} could not be reached for a pull token: {error}.'),
     'image.token_denied': Finding(
@@ -766,9 +716,8 @@ FINDINGS = {
         FAILED, 'IMAGE_PULL_ERROR', '{url} answered {statusCode} for the manifest of {image}.'),
     'image.unreadable': Finding(
         FAILED, 'IMAGE_PULL_ERROR', 'The manifest of {image} cannot be read: {problem}.'),
-    'image.digest_mismatch': Finding(
-        FAILED, 'IMAGE_PULL_ERROR', 'The {what} of {image} does not match its digest {digest}.',
-        'image-mismatch'),
+    'image.digest_mismatch': Finding(FAILED, 'IMAGE_PULL_ERROR', _mismatch, 'image-mismatch'),
+    'image.size_mismatch': Finding(FAILED, 'IMAGE_PULL_ERROR', _size_mismatch, 'image-mismatch'),
     'image.blob_unreachable': Finding(
         FAILED, 'IMAGE_PULL_ERROR', '{url} could not be reached: {error}.'),
     'image.blob_failed': Finding(
@@ -776,6 +725,11 @@ FINDINGS = {
     'image.redirect_refused': Finding(
         FAILED, 'IMAGE_PULL_ERROR', '{host} redirects the config blob of {image} to {target}, '
                                     'which is not HTTPS: not followed.'),
+    'image.redirect_broken': Finding(
+        FAILED, 'IMAGE_PULL_ERROR', lambda f: f"{_shown(f.get('host'))} answered "
+        f"{_shown(f.get('statusCode'))} for the config blob of {_shown(f.get('image'))} " + (
+            f"with a Location that names no valid host ({f['location']}): not followed."
+            if f.get('location') else 'without a Location header.'), 'image-redirect'),
     'image.too_many_redirects': Finding(
         FAILED, 'IMAGE_PULL_ERROR', 'The config blob of {image} is redirected more than 3 times '
                                     '({redirects}).'),
@@ -940,16 +894,6 @@ def outcome(key, check_code):
     if check_code in CODES:
         return CODES[check_code].severity, check_code
     return found.status, None
-
-
-def _shown(value):
-    if value is None:
-        return 'unknown'
-    if isinstance(value, (list, tuple)):
-        return ', '.join(_shown(item) for item in value) if value else 'none'
-    if isinstance(value, dict):
-        return ', '.join(f'{k}={_shown(v)}' for k, v in value.items()) or 'none'
-    return str(value)
 
 
 class _Facts(dict):

@@ -12,11 +12,11 @@ import fnmatch
 from . import abac
 from .base import Check, CheckResult
 from .connectivity import token_claims
-from .. import catalogue
+from .._roles_text import ABAC_MODE, LEGACY_MODE
 from .._azure import AadTokenError, ArmError
 
-ABAC = catalogue.ABAC_MODE
-LEGACY = catalogue.LEGACY_MODE
+ABAC = ABAC_MODE
+LEGACY = LEGACY_MODE
 GRANTS = ('pull', 'push', 'delete')
 MAX_DEFINITIONS = 5   # custom roles read for their permissions, at most
 

@@ -7,7 +7,7 @@ import json
 from urllib.parse import urlsplit
 
 from .base import Check, CheckResult
-from .. import catalogue
+from .._roles_text import ABAC_MODE
 from .._bounded import limit
 from .._azure import AadTokenError, ArmError, DnsError, address_kind
 from .._http import HttpError, bearer_params, parse_challenges
@@ -354,7 +354,7 @@ def check_access_token(ctx, results):
         return with_role_advice(network_denied(result, results), results, ['pull'])
     registry = results['login-server'].data or {}
     if not repository:
-        if registry.get('roleAssignmentMode') == catalogue.ABAC_MODE:
+        if registry.get('roleAssignmentMode') == ABAC_MODE:
             return CheckResult('connectivity.access.ok_abac', result.facts)
         return CheckResult('connectivity.access.ok', result.facts)
     try:

@@ -7,17 +7,17 @@ hangs on its layers. ``endpoints`` probes every host the registry's ARM resource
 ``image-pull`` (``--image``) pulls a manifest and its config blob as Docker does, following
 the redirect without the registry's token."""
 
-import hashlib
-import json
 import time
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
+from . import oci
 from .base import Check, CheckResult
+from .oci import pick_platform, shown_url
 from .._bounded import gather, spawn
 from .connectivity import token_call, without_userinfo
 from .._azure import DnsError, address_kind
 from .._validators import parse_image
-from .._http import HttpError
+from .._http import HttpError, header_value
 from .._probe import FAILED, PASSED, SKIPPED
 
 ROLE_LOGIN, ROLE_DATA, ROLE_REDIRECT = 'loginServer', 'dataEndpoint', 'redirect'
@@ -31,9 +31,6 @@ MANIFEST_TYPES = ('application/vnd.oci.image.manifest.v1+json',
                   'application/vnd.oci.image.index.v1+json',
                   'application/vnd.docker.distribution.manifest.v2+json',
                   'application/vnd.docker.distribution.manifest.list.v2+json')
-INDEX_TYPES = ('application/vnd.oci.image.index.v1+json',
-               'application/vnd.docker.distribution.manifest.list.v2+json')
-PLATFORM = {'os': 'linux', 'architecture': 'amd64'}
 
 
 # ---- endpoints -------------------------------------------------------------------------------
@@ -221,25 +218,10 @@ def _failing(entries):
 
 # ---- image pull ------------------------------------------------------------------------------
 
-def _digest_matches(digest, body):
-    algorithm, _, expected = digest.partition(':')
-    try:
-        return hashlib.new(algorithm, body).hexdigest() == expected.lower()
-    except (ValueError, TypeError):
-        return False
-
-
-def _error_code(body):
-    """The registry's error code from ``{"errors": [{"code": ...}]}``, or None."""
-    try:
-        errors = json.loads(body.decode('utf-8')).get('errors') or []
-        return str(errors[0].get('code'))[:60] if isinstance(errors[0], dict) else None
-    except (ValueError, AttributeError, IndexError, UnicodeError, RecursionError):
-        return None
-
-
 class _Pull:
-    """One pull of ``--image``: a token, the manifest (through an index), the config blob."""
+    """One pull of ``--image``: a token, the manifest (through an index), the config blob. What
+    the servers send is untrusted: documents are checked field by field (``oci``), sizes and
+    digests against the bytes, redirects before they are followed."""
 
     def __init__(self, ctx, results):
         self.ctx = ctx
@@ -252,6 +234,9 @@ class _Pull:
     def result(self, finding, **facts):
         return CheckResult(finding, dict(self.facts, **facts))
 
+    def unreadable(self, problem, url=None):
+        return self.result('image.unreadable', url=url, problem=problem)
+
     def run(self):
         token, failure = self.token()
         if failure:
@@ -260,7 +245,7 @@ class _Pull:
         manifest, failure = self.manifest(auth)
         if failure:
             return failure
-        return self.config_blob(auth, manifest)
+        return self.config_blob(auth, manifest['config'])
 
     def token(self):
         scope = f'repository:{self.repository}:pull'
@@ -277,117 +262,164 @@ class _Pull:
                        result.finding, 'image.token_denied')
         return None, self.result(finding, **result.facts)
 
-    def get_manifest(self, auth, reference):  # pylint: disable=too-many-return-statements  # a check: one return per finding
+    def fetch_manifest(self, auth, reference):  # pylint: disable=too-many-return-statements  # a check: one return per finding
+        """GET one manifest: ``(response, url, failure)``."""
         url = f'https://{self.host}/v2/{self.repository}/manifests/{reference}'
         started = time.monotonic()
         try:
             response = self.ctx.http.request('GET', url, headers=dict(
                 auth, Accept=', '.join(MANIFEST_TYPES)), max_body=MAX_MANIFEST)
         except HttpError as ex:
-            return None, self.result('image.manifest_unreachable', url=url, error=ex.detail)
+            return None, url, self.result('image.manifest_unreachable', url=url, error=ex.detail)
         self.facts['manifestMs'] = self.facts.get('manifestMs', 0) + int(
             (time.monotonic() - started) * 1000)
         if response.status in (401, 403):
-            return None, self.result('image.denied', url=url, statusCode=response.status,
-                                     registryError=_error_code(response.body))
+            return None, url, self.result('image.denied', url=url, statusCode=response.status,
+                                          registryError=oci.error_code(response.body))
         if response.status == 404:
-            return None, self.result('image.manifest_unknown', url=url,
-                                     registryError=_error_code(response.body))
+            return None, url, self.result('image.manifest_unknown', url=url,
+                                          registryError=oci.error_code(response.body))
         if response.status != 200:
-            return None, self.result('image.manifest_failed', url=url,
-                                     statusCode=response.status)
+            return None, url, self.result('image.manifest_failed', url=url,
+                                          statusCode=response.status)
         if response.truncated:
-            return None, self.result('image.unreadable', url=url,
-                                     problem='the manifest is larger than 4 MiB')
-        if reference.startswith('sha') and ':' in reference and \
-                not _digest_matches(reference, response.body):
+            return None, url, self.unreadable('the manifest is larger than 4 MiB', url)
+        return response, url, None
+
+    def get_manifest(self, auth, reference, declared=None):
+        """``(document, failure)`` of one manifest, its bytes checked against the size its index
+        entry declares (``declared``) and against the digest that names them."""
+        response, url, failure = self.fetch_manifest(auth, reference)
+        if failure:
+            return None, failure
+        if declared is not None and len(response.body) != declared:
+            return None, self.result('image.size_mismatch', what='manifest', declaredBy='index',
+                                     host=self.host, size=declared, received=len(response.body))
+        served, named = oci.manifest_digest(reference, response.body, header_value(
+            response.headers, 'Docker-Content-Digest'))
+        if named:
             return None, self.result('image.digest_mismatch', url=url, what='manifest',
-                                     digest=reference)
-        try:
-            manifest = json.loads(response.body.decode('utf-8'))
-        except (ValueError, UnicodeError, RecursionError):
-            return None, self.result('image.unreadable', url=url, problem='it is not JSON')
-        if not isinstance(manifest, dict):
-            return None, self.result('image.unreadable', url=url,
-                                     problem='it is not a JSON object')
-        content_type = (response.headers.get('Content-Type') or '').split(';')[0].strip()
-        media_type = manifest.get('mediaType') or content_type
-        self.facts['mediaType'] = media_type
-        self.facts['manifestDigest'] = response.headers.get('Docker-Content-Digest') or \
-            (reference if ':' in reference else None)
-        return manifest, None
+                                     digest=named, served=served, namedBy='reference' if (
+                                         named == reference) else 'header')
+        self.facts['manifestDigest'] = served
+        document, media, problem = oci.read_manifest(
+            response.body, header_value(response.headers, 'Content-Type'))
+        if problem:
+            return None, self.unreadable(problem, url)
+        self.facts['mediaType'] = media
+        return document, None
 
     def manifest(self, auth):
         manifest, failure = self.get_manifest(auth, self.reference)
         if failure:
             return None, failure
-        if self.facts['mediaType'] in INDEX_TYPES:
-            chosen = pick_platform(manifest.get('manifests'))
-            if chosen is None:
-                return None, self.result('image.unreadable', url=None,
-                                         problem='its index lists no manifest')
-            platform = chosen.get('platform') or {}
-            self.facts['platform'] = \
-                f"{platform.get('os', '?')}/{platform.get('architecture', '?')}"
-            manifest, failure = self.get_manifest(auth, chosen['digest'])
+        if self.facts['mediaType'] in oci.INDEX_TYPES:
+            manifest, failure = self.through_index(auth, manifest)
             if failure:
                 return None, failure
         config = manifest.get('config')
-        if not isinstance(config, dict) or not isinstance(config.get('digest'), str) or \
-                ':' not in config['digest']:
-            return None, self.result('image.unreadable', url=None,
-                                     problem='the manifest names no config blob')
+        if config is None:
+            return None, self.unreadable('the manifest names no config blob')
+        problem = oci.descriptor_problem(config)
+        if problem:
+            return None, self.unreadable(f'its config descriptor {problem}')
         return manifest, None
 
-    def config_blob(self, auth, manifest):  # pylint: disable=too-many-return-statements  # a check: one return per finding
-        digest = manifest['config']['digest']
-        self.facts['configDigest'] = digest
+    def through_index(self, auth, index):
+        """The manifest an index names for linux/amd64 (else its first), as Docker picks it."""
+        problem = oci.index_problem(index)
+        if problem:
+            return None, self.unreadable(problem)
+        chosen = pick_platform(index.get('manifests'))
+        if chosen is None:
+            return None, self.unreadable('its index lists no manifest')
+        self.facts['platform'] = oci.platform_text(chosen)
+        problem = oci.descriptor_problem(chosen)
+        if problem:
+            return None, self.unreadable(
+                f"its index entry for {self.facts['platform']} {problem}")
+        return self.get_manifest(auth, chosen['digest'], declared=chosen['size'])
+
+    def config_blob(self, auth, config):
+        """The config blob, read up to the size its manifest declares (the first MiB of a
+        larger one) and one byte more, so a larger answer shows; verified when it is whole."""
+        digest, size = config['digest'], config['size']
+        self.facts.update(configDigest=digest, configSize=size)
+        started = time.monotonic()
+        fetched, failure = self.fetch_blob(auth, digest, min(size, MAX_BLOB) + 1)
+        if failure:
+            return failure
+        response, host, url, redirects = fetched
+        on_login_server = host == self.host.lower()
+        if response.status == 403 and not on_login_server:
+            return self.data_host_failure('image.data_forbidden', host, 'answered 403',
+                                          redirects, (PASSED, PASSED), statusCode=403)
+        if response.status != 200:
+            return self.result('image.blob_failed', url=shown_url(url), host=host,
+                               statusCode=response.status)
+        body, whole = response.body, not response.truncated
+        self.facts.update(blobHost=host, redirects=redirects,
+                          blobMs=int((time.monotonic() - started) * 1000), verified=whole)
+        # Cut short, it is larger than declared, unless it is the first MiB of a larger blob.
+        larger = len(body) > size or not whole and (size <= MAX_BLOB or len(body) >= size)
+        if larger or (whole and len(body) < size):
+            return self.result('image.size_mismatch', what='config blob', declaredBy='manifest',
+                               host=host, size=size, received=None if larger else len(body))
+        if whole and not oci.digest_matches(digest, body):
+            return self.result('image.digest_mismatch', url=shown_url(url), what='config blob',
+                               digest=digest, served=oci.digest_of(body, digest.split(':')[0]))
+        if not on_login_server:
+            self.facts['endpoints'] = [self.redirect_entry(host, None, (PASSED, PASSED))]
+        return self.result('image.pulled')
+
+    def fetch_blob(self, auth, digest, max_body):
+        """GET the config blob, following the registry's redirects (at most 3) as Docker does:
+        ``((response, host, url, redirects), failure)``. The registry's token goes to the
+        login server only; a redirect carries its own authorisation."""
         url = f'https://{self.host}/v2/{self.repository}/blobs/{digest}'
-        headers, redirects, started = auth, [], time.monotonic()
+        headers, redirects = auth, []
         for hop in range(MAX_REDIRECTS + 1):
             host = (urlsplit(url).hostname or '').lower()
-            on_login_server = host == self.host.lower()
             try:
-                response = self.ctx.http.request('GET', url, headers=headers, max_body=MAX_BLOB)
+                response = self.ctx.http.request('GET', url, headers=headers, max_body=max_body)
             except HttpError as ex:
-                if on_login_server:
-                    return self.result('image.blob_unreachable', url=_no_query(url),
-                                       error=ex.detail)
-                # A refused certificate shows the handshake failed; otherwise TCP did not connect
-                # or the answer never came (the TCP/TLS split is the endpoints check's to tell).
-                steps = (PASSED, FAILED) if ex.kind == 'ssl' else (FAILED, SKIPPED) \
-                    if ex.kind == 'connection' else (SKIPPED, FAILED)
-                return self.data_host_failure('image.data_unreachable', host, ex.detail,
-                                              redirects, steps)
-            if response.status in (301, 302, 303, 307, 308):
-                location = response.headers.get('Location') or ''
-                target = urljoin(url, location)
-                if urlsplit(target).scheme != 'https':
-                    return self.result('image.redirect_refused', host=host,
-                                       target=_no_query(target)[:200])
-                if hop == MAX_REDIRECTS:
-                    return self.result('image.too_many_redirects', redirects=redirects)
-                redirects.append(urlsplit(target).hostname)
-                if (urlsplit(target).hostname or '').lower() != host:
-                    headers = {}  # the redirect carries its own authorisation (as Docker does)
-                url = target
-                continue
-            if response.status == 403 and not on_login_server:
-                return self.data_host_failure('image.data_forbidden', host, 'answered 403',
-                                              redirects, (PASSED, PASSED), statusCode=403)
-            if response.status != 200:
-                return self.result('image.blob_failed', url=_no_query(url), host=host,
-                                   statusCode=response.status)
-            self.facts.update(blobHost=host, redirects=redirects,
-                              blobMs=int((time.monotonic() - started) * 1000),
-                              verified=not response.truncated)
-            if not response.truncated and not _digest_matches(digest, response.body):
-                return self.result('image.digest_mismatch', url=_no_query(url),
-                                   what='config blob', digest=digest)
-            if not on_login_server:
-                self.facts['endpoints'] = [self.redirect_entry(host, None, (PASSED, PASSED))]
-            return self.result('image.pulled')
-        return self.result('image.too_many_redirects', redirects=redirects)
+                return None, self.blob_unreachable(url, host, ex, redirects)
+            if response.status not in oci.REDIRECTS:
+                return (response, host, url, redirects), None
+            target, failure = self.redirect_target(url, host, response)
+            if failure:
+                return None, failure
+            if hop == MAX_REDIRECTS:
+                break
+            target_host = urlsplit(target).hostname.lower()
+            redirects.append(target_host)
+            if target_host != host:
+                headers = {}
+            url = target
+        return None, self.result('image.too_many_redirects', redirects=redirects)
+
+    def redirect_target(self, url, host, response):
+        """Where a redirect of the blob leads, or why it is not followed."""
+        location = header_value(response.headers, 'Location')
+        target, problem = oci.redirect_target(url, location)
+        if problem == 'insecure':
+            return None, self.result('image.redirect_refused', host=host, target=shown_url(target))
+        if problem:
+            return None, self.result('image.redirect_broken', host=host, statusCode=response.status,
+                                     location=None if problem == 'missing' else shown_url(target))
+        return target, None
+
+    def blob_unreachable(self, url, host, ex, redirects):
+        """No answer for the blob: from the login server, or from a data host (whose TCP/TLS
+        step the error tells)."""
+        if host == self.host.lower():
+            return self.result('image.blob_unreachable', url=shown_url(url), error=ex.detail)
+        # A refused certificate shows the handshake failed; otherwise TCP did not connect
+        # or the answer never came (the TCP/TLS split is the endpoints check's to tell).
+        steps = (PASSED, FAILED) if ex.kind == 'ssl' else (FAILED, SKIPPED) \
+            if ex.kind == 'connection' else (SKIPPED, FAILED)
+        return self.data_host_failure('image.data_unreachable', host, ex.detail, redirects,
+                                      steps)
 
     def redirect_entry(self, host, error, steps):
         """The data host as an ``endpoints`` entry: its addresses, and TCP/TLS as the blob
@@ -409,23 +441,6 @@ class _Pull:
         entry = self.redirect_entry(host, error, steps)
         return self.result(finding, host=host, error=error, redirects=redirects,
                            endpoints=[entry], **facts)
-
-
-def _no_query(url):
-    """A URL without its query: a redirect's signed query string is a credential."""
-    parts = urlsplit(url)
-    return f'{parts.scheme}://{parts.netloc}{parts.path}'
-
-
-def pick_platform(manifests):
-    """The linux/amd64 entry of an index's ``manifests``, else the first usable one."""
-    entries = [m for m in manifests or [] if isinstance(m, dict) and
-               isinstance(m.get('digest'), str)]
-    for entry in entries:
-        platform = entry.get('platform') or {}
-        if all(platform.get(key) == value for key, value in PLATFORM.items()):
-            return entry
-    return entries[0] if entries else None
 
 
 def check_image(ctx, results):

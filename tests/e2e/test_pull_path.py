@@ -2,9 +2,11 @@
 # a pull needs, and --image pulled without Docker through the registry's redirect.
 """The lab's registries with dedicated data endpoints (healthy, not in DNS, blackholed, behind an
 untrusted CA, public while the registry is private) and its image store (a Docker v2 manifest,
-an OCI index, a missing tag, a config blob that does not match its digest), pulled from the
-data endpoint, from a storage host and through a storage firewall. The lab's request log
-proves that no Authorization header reached a data host."""
+an OCI index, a missing tag, a config blob that does not match its digest, and what a registry
+says against what it serves: a config blob larger than declared, a Docker-Content-Digest of
+other bytes, an index entry whose platform is a string, a blob redirect without a Location or to
+no valid host), pulled from the data endpoint, from a storage host and through a storage
+firewall. The lab's request log proves that no Authorization header reached a data host."""
 
 import json
 
@@ -73,6 +75,9 @@ def test_image_pull(lab, ext, pull):
         assert [e['host'] for e in redirect] == [pull.blob_host]
     else:
         assert (image['status'], image['code']) == ('failed', pull.code), image
+    for words in pull.says:  # the message says what happened
+        assert words in image['message'], image
+    assert 'not a host' not in (image['remediation'] or ''), image  # real host names only
     if pull.image == S.IMAGE_INDEX:
         assert image['details']['platform'] == 'linux/amd64'
     log = [e for e in lab.requests() if 'event' not in e]

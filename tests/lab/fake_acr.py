@@ -35,10 +35,13 @@ def _digest(data):
 
 
 class ImageStore:
-    """Manifests by tag and digest, blobs by digest (deterministic across lab starts)."""
+    """Manifests by tag and digest, blobs by digest (deterministic across lab starts); the
+    Docker-Content-Digest a tag is served with when it is not its manifest's digest; how the login
+    server answers a blob GET when it is not a redirect to the blob (by the blob's digest)."""
 
     def __init__(self):
         self.blobs, self.manifests, self.tags = {}, {}, {}
+        self.digest_headers, self.blob_redirects = {}, {}
         layer = b'acrhealth lab layer: not a real filesystem\n'
         self.blobs[_digest(layer)] = layer
 
@@ -76,12 +79,51 @@ class ImageStore:
                                           'application/vnd.docker.image.rootfs.diff.tar.gzip',
                                           {'size': len(lost), 'digest': _digest(lost)})
         self.blobs[_digest(lost)] = b'{"architecture":"amd64","os":"linux","note":"other bytes"}'
+        self._untrusted(docker_v2, manifest, platforms, oci_index)
+
+    def _untrusted(self, docker_v2, manifest, platforms, oci_index):
+        """Images whose registry says one thing and serves another (issue 16). Real shapes as
+        above (Docker Image Manifest V2 Schema 2, OCI image index, OCI image-spec config); each
+        comment says what is wrong. None was seen from a real registry: they are made up."""
+        v2_config, v2_layer = ('application/vnd.docker.container.image.v1+json',
+                               'application/vnd.docker.image.rootfs.diff.tar.gzip')
+
+        def config(label):  # a config of its own (image-spec config.Labels), so a digest of its own
+            body = _compact({'architecture': 'amd64', 'os': 'linux',
+                             'config': {'Cmd': ['/hello'], 'Labels': {'lab.acrhealth.case': label}},
+                             'rootfs': {'type': 'layers', 'diff_ids': []}})
+            self.blobs[_digest(body)] = body
+            return {'size': len(body), 'digest': _digest(body)}
+
+        # bigconfig: the config blob is served as the pushed bytes followed by 2 MiB of whitespace
+        # (still JSON): larger than its manifest declares, though its first declared bytes hash right.
+        conf = config('bigconfig')
+        self.tags['bigconfig'] = manifest(docker_v2, v2_config, v2_layer, conf)
+        self.blobs[conf['digest']] += b' ' * (2 * 1024 * 1024)
+        # wrongdigest: served with the Docker-Content-Digest (and ETag) of other bytes: latest's.
+        self.tags['wrongdigest'] = manifest(docker_v2, v2_config, v2_layer, config('wrongdigest'))
+        self.digest_headers['wrongdigest'] = _digest(self.tags['latest'])
+        # badplatform: an OCI index whose first entry's platform is a string, not an object.
+        index = _compact({'schemaVersion': 2, 'mediaType': oci_index, 'manifests': [
+            dict(platforms[0], platform='linux/arm64'), platforms[1]]})
+        self.manifests[_digest(index)] = (oci_index, index)
+        self.tags['badplatform'] = index
+        # nolocation, badhost: the login server answers the config blob's GET with a 307 without
+        # Location, or with a Location whose host is no host name (S.BAD_LOCATION).
+        for tag in ('nolocation', 'badhost'):
+            conf = config(tag)
+            self.tags[tag] = manifest(docker_v2, v2_config, v2_layer, conf)
+            self.blob_redirects[conf['digest']] = tag
 
     def manifest(self, reference):
-        """(media type, body) of a tag or digest, or None."""
+        """(media type, body, Docker-Content-Digest) of a tag or digest, or None."""
         if reference in self.tags:
-            return self.manifests[_digest(self.tags[reference])]
-        return self.manifests.get(reference)
+            media, body = self.manifests[_digest(self.tags[reference])]
+        elif reference in self.manifests:
+            media, body = self.manifests[reference]
+        else:
+            return None
+        return media, body, self.digest_headers.get(reference) or _digest(body)
 
 
 IMAGES = ImageStore()
@@ -174,12 +216,16 @@ class AcrMixin:
                 # OCI distribution spec's MANIFEST_UNKNOWN, in ACR's words.
                 return self._json(404, _acr_errors('MANIFEST_UNKNOWN', 'manifest tagged by "{}" is not found'.format(
                     reference), {'Tag': reference}), hdr)
-            media, body = found
+            media, body, digest = found
             return self._send(200, body, ctype=media, headers=hdr + [
-                ('Docker-Content-Digest', _digest(body)), ('ETag', '"{}"'.format(_digest(body)))])
+                ('Docker-Content-Digest', digest), ('ETag', '"{}"'.format(digest))])
         if reference not in IMAGES.blobs:
             return self._json(404, _acr_errors('BLOB_UNKNOWN', 'blob unknown to registry', reference), hdr)
-        target = self._signed_blob_url(reference)
+        behaviour = IMAGES.blob_redirects.get(reference)
+        if behaviour == 'nolocation':  # ACR's 307 and its HTML body, without the Location
+            return self._send(307, b'<a href="">Temporary Redirect</a>.\n\n', ctype='text/html; charset=utf-8',
+                              headers=hdr)
+        target = S.BAD_LOCATION if behaviour == 'badhost' else self._signed_blob_url(reference)
         return self._send(307, '<a href="{}">Temporary Redirect</a>.\n\n'.format(target).encode(),
                           ctype='text/html; charset=utf-8', headers=hdr + [('Location', target)])
 

@@ -62,6 +62,13 @@ IMAGE = PULLONLY_REPOSITORY + ':latest'            # a Docker v2 manifest
 IMAGE_INDEX = PULLONLY_REPOSITORY + ':multi'       # an OCI index (linux/arm64, linux/amd64)
 IMAGE_MISSING = PULLONLY_REPOSITORY + ':missing'   # no such tag
 IMAGE_BADCONFIG = PULLONLY_REPOSITORY + ':badconfig'  # its config blob does not match its digest
+# ... and where the registry's word and its bytes disagree (fake_acr.ImageStore._untrusted):
+IMAGE_BIGCONFIG = PULLONLY_REPOSITORY + ':bigconfig'  # its config blob is 2 MiB larger than declared
+IMAGE_WRONGDIGEST = PULLONLY_REPOSITORY + ':wrongdigest'  # a Docker-Content-Digest of other bytes
+IMAGE_BADPLATFORM = PULLONLY_REPOSITORY + ':badplatform'  # an index entry's platform is a string
+IMAGE_NOLOCATION = PULLONLY_REPOSITORY + ':nolocation'  # its config blob: a 307 without Location
+IMAGE_BADHOST = PULLONLY_REPOSITORY + ':badhost'    # its config blob: a 307 to BAD_LOCATION
+BAD_LOCATION = 'https://not a host!!/x'
 
 
 # How the built-in misses every data-endpoint fault.
@@ -282,12 +289,14 @@ BY_NAME = {s.name: s for s in SCENARIOS}
 @dataclass(frozen=True)
 class Pull:
     """A run of `--image`: the registry, the image, the code a correct check reports on the
-    image-pull check (None: pulled) and the host that must have served the config blob."""
+    image-pull check (None: pulled), the host that must have served the config blob and words
+    its message must say."""
     name: str
     registry: str
     image: str
     code: Optional[str] = None
     blob_host: Optional[str] = None
+    says: Tuple[str, ...] = ()
 
 
 # Registries without data endpoints redirect blobs to a storage host, as real ACR does.
@@ -299,6 +308,17 @@ PULLS = [
     Pull('pullbadconfig', 'dataendpoints', IMAGE_BADCONFIG, 'IMAGE_PULL_ERROR'),
     Pull('pullfirewall', 'datafirewall', IMAGE, 'CONNECTIVITY_DATA_ENDPOINT_ERROR'),
     Pull('pullnotindns', 'datanotindns', IMAGE, 'CONNECTIVITY_DATA_ENDPOINT_ERROR'),
+    # A client that believes only the bytes reports each of these (issue 16).
+    Pull('pullbigconfig', 'healthy', IMAGE_BIGCONFIG, 'IMAGE_PULL_ERROR',
+         says=('config blob of {} served by {} is larger than the'.format(IMAGE_BIGCONFIG, STORAGE_HOST),)),
+    Pull('pullwrongdigest', 'dataendpoints', IMAGE_WRONGDIGEST, 'IMAGE_PULL_ERROR',
+         says=('its Docker-Content-Digest header', 'its bytes hash to sha256:')),
+    Pull('pullbadplatform', 'dataendpoints', IMAGE_BADPLATFORM, 'IMAGE_PULL_ERROR',
+         says=('entry 1 of its index has a platform that is not an object',)),
+    Pull('pullnolocation', 'dataendpoints', IMAGE_NOLOCATION, 'IMAGE_PULL_ERROR',
+         says=('answered 307 for the config blob of {} without a Location header'.format(IMAGE_NOLOCATION),)),
+    Pull('pullbadhost', 'dataendpoints', IMAGE_BADHOST, 'IMAGE_PULL_ERROR',
+         says=('with a Location that names no valid host ({})'.format(BAD_LOCATION),)),
 ]
 
 

@@ -73,18 +73,21 @@ def docker_spec_access(repository='r', actions=('pull',)):
 class FakeHttp:
     """``HttpClient`` stand-in: ``answers`` maps a URL path (``/v2/``, ``/oauth2/exchange``,
     ``/oauth2/token``) to an HttpResponse, an HttpError to raise, a list of those (one per
-    call) or a callable ``(method, url, form)``. Every call is recorded in ``calls``."""
+    call) or a callable ``(method, url, form)``. Every call is recorded in ``calls``. A body
+    longer than the call's ``max_body`` is cut there and marked truncated, as HttpClient does."""
 
     def __init__(self, answers=None):
         self.answers = dict(answers or {})
         self.calls = []
         self.read_body = []   # the read_body argument of each call
         self.headers = []     # the headers of each call
+        self.max_bodies = []  # the max_body argument of each call
 
     def request(self, method, url, form=None, read_body=True, headers=None, max_body=None):
         self.calls.append((method, url, dict(form) if form is not None else None))
         self.read_body.append(read_body)
         self.headers.append(dict(headers or {}))
+        self.max_bodies.append(max_body)
         # An answer is keyed by host and path ("data.example/blob"), or by path alone.
         where = url.split('://', 1)[-1].split('?', 1)[0]
         path = '/' + where.split('/', 1)[-1]
@@ -98,6 +101,8 @@ class FakeHttp:
             answer = answer(method, url, form)
         if isinstance(answer, BaseException):
             raise answer
+        if max_body and len(answer.body) > max_body:
+            return answer._replace(body=answer.body[:max_body], truncated=True)
         return answer
 
     def urls(self):

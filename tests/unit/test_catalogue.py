@@ -146,3 +146,36 @@ def test_unknown_finding_is_a_programming_error():
 def test_every_check_code_of_the_plan_is_in_the_catalogue():
     for check in environment_plan():
         assert check.code is None or check.code in catalogue.CODES, check
+
+
+# ---- remediations name real hosts only ---------------------------------------------------------
+
+DATA_HOST_FALLBACK = 'Allow the host named in the message wherever'
+
+
+@pytest.mark.parametrize('host', ['not a host!!', '', ' ', 'a..b', None, 5])
+def test_a_remediation_never_names_an_invalid_host(host):
+    text = catalogue.remediation('CONNECTIVITY_DATA_ENDPOINT_ERROR', None, {'host': host},
+                                 'myreg')
+    assert text.startswith(DATA_HOST_FALLBACK)  # as without a host
+    assert 'not a host' not in text and 'Allow  wherever' not in text
+
+
+def test_the_valid_hosts_of_a_list_are_named_and_the_others_dropped():
+    facts = {'failing': [{'host': 'not a host!!'}, {'host': ''},
+                         {'host': 'myreg.westeurope.data.azurecr.io'}]}
+    text = catalogue.remediation('CONNECTIVITY_DATA_ENDPOINT_ERROR', None, facts, 'myreg')
+    assert text.startswith('Allow myreg.westeurope.data.azurecr.io wherever')
+    facts = {'failing': [{'host': 'not a host!!'}], 'host': 'storage.blob.core.windows.net'}
+    assert 'Allow storage.blob.core.windows.net wherever' in catalogue.remediation(
+        'CONNECTIVITY_DATA_ENDPOINT_ERROR', None, facts, 'myreg')
+
+
+@pytest.mark.parametrize('login_server, shown', [
+    ('myreg.azurecr.io', 'Make myreg.azurecr.io resolve'),
+    ('not a host!!', 'Make <host> resolve'), ('', 'Make <host> resolve')])
+def test_the_host_placeholder_takes_a_valid_login_server_only(login_server, shown):
+    facts = {'mappings': [{'fqdn': 'bad name!', 'ok': False}], 'loginServer': login_server}
+    text = catalogue.remediation('CONNECTIVITY_DNS_ERROR', 'private-dns', facts, 'myreg')
+    assert text.startswith(shown)
+    assert 'bad name!' not in text and 'not a host' not in text

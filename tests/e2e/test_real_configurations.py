@@ -163,3 +163,20 @@ def test_server_text_never_reaches_the_terminal_raw(runs, name, output):
     assert '\\x1b[' in result.stderr  # shown, escaped, in the view
     if output == 'table':
         assert '\\x1b[' in result.stdout
+
+
+def test_a_registry_error_code_with_escapes_is_shown_escaped(lab, ext):
+    """The --image pull quotes the registry's error code: one that clears the screen and draws
+    a "No problem found" is shown as text, on its own check's line."""
+    argv = ['az', 'acr', 'check-health', '-n', 'healthy', '--yes', '--ignore-errors', '--timeout',
+            '5', '--image', S.IMAGE_ESCAPES, '-o', 'table']
+    result = lab.run(argv, extension_dir=ext, timeout=120)
+    assert result.returncode == 1, result.stderr[-3000:]
+    for stream in (result.stdout, result.stderr):
+        assert _raw_controls(stream) == [], stream[-3000:]
+        assert not [line for line in stream.splitlines()
+                    if line.lstrip().startswith('\u2713 No problem found')], stream[-3000:]
+    image = [line for line in result.stderr.splitlines() if line.startswith('\u2717 Image pull')]
+    # the forged line stays inside the check's own line, its controls made harmless
+    assert len(image) == 1 and '(MANIFEST_UNKNOWN' in image[0] and 'No problem found' in image[0], \
+        image

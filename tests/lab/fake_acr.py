@@ -212,6 +212,10 @@ class AcrMixin:
                                                {'name': repo}), hdr)
         if kind == 'manifests':
             found = IMAGES.manifest(reference)
+            if reference == S.IMAGE_ESCAPES.split(':', 1)[1]:
+                # Hostile: the OCI error body with a code that clears the screen and forges a line.
+                return self._json(404, _acr_errors('MANIFEST_UNKNOWN' + S.HOSTILE_TEXT, 'manifest tagged by '
+                                                   '"{}" is not found'.format(reference), {'Tag': reference}), hdr)
             if found is None:
                 # OCI distribution spec's MANIFEST_UNKNOWN, in ACR's words.
                 return self._json(404, _acr_errors('MANIFEST_UNKNOWN', 'manifest tagged by "{}" is not found'.format(

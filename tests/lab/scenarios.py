@@ -69,6 +69,7 @@ IMAGE_BADPLATFORM = PULLONLY_REPOSITORY + ':badplatform'  # an index entry's pla
 IMAGE_NOLOCATION = PULLONLY_REPOSITORY + ':nolocation'  # its config blob: a 307 without Location
 IMAGE_BADHOST = PULLONLY_REPOSITORY + ':badhost'    # its config blob: a 307 to BAD_LOCATION
 BAD_LOCATION = 'https://not a host!!/x'
+IMAGE_ESCAPES = PULLONLY_REPOSITORY + ':escapes'  # its manifest: 404 with an error code holding escapes
 
 
 # How the built-in misses every data-endpoint fault.
@@ -319,6 +320,7 @@ PULLS = [
          says=('answered 307 for the config blob of {} without a Location header'.format(IMAGE_NOLOCATION),)),
     Pull('pullbadhost', 'dataendpoints', IMAGE_BADHOST, 'IMAGE_PULL_ERROR',
          says=('with a Location that names no valid host ({})'.format(BAD_LOCATION),)),
+    Pull('pullescapes', 'healthy', IMAGE_ESCAPES, 'IMAGE_PULL_ERROR', says=('answered 404',)),
 ]
 
 

@@ -1,11 +1,7 @@
-# acrhealth (MIT licence). The whole pull path: every host a pull needs, and a pull without Docker.
-"""A ``docker pull`` from ACR asks the login server for the manifest, then fetches every blob from
-a *data* host the login server redirects to: the registry's dedicated data endpoint
-(``<registry>.<region>.data.azurecr.io``) or a storage host. Firewalls and private DNS set up
-for the login server alone are the classic case where ``docker login`` works and the pull
-hangs on its layers. ``endpoints`` probes every host the registry's ARM resource names;
-``image-pull`` (``--image``) pulls a manifest and its config blob as Docker does, following
-the redirect without the registry's token."""
+# acrhealth (MIT licence). The pull path: an image pulled without Docker, through the redirect.
+"""``image-pull`` (``--image``) pulls a manifest and its config blob as Docker does, following
+the registry's redirect to its data host without the registry's token (the endpoints check,
+in ``endpoints``, probes every host the registry's ARM resource names)."""
 
 import time
 from urllib.parse import urlsplit
@@ -13,16 +9,13 @@ from urllib.parse import urlsplit
 from . import oci
 from .base import Check, CheckResult
 from .oci import pick_platform, shown_url
-from .._bounded import gather, spawn
-from .connectivity import token_call, without_userinfo
+from .connectivity import token_call
+from .endpoints import ROLE_REDIRECT, endpoint_entry, endpoints_plan, region_of
 from .._azure import DnsError, address_kind
 from .._validators import parse_image
 from .._http import HttpError, header_value
 from .._probe import FAILED, PASSED, SKIPPED
 
-ROLE_LOGIN, ROLE_DATA, ROLE_REDIRECT = 'loginServer', 'dataEndpoint', 'redirect'
-ROLE_REGIONAL = 'regionalEndpoint'
-MAX_ADDRESSES = 4  # addresses of one host tried in turn, as a client would
 MAX_REDIRECTS = 3
 MAX_MANIFEST = 4 * 1024 * 1024
 MAX_BLOB = 1024 * 1024
@@ -31,189 +24,6 @@ MANIFEST_TYPES = ('application/vnd.oci.image.manifest.v1+json',
                   'application/vnd.oci.image.index.v1+json',
                   'application/vnd.docker.distribution.manifest.v2+json',
                   'application/vnd.docker.distribution.manifest.list.v2+json')
-
-
-# ---- endpoints -------------------------------------------------------------------------------
-
-def _region(host):
-    """'myreg.westeurope.data.azurecr.io' and 'myreg.westeurope.geo.azurecr.io' -> 'westeurope'."""
-    parts = host.split('.')
-    return parts[1] if len(parts) > 3 and parts[2] in ('data', 'geo') else None
-
-
-def inventory(results):
-    """``[(host, role, region)]``: the login server, then the dedicated data endpoints and the
-    regional endpoints (one of each per region the registry is replicated to) that its ARM
-    resource names. A pull may use every one of them."""
-    login = results['login-server']
-    registry = login.data or {}
-    hosts = [(login.facts['loginServer'].lower(), ROLE_LOGIN, registry.get('location'))]
-    for key, role in (('dataEndpointHostNames', ROLE_DATA),
-                      ('regionalEndpointHostNames', ROLE_REGIONAL)):
-        for host in registry.get(key) or []:
-            if isinstance(host, str) and host and host.lower() not in [h for h, _, _ in hosts]:
-                hosts.append((host.lower(), role, _region(host.lower())))
-    return hosts
-
-
-def private_only(registry):
-    """Whether the registry takes connections through private endpoints only (public network
-    access disabled), so every endpoint must resolve to a private address from a client that
-    can pull. With public access enabled, a private endpoint is one path among two."""
-    return str(registry.get('publicNetworkAccess') or '').lower() == 'disabled'
-
-
-def endpoint_entry(host, role, region):
-    return {'host': host, 'role': role, 'region': region, 'addresses': [], 'private': None,
-            'dns': SKIPPED, 'tcp': SKIPPED, 'tls': SKIPPED, 'error': None, 'durationMs': None}
-
-
-def connect_in_order(ctx, host, addresses):
-    """TCP and TLS as a client reaches ``host``: its addresses in the resolver's order until
-    one connects (as requests and Docker do). ``{tcp, tls, error, ...}`` of that address (or
-    of the last one tried), with ``attempts`` listing each address's outcome when more than
-    one was tried."""
-    attempts = []
-    for address in addresses[:MAX_ADDRESSES]:
-        outcome = ctx.probe(host, address, ctx.timeout)
-        attempts.append(dict({key: outcome.get(key) for key in ('tcp', 'tls', 'error')},
-                             address=address))
-        if outcome.get('tcp') == PASSED:
-            break
-    if len(attempts) > 1:
-        outcome['attempts'] = attempts
-    return outcome
-
-
-def probe_endpoint(ctx, host, role, region, must_be_private, known=None):  # pylint: disable=too-many-arguments,too-many-positional-arguments
-    """One entry of the report's ``endpoints``: DNS (every address), then TCP and TLS to its
-    addresses in order until one connects, unless a proxy carries the traffic or policy
-    already fails. ``known``: TCP and TLS as a request to the host already found them (no
-    second handshake)."""
-    started = time.monotonic()
-    entry = endpoint_entry(host, role, region)
-    try:
-        addresses = ctx.resolve(host, ctx.timeout)
-    except DnsError as ex:
-        addresses, entry['error'] = [], f'the name did not resolve ({ex})'
-    kinds = {address: address_kind(address) for address in addresses}
-    usable = [address for address in addresses if kinds[address] != 'unusable']
-    entry['addresses'] = list(addresses)
-    if not usable:
-        entry['dns'] = FAILED
-        entry['error'] = entry['error'] or 'it resolves to no usable address'
-    else:
-        entry['dns'] = PASSED
-        entry['private'] = 'public' not in kinds.values()
-        if must_be_private and not entry['private']:
-            entry['error'] = 'it resolves to a public address'
-        else:
-            proxy = ctx.proxy_for(host)
-            if proxy:
-                entry['proxy'] = without_userinfo(proxy)
-            else:
-                # One address: the request that found ``known`` went there too.
-                entry.update(known if known and len(usable) == 1 else
-                             connect_in_order(ctx, host, usable))
-    entry['durationMs'] = int((time.monotonic() - started) * 1000)
-    return entry
-
-
-def _failed(entry):
-    return FAILED in (entry['dns'], entry['tcp'], entry['tls'])
-
-
-def fallbacks(entries):
-    """``[{host, failed: [{address, error}], connected}]``: hosts reached on a later address
-    after earlier ones failed (a dead IPv6 address before a working IPv4 one): worth a note,
-    not a failure, since clients go on to the next address as well."""
-    notes = []
-    for entry in entries:
-        attempts = entry.get('attempts') or []
-        if len(attempts) > 1 and attempts[-1].get('tcp') == PASSED:
-            notes.append({'host': entry['host'], 'connected': attempts[-1]['address'],
-                          'failed': [{'address': a['address'], 'error': a.get('error')}
-                                     for a in attempts[:-1]]})
-    return notes
-
-
-# What the challenge's request to the login server found, by its finding: TCP and TLS steps.
-_ANSWERED = ('connectivity.challenge.ok', 'connectivity.challenge.ok_unverified',
-             'connectivity.challenge.forbidden', 'connectivity.challenge.throttled',
-             'connectivity.challenge.no_challenge', 'connectivity.challenge.not_bearer')
-
-
-def login_server_steps(challenge):
-    """TCP and TLS of the login server as the challenge request found them, or None (not
-    asked: the endpoint is then probed like the others)."""
-    if challenge is None:
-        return None
-    if challenge.finding in _ANSWERED:
-        return {'tcp': PASSED, 'tls': PASSED, 'error': None}
-    if challenge.finding == 'connectivity.challenge.ssl':
-        return {'tcp': PASSED, 'tls': FAILED, 'error': challenge.facts.get('error')}
-    if challenge.finding == 'connectivity.challenge.unreachable':
-        return {'tcp': SKIPPED, 'tls': FAILED, 'error': challenge.facts.get('error')}
-    return None
-
-
-def probe_all(ctx, hosts, must_be_private, login_steps=None):
-    """Every host probed at once; entries in inventory order. The login server is not
-    connected to again when the challenge request already did (one handshake a host)."""
-    entries = {}
-
-    def work(index, host, role, region):
-        known = login_steps if role == ROLE_LOGIN else None
-        entries[index] = probe_endpoint(ctx, host, role, region, must_be_private, known)
-
-    gather([spawn(work, (index,) + host, name='acrhealth-endpoint')
-            for index, host in enumerate(hosts)])  # each probe is bounded (its calls end by the check's deadline)
-    return [entries[index] for index in range(len(hosts))]
-
-
-def private_path(registry, login):
-    """With public access enabled and private endpoints, which path this client takes: the
-    private one when the login server resolves to a private address here, else the public
-    one (a fact, not a fault: the network rules decide whether it may). None otherwise."""
-    connections = registry.get('privateEndpointConnections') or []
-    if private_only(registry) or not connections:
-        return None
-    states = {}
-    for connection in connections:
-        state = str(connection.get('status') or 'unknown')[:30]
-        states[state] = states.get(state, 0) + 1
-    return {'connections': states,
-            'path': 'private' if login.get('private') else 'public' if
-            login.get('private') is False else 'unknown'}
-
-
-def check_endpoints(ctx, results):
-    registry = results['login-server'].data or {}
-    must_be_private = private_only(registry)
-    entries = probe_all(ctx, inventory(results), must_be_private,
-                        login_server_steps(results.get('challenge')))
-    facts = {'endpoints': entries, 'privateOnly': must_be_private}
-    path = private_path(registry, entries[0])
-    if path:
-        facts['privateEndpoints'] = path
-    notes = fallbacks(entries)
-    if notes:
-        facts['fallbacks'] = notes
-    public = [e for e in entries if must_be_private and e['private'] is False]
-    if public:
-        return CheckResult('endpoints.public', dict(facts, failing=_failing(public)))
-    # Login server faults are the DNS and challenge checks' (with their documented codes).
-    unreachable = [e for e in entries if e['role'] != ROLE_LOGIN and _failed(e)]
-    if unreachable:
-        return CheckResult('endpoints.unreachable', dict(facts, failing=_failing(unreachable)))
-    if len(entries) == 1:
-        return CheckResult('endpoints.login_only', facts)
-    return CheckResult('endpoints.ok', facts)
-
-
-def _failing(entries):
-    return [{key: entry[key] for key in ('host', 'role', 'region', 'addresses', 'error')}
-            for entry in entries]
 
 
 # ---- image pull ------------------------------------------------------------------------------
@@ -424,7 +234,7 @@ class _Pull:
     def redirect_entry(self, host, error, steps):
         """The data host as an ``endpoints`` entry: its addresses, and TCP/TLS as the blob
         request found them (``steps``)."""
-        entry = endpoint_entry(host, ROLE_REDIRECT, _region(host))
+        entry = endpoint_entry(host, ROLE_REDIRECT, region_of(host))
         try:
             entry['addresses'] = self.ctx.resolve(host, self.ctx.timeout)
             entry['private'] = 'public' not in {address_kind(a) for a in entry['addresses']}
@@ -448,12 +258,8 @@ def check_image(ctx, results):
 
 
 def pullpath_plan(with_image):
-    """The pull-path checks, in plan order."""
-    plan = [
-        # DNS, TCP, TLS and a second look at a refused certificate, every host at once.
-        # After the challenge: its request already reached the login server.
-        Check('endpoints', 'Registry endpoints', 'CONNECTIVITY_DATA_ENDPOINT_ERROR',
-              check_endpoints, requires=('login-server',), after=('challenge',), budget=4)]
+    """The pull-path checks, in plan order: every endpoint, then the image."""
+    plan = endpoints_plan()
     if with_image:
         # The token (with a Retry-After wait and one retry), an index and a manifest, the
         # blob and up to three redirects, and the data host's addresses.

@@ -252,6 +252,13 @@ def arm_registry(name=NAME, login_server=LOGIN, public_network_access='Enabled',
     return data
 
 
+def with_data_endpoints(*hosts, **kwargs):
+    """The registries of a context whose registry has these dedicated data endpoints."""
+    registry = arm_registry(**kwargs)
+    registry['properties'].update(dataEndpointEnabled=True, dataEndpointHostNames=list(hosts))
+    return {NAME: registry}
+
+
 def make_ctx(registries=None, http=None, resolver=None, aad=None, arm=None, timeout=5.0,
              acr_suffix='.azurecr.io', environ=None, verify_tls=True, registry_name=NAME,
              repository=None, vnet=None, ignore_errors=False, login_server_hint=None, image=None,

@@ -288,7 +288,7 @@ def _hostile_outcomes(text):
     """Findings whose facts hold text from a server: a registry's error code and message, a
     data endpoint's name from ARM, a custom role's name, a helper's output, a Docker user."""
     from tests.unit.test_report import outcome
-    from azext_acrhealth.checks.pullpath import endpoint_entry
+    from azext_acrhealth.checks.endpoints import endpoint_entry
     failing = [dict(endpoint_entry(text, 'dataEndpoint', text), addresses=[text], error=text)]
     roles = [{'role': text, 'level': 'registry', 'honoured': True, 'grants': ['pull']},
              {'role': text, 'level': 'root scope (/)', 'honoured': None, 'unknown': text}]

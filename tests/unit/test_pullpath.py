@@ -1,4 +1,4 @@
-# acrhealth (MIT licence). The pull path: every endpoint probed, and --image pulled without Docker.
+# acrhealth (MIT licence). The pull path: --image pulled without Docker (endpoints: test_endpoints).
 import hashlib
 import json
 
@@ -11,118 +11,11 @@ from azext_acrhealth._http import HttpError
 from azext_acrhealth.checks.pullpath import pick_platform
 
 from .connectivity_fakes import (LOGIN, NAME, FakeHttp, FakeProbe, FakeResolver, arm_registry,
-                                 healthy_answers, make_ctx, rendered, response,
-                                 run_through)
+                                 healthy_answers, make_ctx, rendered, response, run_through,
+                                 with_data_endpoints)
 
 DATA = 'myreg.westeurope.data.azurecr.io'
 DATA2 = 'myreg.eastus.data.azurecr.io'
-
-
-def with_data_endpoints(*hosts, **kwargs):
-    registry = arm_registry(**kwargs)
-    registry['properties'].update(dataEndpointEnabled=True, dataEndpointHostNames=list(hosts))
-    return {NAME: registry}
-
-
-def endpoints(ctx):
-    result, _ = run_through(ctx, 'endpoints')
-    return result, rendered('endpoints', result)
-
-
-# ---- endpoints -------------------------------------------------------------------------------
-
-def test_every_data_endpoint_is_probed_with_its_region():
-    resolver = FakeResolver({LOGIN: ['20.62.128.10'], DATA: ['20.62.129.1'], DATA2: ['40.1.2.3']})
-    ctx = make_ctx(registries=with_data_endpoints(DATA, DATA2), resolver=resolver)
-    result, entry = endpoints(ctx)
-    assert entry['status'] == 'passed', entry
-    hosts = [(e['host'], e['role'], e['region']) for e in result.facts['endpoints']]
-    assert hosts == [(LOGIN, 'loginServer', 'eastus'), (DATA, 'dataEndpoint', 'westeurope'),
-                     (DATA2, 'dataEndpoint', 'eastus')]
-    # the login server is not connected to again: the challenge's request already did
-    assert sorted(ctx.probe.calls) == sorted([(DATA, '20.62.129.1'), (DATA2, '40.1.2.3')])
-    assert all((e['dns'], e['tcp'], e['tls']) == ('passed',) * 3 for e in result.facts['endpoints'])
-    assert DATA in entry['message'] and 'westeurope' in entry['message']
-
-
-def test_data_endpoints_are_read_only_when_enabled():
-    registries = with_data_endpoints(DATA)
-    registries[NAME]['properties']['dataEndpointEnabled'] = False
-    result, entry = endpoints(make_ctx(registries=registries))
-    assert [e['host'] for e in result.facts['endpoints']] == [LOGIN]
-    assert result.finding == 'endpoints.login_only' and entry['status'] == 'passed'
-
-
-def test_a_data_endpoint_missing_from_dns_is_a_data_endpoint_error():
-    ctx = make_ctx(registries=with_data_endpoints(DATA), resolver=FakeResolver(
-        {LOGIN: ['20.62.128.10'], DATA: DnsError('Name or service not known')}))
-    result, entry = endpoints(ctx)
-    assert (entry['status'], entry['code']) == ('failed', 'CONNECTIVITY_DATA_ENDPOINT_ERROR')
-    assert DATA in entry['message'] and 'Name or service not known' in entry['message']
-    assert entry['docsUrl'].endswith('README.rst#connectivity_data_endpoint_error')
-    assert ctx.probe.calls == []  # nothing to connect to (and the login server was reached)
-
-
-def test_a_data_endpoint_whose_certificate_is_refused_shows_the_certificate():
-    certificate = {'subject': 'CN=' + DATA, 'issuer': 'CN=Contoso Inspection CA',
-                   'dnsNames': [DATA], 'notAfter': '2027-01-01T00:00:00Z',
-                   'issuerInBundle': False}
-    probe = FakeProbe({DATA: {'tcp': 'passed', 'tls': 'failed', 'certificate': certificate,
-                              'error': 'unable to get local issuer certificate'}})
-    ctx = make_ctx(registries=with_data_endpoints(DATA), probe=probe,
-                   resolver=FakeResolver({LOGIN: ['20.62.128.10'], DATA: ['20.62.129.1']}))
-    result, entry = endpoints(ctx)
-    assert entry['code'] == 'CONNECTIVITY_DATA_ENDPOINT_ERROR'
-    data = result.facts['endpoints'][1]
-    assert data['certificate']['issuer'] == 'CN=Contoso Inspection CA'
-    assert data['certificate']['issuerInBundle'] is False
-    assert 'unable to get local issuer certificate' in entry['message']
-
-
-def test_a_login_server_fault_is_left_to_its_own_checks():
-    answers = dict(healthy_answers(), **{'/v2/': HttpError('ssl', 'certificate verify failed')})
-    ctx = make_ctx(http=FakeHttp(answers))
-    result, entry = endpoints(ctx)
-    assert entry['status'] == 'passed'  # the challenge check reports it, with its own code
-    login = result.facts['endpoints'][0]
-    assert (login['tcp'], login['tls']) == ('passed', 'failed')
-    assert login['error'] == 'certificate verify failed'
-    assert ctx.probe.calls == []
-
-
-def test_the_login_server_is_probed_when_no_challenge_reached_it():
-    from azext_acrhealth.checks.pullpath import check_endpoints
-    from azext_acrhealth.checks.base import CheckResult
-    ctx = make_ctx()
-    login = CheckResult('registry.login_server.arm', {'loginServer': LOGIN, 'name': NAME},
-                        data=None)
-    result = check_endpoints(ctx, {'login-server': login,
-                                   'challenge': CheckResult('runner.skipped.stopped')})
-    assert ctx.probe.calls == [(LOGIN, '20.62.128.10')]
-    assert result.facts['endpoints'][0]['tls'] == 'passed'
-
-
-def test_private_only_registry_with_a_public_data_address_is_a_dns_error():
-    registries = with_data_endpoints(DATA, public_network_access='Disabled')
-    ctx = make_ctx(registries=registries, resolver=FakeResolver(
-        {LOGIN: ['10.1.2.3'], DATA: ['20.62.129.1']}))
-    result, entry = endpoints(ctx)
-    assert (entry['status'], entry['code']) == ('failed', 'CONNECTIVITY_DNS_ERROR')
-    assert '{} (data endpoint, westeurope) resolves to 20.62.129.1'.format(DATA) in \
-        entry['message']
-    assert ctx.probe.calls == []  # a public address is never connected to
-    assert result.facts['endpoints'][0]['private'] is True
-
-
-def test_a_proxy_carries_the_traffic_and_is_named_without_its_password():
-    ctx = make_ctx(registries=with_data_endpoints(DATA), resolver=FakeResolver(
-        {LOGIN: ['20.62.128.10'], DATA: ['20.62.129.1']}),
-        proxy_for=lambda host: 'http://user:secret@proxy.contoso.com:3128')
-    result, entry = endpoints(ctx)
-    assert entry['status'] == 'passed'
-    assert ctx.probe.calls == []
-    assert result.facts['endpoints'][1]['proxy'] == 'http://***@proxy.contoso.com:3128'
-    assert 'secret' not in json.dumps(result.facts) + entry['message']
 
 
 # ---- --image -----------------------------------------------------------------------------------

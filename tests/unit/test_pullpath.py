@@ -6,13 +6,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from azext_acrhealth import catalogue
-from azext_acrhealth._azure import DnsError
 from azext_acrhealth._http import HttpError
 from azext_acrhealth.checks.pullpath import pick_platform
 
-from .connectivity_fakes import (LOGIN, NAME, FakeHttp, FakeProbe, FakeResolver, arm_registry,
-                                 healthy_answers, make_ctx, rendered, response, run_through,
-                                 with_data_endpoints)
+from .connectivity_fakes import (LOGIN, FakeHttp, FakeResolver, healthy_answers, make_ctx,
+                                 rendered, response, run_through, with_data_endpoints)
 
 DATA = 'myreg.westeurope.data.azurecr.io'
 DATA2 = 'myreg.eastus.data.azurecr.io'

@@ -9,8 +9,9 @@ long-summary: |
     Checks the local environment (Docker client and daemon, a sample image pull, the Azure CLI,
     Helm and Notary) and, with --name, the path to the registry: its login server, DNS, the
     /v2/ authentication challenge, the Azure AD token exchange, the access token, repository
-    permissions, every host a pull needs (the login server and the registry's dedicated data
-    endpoints: DNS, TCP and TLS, listed in the report's "endpoints"), who you are signed in as
+    permissions, every host a pull needs (the login server, the registry's dedicated data
+    endpoints and regional endpoints: DNS, then TCP and TLS on each address in turn, listed in
+    the report's "endpoints"), who you are signed in as
     (the report's "identity"), the registry's authentication settings, what your role
     assignments grant in the registry's mode (and which role to ask for when a token is
     refused), Docker's saved credentials for the registry, the customer-managed-key identity

@@ -278,38 +278,49 @@ def registry_facts(data):
                    for connection in _list(_get(props, 'privateEndpointConnections'))]
     connections = [{key: value if isinstance(value, str) else None
                     for key, value in connection.items()} for connection in connections]
-    rules = _get(props, 'networkRuleSet') or {}
+    rules = _dict(_get(props, 'networkRuleSet'))
     return {
-        'id': _get(data, 'id'),
-        'name': _get(data, 'name'),
-        'location': _get(data, 'location'),
+        'id': _str(_get(data, 'id')),
+        'name': _str(_get(data, 'name')),
+        'location': _str(_get(data, 'location')),
         'dataEndpointHostNames': _strings(_get(props, 'dataEndpointHostNames')) if _get(
-            props, 'dataEndpointEnabled') else [],
+            props, 'dataEndpointEnabled') is True else [],
         'regionalEndpointHostNames': _strings(_get(props, 'regionalEndpointHostNames')) if
         _enabled(props, 'regionalEndpoints', 'regionalEndpointEnabled') else [],
         'endpointProtocol': _endpoint_protocol(props),
-        'loginServer': _get(props, 'loginServer'),
-        'publicNetworkAccess': _get(props, 'publicNetworkAccess'),
-        'networkDefaultAction': _get(rules, 'defaultAction'),
+        'loginServer': _str(_get(props, 'loginServer')),
+        'publicNetworkAccess': _str(_get(props, 'publicNetworkAccess')),
+        'networkDefaultAction': _str(_get(rules, 'defaultAction')),
         'ipRules': len(_list(_get(rules, 'ipRules'))),
-        'roleAssignmentMode': _get(props, 'roleAssignmentMode'),
-        'adminUserEnabled': _get(props, 'adminUserEnabled'),
-        'anonymousPullEnabled': _get(props, 'anonymousPullEnabled'),
-        'armAudienceTokens': _get(props, 'policies', 'azureADAuthenticationAsArmPolicy', 'status'),
-        'quarantine': _get(props, 'policies', 'quarantinePolicy', 'status'),
-        'trust': _get(props, 'policies', 'trustPolicy', 'status'),
-        'encryptionStatus': _get(props, 'encryption', 'status'),
-        'encryptionIdentity': _get(props, 'encryption', 'keyVaultProperties', 'identity'),
-        'identityType': _get(identity, 'type'),
-        'principalId': _get(identity, 'principalId'),
-        'userAssignedIdentities': {key: _get(value, 'clientId')
-                                   for key, value in assigned.items()},
+        'roleAssignmentMode': _str(_get(props, 'roleAssignmentMode')),
+        'adminUserEnabled': _bool(_get(props, 'adminUserEnabled')),
+        'anonymousPullEnabled': _bool(_get(props, 'anonymousPullEnabled')),
+        'armAudienceTokens': _str(_get(props, 'policies', 'azureADAuthenticationAsArmPolicy',
+                                       'status')),
+        'quarantine': _str(_get(props, 'policies', 'quarantinePolicy', 'status')),
+        'trust': _str(_get(props, 'policies', 'trustPolicy', 'status')),
+        'encryptionStatus': _str(_get(props, 'encryption', 'status')),
+        'encryptionIdentity': _str(_get(props, 'encryption', 'keyVaultProperties', 'identity')),
+        'identityType': _str(_get(identity, 'type')),
+        'principalId': _str(_get(identity, 'principalId')),
+        'userAssignedIdentities': {key: _str(_get(value, 'clientId'))
+                                   for key, value in assigned.items() if isinstance(key, str)},
         # Each connection with its state (Approved, Pending, Rejected, Disconnected): only an
         # Approved one carries traffic.
         'privateEndpointConnections': [c for c in connections if c['privateEndpoint']],
         'privateEndpoints': [c['privateEndpoint'] for c in connections
                              if c['privateEndpoint'] and str(c['status']).lower() == 'approved'],
     }
+
+
+def _str(value):
+    """A string field of an ARM document, or None when it is of another type (every field of a
+    server's document is untrusted)."""
+    return value if isinstance(value, str) else None
+
+
+def _bool(value):
+    return value if isinstance(value, bool) else None
 
 
 def _list(value):

@@ -263,10 +263,12 @@ VARIANTS = {
     # Private endpoints whose connections the registry has not approved: no traffic flows.
     'private-endpoint-pending': ErrorCode(
         'CONNECTIVITY_DNS_ERROR',
-        "Ask the owner of <registry> to approve the connection (`az acr "
+        "Ask the owner of <registry> to approve a Pending connection (`az acr "
         'private-endpoint-connection list --registry-name <registry>`, then `az acr '
         'private-endpoint-connection approve --registry-name <registry> --name <connection>`); '
-        'a private endpoint carries traffic only once its connection is Approved.',
+        'a Rejected or Disconnected one cannot be approved: delete its private endpoint and '
+        'create it again. A private endpoint carries traffic only once its connection is '
+        'Approved.',
         FAILED),
     # The private endpoints could not be read.
     'private-endpoints-unread': ErrorCode(
@@ -292,7 +294,12 @@ def remediation(code, variant, facts, registry=None):
     repository, the hosts to allow, the Docker config entry."""
     facts = facts or {}
     text = entry(code, variant).remediation
-    text = text(facts) if callable(text) else text
+    if callable(text):
+        try:
+            text = text(facts)
+        except Exception:  # pylint: disable=broad-except  # facts of a shape not foreseen
+            text = CODES[code].remediation
+            text = text(facts) if callable(text) else text
     return _named(text, facts, registry)
 
 
@@ -418,25 +425,36 @@ def _endpoint(endpoint):
 
 def _endpoint_notes(facts):
     """Facts about the path a pull takes that are not faults: which path this client takes to a
-    registry with private endpoints and public access (the network rules decide the rest), and
-    hosts reached on a later address after an earlier one failed (a dead IPv6 address)."""
+    registry with private endpoints and public access (the network rules decide the rest),
+    hosts reached on a later address after an earlier one failed (a dead IPv6 address), and
+    hosts left unprobed."""
     notes = []
     path = facts.get('privateEndpoints')
     if isinstance(path, dict):
-        states = ', '.join(f'{count} {state}' for state, count in sorted(
-            (path.get('connections') or {}).items()))
+        connections = path.get('connections') or {}
+        states = ', '.join(f'{count} {state}' for state, count in sorted(connections.items()))
         taken = {'private': 'a private address: this client takes the private path',
                  'public': 'a public address: this client takes the public path, where the '
                            "registry's network rules apply"}.get(
                                path.get('path'), 'no address known')
-        notes.append(f'The registry also takes private connections (private endpoint '
-                     f'connections: {states}); from here its login server resolves to {taken}.')
+        also = 'also takes private connections' if 'Approved' in connections else \
+            'has private endpoint connections, none Approved yet'
+        notes.append(f'The registry {also} (private endpoint connections: {states}); from here '
+                     f'its login server resolves to {taken}.')
     for note in facts.get('fallbacks') or []:
         failed = '; '.join(f"{item.get('address')} ({item.get('error') or 'failed'})"
                            for item in note.get('failed') or [])
         notes.append(f"Note: {note.get('host')} did not connect on {failed}; it did on "
                      f"{note.get('connected')}, as a client goes on to the next address.")
+    if facts.get('notProbed'):
+        notes.append(f"{facts['notProbed']} more host(s) that ARM lists were not probed.")
     return ''.join(' ' + note for note in notes)
+
+
+def _not_approved(facts):
+    return (f"No private endpoint connection of {facts.get('name')} is Approved (" + ', '.join(
+        f"{c.get('privateEndpoint')}: {c.get('status')}" for c in facts.get('connections', [])) +
+        '): a private endpoint carries no traffic until its connection is approved.')
 
 
 def _network_denied(facts, stage):
@@ -685,6 +703,13 @@ FINDINGS = {
         FAILED, 'CONNECTIVITY_DATA_ENDPOINT_ERROR', lambda f: '; '.join(
             f"{e.get('host')} ({_role(e)}) cannot be reached from here: {_shown(e.get('error'))}"
             for e in f.get('failing', [])) + '.' + _endpoint_notes(f)),
+    # Only regional endpoints: pulls through the global login server are not affected.
+    'endpoints.regional_unreachable': Finding(
+        WARNING, None, lambda f: '; '.join(
+            f"{e.get('host')} ({_role(e)}) cannot be reached from here: {_shown(e.get('error'))}"
+            for e in f.get('failing', [])) + '. Pulls through the login server are not affected; '
+        'clients that use this regional endpoint (`az acr login --endpoint <region>`) are.' +
+        _endpoint_notes(f)),
     'endpoints.public': Finding(
         FAILED, 'CONNECTIVITY_DNS_ERROR', lambda f: 'The registry takes private connections only, '
         'but from here ' + '; '.join(
@@ -843,11 +868,12 @@ FINDINGS = {
         FAILED, 'CONNECTIVITY_DNS_ERROR', 'Registry {name} has no private endpoints.',
         variant='no-private-endpoint'),
     'registry.pe.not_approved': Finding(
-        FAILED, 'CONNECTIVITY_DNS_ERROR', lambda f: f"No private endpoint connection of "
-        f"{f.get('name')} is Approved (" + ', '.join(
-            f"{c.get('privateEndpoint')}: {c.get('status')}" for c in f.get('connections', []))
-        + '): a private endpoint carries no traffic until its connection is approved.',
-        variant='private-endpoint-pending'),
+        FAILED, 'CONNECTIVITY_DNS_ERROR', _not_approved, variant='private-endpoint-pending'),
+    'registry.pe.not_approved_public': Finding(
+        WARNING, None, lambda f: _not_approved(f) + ' Public network access is enabled: clients '
+        'outside the virtual network take the public path meanwhile; a Pending connection is '
+        f"approved with `az acr private-endpoint-connection approve --registry-name {f.get('name')}"
+        " --name <connection>`."),
     'registry.pe.none_in_vnet': Finding(
         FAILED, 'CONNECTIVITY_DNS_ERROR',
         'None of the {endpoints} private endpoint(s) of {name} is in virtual network {vnet}.',
@@ -871,8 +897,11 @@ FINDINGS = {
 # Warnings that no code fits: worth a look, but nothing is broken for sure (the role assignments
 # could not be read: the explanation is missing, not the access; none grants anything: the admin
 # user, a token or anonymous pull may be how this registry is used).
+# Regional endpoints a default pull does not use, and private endpoints not approved yet while
+# public access is enabled: worth knowing, but not a code's fault.
 CODELESS_WARNINGS = frozenset({'roles.forbidden', 'roles.unreadable', 'roles.grant_nothing',
-                               'roles.none'})
+                               'roles.none', 'endpoints.regional_unreachable',
+                               'registry.pe.not_approved_public'})
 
 
 def finding(key):
@@ -887,7 +916,7 @@ def outcome(key, check_code):
     takes the check's code and, with it, the code's severity: a crashed Helm check is a
     warning, as every Helm finding is."""
     found = FINDINGS[key]
-    if found.status not in (FAILED, WARNING):
+    if found.status not in (FAILED, WARNING) or key in CODELESS_WARNINGS:
         return found.status, None
     if found.code:
         return found.status, found.code
@@ -909,10 +938,13 @@ class _Facts(dict):
 def render(key, facts):
     """Message text of a finding, formatted with its facts."""
     template = FINDINGS[key].template
-    if callable(template):
-        text = template(facts or {})
-    else:
-        text = template.format_map(_Facts(facts or {}))
+    try:
+        text = template(facts or {}) if callable(template) else \
+            template.format_map(_Facts(facts or {}))
+    except Exception as ex:  # pylint: disable=broad-except
+        # Facts of a shape the text did not foresee (a server's): the report must still come.
+        return f'{key} (its text could not be written from these facts: {type(ex).__name__}).'
+
     # A fact that is a sentence ("... has expired.") placed before the template's own full
     # stop: one stop, not two (an ellipsis stays).
     return _DOUBLE_STOP.sub('.', text)

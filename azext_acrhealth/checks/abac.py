@@ -35,7 +35,7 @@ _TOKEN = re.compile(r"""
 _OPERATORS = {
     'stringequals': lambda name, value: name == value,
     'stringstartswith': lambda name, value: name.startswith(value),
-    'stringlike': lambda name, value: _like(value).fullmatch(name) is not None,
+    'stringlike': lambda name, value: _like(_pattern(value), name),
 }
 
 
@@ -43,18 +43,46 @@ class Unreadable(Exception):
     """A condition in a form this module does not read."""
 
 
-def _like(pattern):
-    """StringLike: ``*`` any run, ``?`` one character, ``\\*`` and ``\\?`` themselves."""
-    parts, index = [], 0
-    while index < len(pattern):
-        char = pattern[index]
-        if char == '\\' and index + 1 < len(pattern):
-            parts.append(re.escape(pattern[index + 1]))
+def _pattern(text, escapes=True):
+    """A wildcard pattern as ``[(kind, char)]``: ``('*', None)`` any run, ``('?', None)`` one
+    character, ``('=', c)`` the character c. StringLike escapes ``\\*`` and ``\\?``
+    (conditions-format); runs of ``*`` are one."""
+    items, index = [], 0
+    while index < len(text):
+        char = text[index]
+        if escapes and char == '\\' and text[index + 1:index + 2] in ('*', '?'):
+            items.append(('=', text[index + 1]))
             index += 2
             continue
-        parts.append('.*' if char == '*' else '.' if char == '?' else re.escape(char))
+        if char == '*':
+            if not items or items[-1][0] != '*':
+                items.append(('*', None))
+        else:
+            items.append(('?', None) if char == '?' and escapes else ('=', char))
         index += 1
-    return re.compile(''.join(parts), re.DOTALL)
+    return items
+
+
+def _like(pattern, text):
+    """Whether ``text`` matches the whole wildcard ``pattern`` (from :func:`_pattern`), in
+    linear passes with one backtrack point (never a regular expression: a server's pattern
+    must not make the match exponential)."""
+    p = t = 0
+    star, marked = -1, 0
+    while t < len(text):
+        if p < len(pattern) and pattern[p][0] != '*' and (
+                pattern[p][0] == '?' or pattern[p][1] == text[t]):
+            p, t = p + 1, t + 1
+        elif p < len(pattern) and pattern[p][0] == '*':
+            star, marked, p = p, t, p + 1
+        elif star >= 0:
+            marked += 1
+            p, t = star + 1, marked
+        else:
+            return False
+    while p < len(pattern) and pattern[p][0] == '*':
+        p += 1
+    return p == len(pattern)
 
 
 def _tokens(text):
@@ -98,6 +126,8 @@ class _Parser:
         return (joins.pop(), terms) if joins else terms[0]
 
     def term(self, depth):
+        if depth > MAX_DEPTH:
+            raise Unreadable('nested too deeply')
         kind = self.peek()
         if kind == 'not':
             self.take()
@@ -149,8 +179,8 @@ def evaluate(tree, action, repository):
     """True, False, or None (it depends on a repository, and none was given) for ``action``
     (a data action) on ``repository``."""
     kind = tree[0]
-    if kind == 'action':
-        return _like(tree[1]).fullmatch(action.lower()) is not None
+    if kind == 'action':  # ActionMatches: '*' is its only wildcard
+        return _like(_pattern(tree[1], escapes=False), action.lower())
     if kind == 'compare':
         if repository is None:
             return None

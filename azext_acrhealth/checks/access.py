@@ -135,31 +135,33 @@ def _level(scope, registry_id):
     """Where an assignment is made, in words: the registry, its resource group, its
     subscription, a management group (named), the root scope "/" (tenant-wide), or the
     scope itself."""
-    scope = (scope if isinstance(scope, str) else '').rstrip('/').lower()
-    if not scope:
-        return 'root scope (/)'
-    if scope == (registry_id or '').lower():
-        return 'registry'
-    if '/resourcegroups/' in scope and '/providers/' not in scope:
-        return 'resource group'
-    if scope.startswith('/subscriptions/') and scope.count('/') == 2:
-        return 'subscription'
+    if not isinstance(scope, str) or not scope.strip():
+        return 'unknown scope'
+    given = scope.strip().rstrip('/')
+    scope = given.lower()
     group = '/providers/microsoft.management/managementgroups/'
-    if scope.startswith(group) and '/' not in scope[len(group):]:
-        return f"management group {scope[len(group):][:90]}"
-    return f"scope {scope[:120]}"
+    name = given[len(group):]  # a management group's name as ARM spells it
+    levels = ((not scope, 'root scope (/)'),
+              (scope == (registry_id or '').lower(), 'registry'),
+              ('/resourcegroups/' in scope and '/providers/' not in scope, 'resource group'),
+              (scope.startswith('/subscriptions/') and scope.count('/') == 2, 'subscription'),
+              (scope.startswith(group) and '/' not in name, f'management group {name[:90]}'))
+    return next((level for matched, level in levels if matched), f'scope {given[:120]}')
 
 
 def _matches(patterns, wanted):
-    return any(isinstance(p, str) and fnmatch.fnmatch(wanted.lower(), p.lower())
-               for p in patterns or [])
+    """Whether an action list (a list of strings with ``*``; anything else lists nothing)
+    names ``wanted``."""
+    return isinstance(patterns, list) and any(
+        isinstance(p, str) and fnmatch.fnmatchcase(wanted.lower(), p.lower()) for p in patterns)
 
 
 def custom_grants(definition, mode):
     """Grants of a role definition's permissions in ``mode`` (actions in legacy mode,
     dataActions in ABAC mode), minus what its not-lists take away."""
     granted = set()
-    for permission in ((definition or {}).get('properties') or {}).get('permissions') or []:
+    permissions = _props(definition).get('permissions')
+    for permission in permissions if isinstance(permissions, list) else []:
         if not isinstance(permission, dict):
             continue
         allowed, denied, table = (permission.get('dataActions'), permission.get('notDataActions'),
@@ -201,7 +203,7 @@ def _with_condition(entry, condition, mode, repository):
     """The entry's grants as its ABAC condition leaves them: those the condition admits for
     ``repository``, or, without one, those it does not restrict (the rest are
     ``conditional``); a condition in a form not read here grants nothing for sure."""
-    entry['condition'] = condition[:300]
+    entry['condition'] = condition[:300] or 'unreadable'
     tree = abac.parse(condition)
     entry['conditionJudged'] = tree is not None
     if tree is None:
@@ -231,10 +233,10 @@ def explain(assignments, definitions, mode, registry_id, repository=None, unknow
         if why:
             entry['unknown'] = why[:200]
         condition = props.get('condition')
-        if honoured and isinstance(condition, str) and condition.strip():
-            entry = _with_condition(entry, condition, mode, repository)
-        elif condition:
-            entry['condition'] = str(condition)[:300]
+        if honoured and condition not in (None, ''):
+            # A condition of another type than text cannot be read either: not judged.
+            entry = _with_condition(entry, condition if isinstance(condition, str) else '',
+                                    mode, repository)
         explained.append(entry)
     granted = [g for g in GRANTS if any(g in e['grants'] for e in explained)]
     return explained, granted

@@ -259,19 +259,23 @@ _NETWORK_DENIED = {'connectivity.refresh.denied': 'connectivity.refresh.network_
 
 
 def network_denied(result, results):
-    """A 403 for a token that the registry's network settings explain (public access
-    disabled, network rules that deny by default, or ACR's own "not allowed access" words):
-    the client is kept out by the network, not by its roles (a real report: MicrosoftDocs
+    """A 403 for a token that the registry's network settings explain: the client takes the
+    public path (its login server resolved to no private address) to a registry whose public
+    access is disabled or whose network rules deny by default, or the registry says so in
+    its own words ("... is not allowed access. Refer https://aka.ms/acr/firewall ..."). The
+    client is kept out by the network, not by its roles (a real report: MicrosoftDocs
     azure-docs#85239, a 403 at /oauth2/exchange from a registry with public access disabled).
     The code stays; the advice is about the network path."""
     if result.finding not in _NETWORK_DENIED or result.facts.get('statusCode') != 403:
         return result
     registry = results['login-server'].data or {}
     settings = {key: registry.get(key) for key in _NETWORK}
-    closed = str(settings['publicNetworkAccess']).lower() == 'disabled' or \
-        str(settings['networkDefaultAction']).lower() == 'deny' or \
-        'aka.ms/acr/firewall' in str(result.facts.get('registryMessage') or '')
-    if not closed:
+    said = str(result.facts.get('registryMessage') or '').lower()
+    kinds = (results['dns'].facts.get('kinds') or {}).values() if 'dns' in results else ()
+    public_path = 'private' not in kinds
+    closed = public_path and (str(settings['publicNetworkAccess']).lower() == 'disabled' or
+                              str(settings['networkDefaultAction']).lower() == 'deny')
+    if not (closed or 'not allowed access' in said or 'aka.ms/acr/firewall' in said):
         return result
     return CheckResult(_NETWORK_DENIED[result.finding], dict(result.facts, **settings),
                        data=result.data)
@@ -410,8 +414,8 @@ def connectivity_plan():
         Check('challenge', 'Challenge endpoint', 'CONNECTIVITY_CHALLENGE_ERROR', check_challenge,
               requires=('dns', 'login-server')),
         Check('refresh-token', 'Refresh token', 'CONNECTIVITY_REFRESH_TOKEN_ERROR',
-              check_refresh_token, requires=('challenge', 'login-server'), budget=5),
+              check_refresh_token, requires=('challenge', 'login-server', 'dns'), budget=5),
         Check('access-token', 'Access token', 'CONNECTIVITY_ACCESS_TOKEN_ERROR',
-              check_access_token, requires=('refresh-token', 'challenge', 'login-server'),
+              check_access_token, requires=('refresh-token', 'challenge', 'login-server', 'dns'),
               budget=3),
     ]

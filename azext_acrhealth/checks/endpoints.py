@@ -18,6 +18,7 @@ from .._probe import FAILED, PASSED, SKIPPED
 ROLE_LOGIN, ROLE_DATA, ROLE_REDIRECT = 'loginServer', 'dataEndpoint', 'redirect'
 ROLE_REGIONAL = 'regionalEndpoint'
 MAX_ADDRESSES = 4  # addresses of one host tried in turn, as a client would
+MAX_HOSTS = 32     # hosts probed at most (a registry has one of each kind per region)
 
 
 def region_of(host):
@@ -33,10 +34,12 @@ def inventory(results):
     login = results['login-server']
     registry = login.data or {}
     hosts = [(login.facts['loginServer'].lower(), ROLE_LOGIN, registry.get('location'))]
+    seen = {hosts[0][0]}
     for key, role in (('dataEndpointHostNames', ROLE_DATA),
                       ('regionalEndpointHostNames', ROLE_REGIONAL)):
         for host in registry.get(key) or []:
-            if isinstance(host, str) and host and host.lower() not in [h for h, _, _ in hosts]:
+            if isinstance(host, str) and host and host.lower() not in seen:
+                seen.add(host.lower())
                 hosts.append((host.lower(), role, region_of(host.lower())))
     return hosts
 
@@ -172,25 +175,36 @@ def private_path(registry, login):
             login.get('private') is False else 'unknown'}
 
 
+def _facts(registry, entries, hosts):
+    """What the check reports besides its verdict: the entries, whether the registry is
+    private-only, the path this client takes to a registry with private endpoints, the hosts
+    reached on a later address, and how many hosts were left unprobed."""
+    facts = {'endpoints': entries, 'privateOnly': private_only(registry)}
+    for key, value in (('privateEndpoints', private_path(registry, entries[0])),
+                       ('fallbacks', fallbacks(entries)),
+                       ('endpointProtocol', registry.get('endpointProtocol')),
+                       ('notProbed', max(0, len(hosts) - MAX_HOSTS))):
+        if value:
+            facts[key] = value
+    return facts
+
+
 def check_endpoints(ctx, results):
     registry = results['login-server'].data or {}
-    must_be_private = private_only(registry)
-    entries = probe_all(ctx, inventory(results), must_be_private,
+    hosts = inventory(results)
+    entries = probe_all(ctx, hosts[:MAX_HOSTS], private_only(registry),
                         login_server_steps(results.get('challenge')))
-    facts = {'endpoints': entries, 'privateOnly': must_be_private}
-    path = private_path(registry, entries[0])
-    if path:
-        facts['privateEndpoints'] = path
-    notes = fallbacks(entries)
-    if notes:
-        facts['fallbacks'] = notes
-    public = [e for e in entries if must_be_private and e['private'] is False]
+    facts = _facts(registry, entries, hosts)
+    public = [e for e in entries if facts['privateOnly'] and e['private'] is False]
     if public:
         return CheckResult('endpoints.public', dict(facts, failing=_failing(public)))
     # Login server faults are the DNS and challenge checks' (with their documented codes).
     unreachable = [e for e in entries if e['role'] != ROLE_LOGIN and _failed(e)]
-    if unreachable:
+    if [e for e in unreachable if e['role'] != ROLE_REGIONAL]:
         return CheckResult('endpoints.unreachable', dict(facts, failing=_failing(unreachable)))
+    if unreachable:  # regional endpoints only: a client uses them by choice, not by default
+        return CheckResult('endpoints.regional_unreachable',
+                           dict(facts, failing=_failing(unreachable)))
     if len(entries) == 1:
         return CheckResult('endpoints.login_only', facts)
     return CheckResult('endpoints.ok', facts)

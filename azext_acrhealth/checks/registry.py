@@ -105,9 +105,12 @@ def check_private_endpoints(ctx, results):  # pylint: disable=too-many-return-st
     if not endpoints:
         waiting = registry.get('privateEndpointConnections') or []
         if waiting:  # a connection not (yet) approved carries no traffic
-            return CheckResult('registry.pe.not_approved', dict(facts, connections=[
-                {'privateEndpoint': str(c.get('privateEndpoint')).rsplit('/', 1)[-1][:80],
-                 'status': c.get('status') or 'unknown'} for c in waiting[:MAX_ENDPOINTS]]))
+            # With public access enabled the registry still works on the public path.
+            public = str(registry.get('publicNetworkAccess')).lower() != 'disabled'
+            connections = [{'privateEndpoint': str(c.get('privateEndpoint')).rsplit('/', 1)[-1][:80],
+                            'status': c.get('status') or 'unknown'} for c in waiting[:MAX_ENDPOINTS]]
+            return CheckResult('registry.pe.not_approved_public' if public else
+                               'registry.pe.not_approved', dict(facts, connections=connections))
         return CheckResult('registry.pe.none', facts)
     try:
         network = vnet_id(ctx.options.vnet, registry.get('id') or '')

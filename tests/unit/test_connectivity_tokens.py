@@ -8,7 +8,7 @@ from azext_acrhealth.checks.connectivity import (REPOSITORY_ACTIONS, access_scop
                                                  granted_actions, token_claims)
 
 from .connectivity_fakes import (AAD_TOKEN, LOGIN, NAME, NOT_LOGGED_IN, REFRESH_TOKEN, TENANT,
-                                 FakeAad, FakeHttp, acr_access, arm_registry, b64url,
+                                 FakeAad, FakeHttp, FakeResolver, acr_access, arm_registry, b64url,
                                  docker_spec_access, challenge_response, flat, healthy_answers, json_response,
                                  jwt, make_ctx, rendered, response, run_through)
 
@@ -421,3 +421,18 @@ def test_only_a_403_is_read_as_the_network(status):
     result, _, _ = refresh(exchange=response(status, FIREWALL),
                            registries={NAME: arm_registry(public_network_access='Disabled')})
     assert result.finding == 'connectivity.refresh.denied'
+
+
+def test_a_403_through_a_private_endpoint_is_not_read_as_the_network():
+    # Public access disabled, but this client resolves the login server privately (it is on
+    # the private path): a plain 403 is then about roles, not the network.
+    result, _, _ = refresh(exchange=response(403, b'{"errors":[{"code":"DENIED"}]}'),
+                           registries={NAME: arm_registry(public_network_access='Disabled')},
+                           resolver=FakeResolver({LOGIN: ['10.1.2.3']}))
+    assert result.finding == 'connectivity.refresh.denied'
+
+
+def test_acr_words_for_its_firewall_are_read_as_the_network_whatever_the_settings():
+    result, _, _ = refresh(exchange=response(403, FIREWALL),
+                           resolver=FakeResolver({LOGIN: ['10.1.2.3']}))
+    assert result.finding == 'connectivity.refresh.network_denied'

@@ -316,3 +316,33 @@ def test_server_text_in_findings_renders_without_a_control_character(text):
     from azext_acrhealth import report
     report_dict = report.build_report(_hostile_outcomes(text), {}, registry={'name': 'r'})
     _assert_safe(*_terminal_text(report_dict))
+
+
+# ---- a registry document of any shape ------------------------------------------------------------
+registry_properties = st.dictionaries(
+    st.sampled_from(['loginServer', 'publicNetworkAccess', 'roleAssignmentMode', 'networkRuleSet',
+                     'privateEndpointConnections', 'dataEndpointEnabled', 'dataEndpointHostNames',
+                     'regionalEndpoints', 'regionalEndpointHostNames', 'endpointProtocol',
+                     'encryption', 'policies', 'adminUserEnabled', 'anonymousPullEnabled']),
+    json_values, max_size=8)
+
+
+@SETTINGS
+@given(registry_properties, json_values, json_values)
+def test_a_registry_document_of_any_shape_never_breaks_the_run(props, identity, name):
+    """Every field of ARM's registry document is untrusted: whatever its types, every check
+    ends with a known finding and the report (messages, remediations, view, table) is written."""
+    from azext_acrhealth import report
+    from azext_acrhealth.checks import build_plan
+    from azext_acrhealth.runner import run_plan
+    from .connectivity_fakes import NAME, FakeArm, arm_registry
+    document = arm_registry()
+    document['properties'].update(props)
+    document.update(identity=identity, location=name)
+    ctx = make_ctx(arm=FakeArm({NAME: document}), repository='team/app', vnet='net1')
+    outcomes = run_plan(build_plan(ctx), ctx, ignore_errors=True)
+    built = report.build_report(outcomes, {}, registry={'name': NAME})
+    for (check, result), entry in zip(outcomes, built['checks']):
+        assert result.finding != 'runner.failed.exception', (check.id, result.facts)
+        assert 'could not be written' not in entry['message'], entry
+    _assert_safe(*_terminal_text(built))

@@ -78,7 +78,8 @@ class HttpClient:  # pylint: disable=too-few-public-methods  # one call, but a s
         try:
             response = self._session.request(
                 call.method, call.url, data=call.form, allow_redirects=False, stream=True,
-                verify=self._verify, timeout=(call.seconds or 0.001, call.seconds or 0.001),
+                verify=self._verify, timeout=(connect_seconds(call.seconds),
+                                              call.seconds or 0.001),
                 headers=dict({'Accept': 'application/json'}, **call.headers))
             box['response'] = response
             try:
@@ -115,6 +116,14 @@ class HttpClient:  # pylint: disable=too-few-public-methods  # one call, but a s
 
 class _Deadline(Exception):
     pass
+
+
+def connect_seconds(seconds):
+    """How long one address may take to accept the connection. urllib3 tries a host's
+    addresses in turn, each with this limit: with all of the call's time, a dual-stack host
+    whose IPv6 address never answers would leave nothing for its IPv4 one. Half of it (at
+    least half a second) leaves a second address its chance within the call's deadline."""
+    return max(min(seconds, 0.5), seconds / 2) or 0.001
 
 
 def _abort(response):

@@ -16,6 +16,7 @@ import pytest
 from tests.lab import scenarios as S
 
 ROWS = ('pependingpublic', 'peapprovedpublic', 'peprivateonly', 'regional', 'dualstack',
+        'dualstacksilent',
         'rolesrootscope', 'rolescondition', 'rolesdefunknown', 'rolesthousands',
         'escdataendpoint', 'escrolename', 'escregistryerror')
 ESCAPES = ('escdataendpoint', 'escrolename', 'escregistryerror')
@@ -108,6 +109,19 @@ def test_a_dead_ipv6_address_is_a_note_and_ipv4_is_used(runs):
     assert checks['endpoints']['status'] == 'passed'
     assert 'Note: {} did not connect on {} (connection refused); it did on 127.0.0.10'.format(
         S.data_host('dualstack'), S.DEAD_IPV6) in message, message
+
+
+def test_an_ipv6_address_that_never_answers_leaves_ipv4_its_chance(runs):
+    # urllib3 tries a host's addresses in turn: the first may not take all of the call's time.
+    result = runs[('dualstacksilent', 'json')]
+    checks = checks_of(result)
+    assert checks['dns']['details']['addresses'][0] == S.SILENT_IPV6
+    assert checks['challenge']['status'] == 'passed', checks['challenge']
+    assert checks['access-token']['status'] == 'passed', checks['access-token']
+    endpoint = checks['endpoints']
+    assert endpoint['status'] == 'passed', endpoint
+    assert 'Note: {} did not connect on {}'.format(S.data_host('dualstacksilent'), S.SILENT_IPV6) in \
+        endpoint['message'], endpoint['message']
 
 
 def test_root_scope_and_management_group_assignments_are_named(runs):

@@ -91,11 +91,13 @@ def dns_records():
     to the public regional data endpoint (a public address: only ever answered, never connected to)."""
     options = []
     zone = '.privatelink' + S.ACR_SUFFIX
-    for sc in S.SCENARIOS:
+    for sc in S.ALL_SCENARIOS:
         if sc.arm.get('dual_stack'):
             # A dual-stack registry (endpointProtocol IPv4AndIPv6): A and AAAA records for its login
-            # server and data endpoint; the IPv6 address is dead (nobody listens there) and sorts first.
-            options += ['--host-record={},{},{}'.format(host, IP_AZURE, S.DEAD_IPV6)
+            # server and data endpoint; the IPv6 address sorts first and is dead: nobody listens
+            # there (refused at once), or, 'silent', nothing ever answers.
+            ipv6 = S.SILENT_IPV6 if sc.arm['dual_stack'] == 'silent' else S.DEAD_IPV6
+            options += ['--host-record={},{},{}'.format(host, IP_AZURE, ipv6)
                         for host in (sc.login_server, S.data_host(sc.registry))]
         if sc.data != 'public':
             continue
@@ -128,7 +130,8 @@ class Inside:
         # A public-looking address to serve on, and a dead IPv6 one (nothing listens there): both on
         # this namespace's own loopback device, so nothing leaves it.
         _run(['ip', 'addr', 'add', S.PUBLIC_IP + '/32', 'dev', 'lo'])
-        _run(['ip', '-6', 'addr', 'add', S.DEAD_IPV6 + '/128', 'dev', 'lo'])
+        for address in (S.DEAD_IPV6, S.SILENT_IPV6):
+            _run(['ip', '-6', 'addr', 'add', address + '/128', 'dev', 'lo', 'nodad'])
         hosts = host_map()
         with open(self.path('etc', 'hosts'), 'w') as f:
             f.write('127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n')
@@ -297,6 +300,22 @@ class Inside:
         _run(['/usr/bin/docker', 'push', S.SAMPLE_IMAGE], env=env)
         _run(['/usr/bin/docker', 'rmi', S.SAMPLE_IMAGE, 'acrhealth-lab/hello-world:latest'], env=env)
 
+    def silence(self, address, port=443):
+        """A listener that never accepts, its one-slot queue filled at once: the kernel then
+        drops every new SYN, so a connection to ``address`` gets no answer at all."""
+        listener = socket.socket(socket.AF_INET6)
+        listener.bind((address, port))
+        listener.listen(0)
+        self.silent = [listener]
+        for _ in range(3):
+            filler = socket.socket(socket.AF_INET6)
+            filler.setblocking(False)
+            try:
+                filler.connect((address, port))
+            except BlockingIOError:
+                pass
+            self.silent.append(filler)
+
     # -- life cycle ---------------------------------------------------------------------------
     def start(self):
         t0 = time.monotonic()
@@ -319,6 +338,7 @@ class Inside:
             self.info['ipv6'] = 'no IPv6 loopback in the lab namespace: {}'.format(e)
         for ip, port, label in TAPS:
             self.fake.tap(ip, port, label)
+        self.silence(S.SILENT_IPV6)
         self.fake.blackhole(IP_BLACKHOLE)
         for ip in (IP_AZURE, IP_COLLECTOR, IP_ARM_COLLECTOR, IP_MCR, IP_OPEN, IP_BASIC):
             self.check_children()

@@ -55,6 +55,9 @@ PUBLIC_CLIENT_IP = '203.0.113.9'  # the client address a registry's firewall nam
 # An IPv6 address on the namespace's loopback that nobody listens on (connections are refused at
 # once): the dead IPv6 address of a dual-stack host, sorted before its IPv4 one (RFC 6724).
 DEAD_IPV6 = '2001:db8:ac::1'
+# An IPv6 address where connections get no answer at all (a listener whose queue is full drops
+# every SYN, as a firewall that drops does): a dual-stack host whose IPv6 path is broken.
+SILENT_IPV6 = '2001:db8:ac::2'
 # A data endpoint name from ARM holding escape sequences and a forged line (hostile ARM text).
 HOSTILE_TEXT = '\x1b[2J\x1b[H\n\u2713 No problem found \x1b]0;owned\x07\u202e'
 # --image references of the lab's image store (fake_acr.ImageStore), in every fake registry.
@@ -493,6 +496,10 @@ HOSTILE = [
        says=('0.0.0.0',), address=ADDRESS_ZERO, behaviour='healthy'),
     _h('dnsipv6only', 'The login server resolves only to ::1 (served there, healthy).',
        address=ADDRESS_IPV6, behaviour='healthy'),
+    _h('dualstacksilent', 'A dual-stack registry (IPv4AndIPv6, with a data endpoint) whose IPv6 address '
+       'gets no answer at all (SYNs dropped), sorted first: a client that waits all its time there '
+       'never tries IPv4. Healthy, with a note.', behaviour='healthy',
+       arm={'dual_stack': 'silent', 'data_endpoints': True}),
     # ARM: the registry list fails for this run (subscription-wide), or the registry has no loginServer
     _h('armforbidden', 'ARM answers 403 AuthorizationFailed to the registry list.', check='login-server',
        says=('ARM could not be asked',), arm_fault='403', behaviour='healthy'),

@@ -330,3 +330,11 @@ def test_parse_challenges(values, expected):
 ])
 def test_bearer_params(values, expected):
     assert bearer_params(parse_challenges(values)) == expected
+
+
+@pytest.mark.parametrize('seconds, connect', [(30, 15), (3, 1.5), (1, 0.5), (0.3, 0.3), (0, 0.001)])
+def test_one_address_takes_at_most_half_the_call_to_connect(seconds, connect):
+    # urllib3 tries a host's addresses in turn with this limit each: a dual-stack host whose
+    # IPv6 address never answers must leave its IPv4 one time within the call.
+    from azext_acrhealth._http import connect_seconds
+    assert connect_seconds(seconds) == connect

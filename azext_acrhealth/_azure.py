@@ -14,7 +14,7 @@ import threading
 from urllib.parse import quote, urlsplit
 
 from ._bounded import Overrun, no_answer, within
-from ._http import looks_like_repr, plain_reason
+from ._text import looks_like_repr, plain_reason
 
 ACR_AUDIENCE = 'https://containerregistry.azure.net'
 MAX_PAGES = 100

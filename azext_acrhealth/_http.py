@@ -15,6 +15,7 @@ from collections import namedtuple
 from urllib.parse import urlsplit
 
 from ._bounded import Overrun, limit, no_answer, within
+from ._text import plain_reason, walk
 
 MAX_BODY = 64 * 1024
 
@@ -192,87 +193,15 @@ def header_value(headers, name):
     return value if isinstance(value, str) else ''
 
 
-def _inner(ex):
-    """The exception ``ex`` wraps (in its args, ``reason``, ``inner_exception`` or cause)."""
-    for arg in getattr(ex, 'args', ()):
-        if isinstance(arg, BaseException):
-            return arg
-    for name in ('reason', 'inner_exception'):  # urllib3 keeps it in reason, azure-core here
-        inner = getattr(ex, name, None)
-        if isinstance(inner, BaseException):
-            return inner
-    return ex.__cause__ or ex.__context__
-
-
-def _walk(ex):
-    """``ex`` and every exception inside it, outermost first."""
-    seen = set()
-    while ex is not None and id(ex) not in seen:
-        seen.add(id(ex))
-        yield ex
-        ex = _inner(ex)
-
-
 def ssl_reason(ex):
     """The certificate verification error behind an SSL failure, in a few words."""
-    for inner in _walk(ex):
+    for inner in walk(ex):
         if isinstance(inner, ssl.SSLCertVerificationError):
             return inner.verify_message or inner.reason or str(inner)
-    for inner in _walk(ex):
+    for inner in walk(ex):
         if isinstance(inner, ssl.SSLError):
             return inner.reason or str(inner)
     return plain_reason(ex)
-
-
-_ADDRESS = re.compile(r"<urllib3[^>]*>: ")
-
-
-_KNOWN_FAULTS = (
-    # (exception class name, what it means to a user); the first one found in the chain wins.
-    ('RemoteDisconnected', 'the server closed the connection without answering'),
-    ('ConnectionResetError', 'the connection was reset'),
-    ('BadStatusLine', 'the answer is not HTTP'),
-    ('LineTooLong', 'the answer has a header line that is too long'),
-    ('IncompleteRead', 'the answer ended early'),
-    ('InvalidChunkLength', 'the answer\'s chunked encoding is broken'),
-    ('HTTPException', 'the answer is not valid HTTP'),
-    ('ConnectionRefusedError', 'connection refused'),
-    ('ConnectionAbortedError', 'the connection was aborted'),
-    ('ConnectTimeout', 'timed out while connecting'),
-    ('ServiceRequestTimeoutError', 'timed out while connecting'),
-    ('ReadTimeout', 'timed out waiting for the answer'),
-    ('ServiceResponseTimeoutError', 'timed out waiting for the answer'),
-    ('TimeoutError', 'timed out'),
-)
-# What a Python repr looks like inside a message: never shown to a user.
-_REPR = re.compile(r"[A-Za-z_]\w*(?:Error|Exception|Warning|Timeout)\(|\('|<class|<[a-z_][\w.]*[ .>]|"
-                   r" object at 0x")
-
-
-def looks_like_repr(text):
-    """Whether ``text`` holds a Python repr (``Error(``, ``('``, ``<class``...)."""
-    return bool(_REPR.search(text))
-
-
-def plain_reason(ex):
-    """What went wrong, in a few plain words and one line, from a requests, urllib3 or
-    azure-core exception: never a Python repr such as ``('Connection aborted.',
-    ConnectionRefusedError(111, ...))``."""
-    chain = list(_walk(ex))
-    names = {klass.__name__ for inner in chain for klass in type(inner).__mro__}
-    for name, meaning in _KNOWN_FAULTS:
-        if name in names:
-            return meaning
-    text = str(ex)
-    for inner in chain:
-        if isinstance(inner, OSError) and isinstance(getattr(inner, 'strerror', None), str) \
-                and inner.strerror:
-            text = inner.strerror
-            break
-    text = _ADDRESS.sub('', text.replace('\n', ' ')).strip()
-    if not text or _REPR.search(text):
-        return f'an unexpected {type(ex).__name__}'
-    return text[:300]
 
 
 # ---- WWW-Authenticate (RFC 7235) ----------------------------------------------------------

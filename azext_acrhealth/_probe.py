@@ -10,7 +10,7 @@ import socket
 import ssl
 
 from ._bounded import Overrun, no_answer, within
-from ._http import plain_reason
+from ._text import plain_reason
 
 PORT = 443
 PASSED, FAILED, SKIPPED = 'passed', 'failed', 'skipped'

@@ -7,7 +7,8 @@ import shutil
 from azext_acrhealth.checks.base import (CheckContext, Options, PULL_ALLOWED, PULL_DECLINED,
                                          PULL_NO_TERMINAL)
 from azext_acrhealth._validators import DEFAULT_TIMEOUT
-from azext_acrhealth.checks.environment import SAMPLE_IMAGE, resolve_docker
+from azext_acrhealth._clients import resolve_docker
+from azext_acrhealth.checks.docker import SAMPLE_IMAGE
 from azext_acrhealth.version import VERSION
 
 

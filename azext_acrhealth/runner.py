@@ -16,7 +16,7 @@ import threading
 import time
 
 from . import catalogue
-from ._http import looks_like_repr
+from ._text import looks_like_repr
 from ._bounded import running_until, shown_seconds
 from .checks.base import CheckResult
 

@@ -25,8 +25,9 @@ def with_access(connectivity, access):
 
 def build_plan(ctx):
     """The checks to run for ``ctx``, in plan (report) order."""
-    from .environment import environment_plan
-    plan = environment_plan()
+    from .docker import docker_plan
+    from .tools import tools_plan
+    plan = docker_plan() + tools_plan()
     if ctx.cloud_shell:
         plan = [replace(check, run=_skipped_in_cloud_shell, requires=(), after=(), budget=0)
                 for check in plan]

@@ -7,6 +7,8 @@ import json
 from urllib.parse import urlsplit
 
 from .base import Check, CheckResult
+from .oci import registry_error
+from .._urls import without_userinfo
 from .._roles_text import ABAC_MODE
 from .._bounded import limit
 from .._azure import AadTokenError, ArmError, DnsError, address_kind
@@ -84,17 +86,6 @@ def proxy_settings(environ):
         if value:
             settings[name] = without_userinfo(value)
     return settings
-
-
-def without_userinfo(value):
-    # Textual, not urlsplit: the credential must go also when the URL has no scheme
-    # ("user:pw@proxy:3128", which requests accepts), a bad port or a "/" in the password.
-    scheme, sep, rest = value.partition('://')
-    if not sep:
-        scheme, rest = '', value
-    if '@' not in rest:
-        return value
-    return f"{scheme}{sep}***@{rest.rsplit('@', 1)[1]}"
 
 
 def check_challenge(ctx, results):  # pylint: disable=too-many-return-statements  # a check: one return per finding
@@ -234,21 +225,6 @@ def token_call(ctx, url, form, field, facts):
     if problem:
         return CheckResult(f'connectivity.{stage}.malformed', dict(facts, problem=problem))
     return CheckResult(f'connectivity.{stage}.ok', facts, data=value)
-
-
-def registry_error(body):
-    """``{registryError, registryMessage}`` of the registry's error body (``{"errors": [{"code",
-    "message"}]}``, the OCI distribution spec's, as ACR sends it), bounded; {} without one."""
-    try:
-        errors = json.loads(body.decode('utf-8')).get('errors')
-        first = errors[0] if isinstance(errors, list) and errors else None
-    except (ValueError, AttributeError, UnicodeError, RecursionError):
-        return {}
-    if not isinstance(first, dict):
-        return {}
-    found = {'registryError': first.get('code'), 'registryMessage': first.get('message')}
-    return {key: ' '.join(value.split())[:limit] for (key, value), limit in
-            zip(found.items(), (60, 300)) if isinstance(value, str) and value.strip()}
 
 
 # What the registry's network settings say about a 403 (publicNetworkAccess, the network rules).

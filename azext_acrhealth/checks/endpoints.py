@@ -11,7 +11,7 @@ import time
 
 from .base import Check, CheckResult
 from .._bounded import gather, spawn
-from .connectivity import without_userinfo
+from .._urls import without_userinfo
 from .._azure import DnsError, address_kind
 from .._probe import FAILED, PASSED, SKIPPED
 

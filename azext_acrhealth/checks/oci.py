@@ -10,6 +10,7 @@ import json
 import re
 from urllib.parse import urljoin, urlsplit
 
+from .._text import bounded
 from .._validators import is_host_name
 
 # Digests of the two algorithms the OCI image-spec (descriptor.md, Digests) names, sha256 and
@@ -20,18 +21,8 @@ REDIRECTS = (301, 302, 303, 307, 308)
 INDEX_TYPES = ('application/vnd.oci.image.index.v1+json',
                'application/vnd.docker.distribution.manifest.list.v2+json')
 PLATFORM = {'os': 'linux', 'architecture': 'amd64'}
-_USERINFO = re.compile(r'^([^/?#]*//)[^/?#]*@')
 # Fields of an index entry's platform that Docker decodes as strings.
 _PLATFORM_STRINGS = ('os', 'architecture', 'variant', 'os.version')
-
-
-def plain(value, limit):
-    """A server's string as text for a message or a fact: printable characters only, at most
-    ``limit`` of them; None when it is not a string."""
-    if not isinstance(value, str):
-        return None
-    text = ''.join(ch if ch.isprintable() else '?' for ch in value)
-    return text if len(text) <= limit else text[:limit - 3] + '...'
 
 
 def is_digest(value):
@@ -55,7 +46,7 @@ def manifest_digest(reference, body, header):
     the algorithm of the name when it is sha512, else with sha256."""
     named = reference if is_digest(reference) else header.strip()
     served = digest_of(body, 'sha512' if named.startswith('sha512:') else 'sha256')
-    return served, (plain(named, 140) if named and named != served else None)
+    return served, (bounded(named, 140) if named and named != served else None)
 
 
 def json_object(body):
@@ -69,13 +60,22 @@ def json_object(body):
     return document, None
 
 
-def error_code(body):
-    """The registry's error code from ``{"errors": [{"code": ...}]}`` (OCI distribution spec),
-    or None."""
+def registry_error(body):
+    """``{registryError, registryMessage}`` of the registry's error body (``{"errors": [{"code",
+    "message"}]}``, the OCI distribution spec's, as ACR sends it), bounded; {} without one."""
     document, _ = json_object(body)
     errors = document.get('errors') if document else None
     first = errors[0] if isinstance(errors, list) and errors else None
-    return plain(first.get('code'), 60) if isinstance(first, dict) else None
+    if not isinstance(first, dict):
+        return {}
+    found = {'registryError': bounded(first.get('code'), 60),
+             'registryMessage': bounded(first.get('message'), 300)}
+    return {key: value for key, value in found.items() if value and value.strip()}
+
+
+def error_code(body):
+    """The registry's error code (:func:`registry_error`), or None."""
+    return registry_error(body).get('registryError')
 
 
 def read_manifest(body, content_type):
@@ -87,7 +87,7 @@ def read_manifest(body, content_type):
     media = document.get('mediaType')
     if media is not None and not isinstance(media, str):
         return None, None, 'its mediaType is not a string'
-    return document, plain(media or content_type.split(';')[0].strip(), 100), None
+    return document, bounded(media or content_type.split(';')[0].strip(), 100), None
 
 
 def _is_int64(value):
@@ -166,8 +166,8 @@ def platform_text(entry):
     """``os/architecture`` of an index entry, its strings only (``?`` for any other value)."""
     platform = entry.get('platform') if isinstance(entry, dict) else None
     platform = platform if isinstance(platform, dict) else {}
-    return plain('/'.join(plain(platform.get(key), 40) or '?'
-                          for key in ('os', 'architecture')), 40)
+    return bounded('/'.join(bounded(platform.get(key), 40) or '?'
+                            for key in ('os', 'architecture')), 40)
 
 
 def redirect_target(url, location):
@@ -187,11 +187,3 @@ def redirect_target(url, location):
     if parts.scheme != 'https':
         return target, 'insecure'
     return target, None if is_host_name(parts.hostname) else 'invalid'
-
-
-def shown_url(url):
-    """A URL as text for a message: without its query (a redirect's signed query string is a
-    credential) or user information, printable, at most 200 characters; None for no URL."""
-    if not isinstance(url, str):
-        return None
-    return plain(_USERINFO.sub(r'\1', url.split('?', 1)[0].split('#', 1)[0]), 200)

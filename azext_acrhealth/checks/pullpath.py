@@ -8,7 +8,8 @@ from urllib.parse import urlsplit
 
 from . import oci
 from .base import Check, CheckResult
-from .oci import pick_platform, shown_url
+from .oci import pick_platform
+from .._urls import shown_url
 from .connectivity import token_call
 from .endpoints import ROLE_REDIRECT, endpoint_entry, endpoints_plan, region_of
 from .._azure import DnsError, address_kind

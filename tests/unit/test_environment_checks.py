@@ -5,7 +5,8 @@ import pytest
 
 from azext_acrhealth import catalogue
 from azext_acrhealth.checks import build_plan
-from azext_acrhealth.checks import environment as env
+from azext_acrhealth import _clients
+from azext_acrhealth.checks import docker, tools
 from azext_acrhealth.checks.base import (CheckResult, PULL_ALLOWED, PULL_DECLINED,
                                          PULL_NO_TERMINAL)
 from azext_acrhealth.report import build_report
@@ -32,14 +33,14 @@ def code(result):
 
 def test_docker_missing_is_a_warning_with_docker_command_error():
     ctx, processes = make_ctx(tools={})
-    result = env.check_docker_client(ctx, {})
+    result = docker.check_docker_client(ctx, {})
     assert (result.status, code(result)) == ('warning', 'DOCKER_COMMAND_ERROR')
     assert processes.calls == []
 
 
 def test_docker_found_reports_its_path():
     ctx, _ = make_ctx(tools={'docker': DOCKER})
-    result = env.check_docker_client(ctx, {})
+    result = docker.check_docker_client(ctx, {})
     assert result.passed and result.facts == {'path': DOCKER, 'command': 'docker',
                                               'source': 'PATH'}
     assert DOCKER in message(result)
@@ -58,7 +59,7 @@ PODMAN_JSON = ('{"Client":{"APIVersion":"4.3.1","Version":"4.3.1","GoVersion":"g
 ])
 def test_docker_client_resolution_order(tools, command):
     ctx, _ = make_ctx(tools=tools)
-    result = env.check_docker_client(ctx, {})
+    result = docker.check_docker_client(ctx, {})
     assert result.passed and result.facts['command'] == command
     assert result.facts['path'] == tools[command]
 
@@ -66,7 +67,7 @@ def test_docker_client_resolution_order(tools, command):
 def test_docker_command_wins_and_is_named():
     ctx, _ = make_ctx(tools={'docker': DOCKER, '/opt/bin/docker': '/opt/bin/docker'},
                       environ={'DOCKER_COMMAND': '/opt/bin/docker'})
-    result = env.check_docker_client(ctx, {})
+    result = docker.check_docker_client(ctx, {})
     assert result.finding == 'docker.client.from_env'
     assert result.facts == {'path': '/opt/bin/docker', 'command': '/opt/bin/docker',
                             'source': 'DOCKER_COMMAND'}
@@ -74,7 +75,7 @@ def test_docker_command_wins_and_is_named():
 
 def test_docker_command_missing_is_a_command_error():
     ctx, _ = make_ctx(tools={'docker': DOCKER}, environ={'DOCKER_COMMAND': 'nerdctl'})
-    result = env.check_docker_client(ctx, {})
+    result = docker.check_docker_client(ctx, {})
     assert (result.status, code(result)) == ('warning', 'DOCKER_COMMAND_ERROR')
     assert 'DOCKER_COMMAND names nerdctl' in message(result)
 
@@ -83,17 +84,17 @@ def test_a_client_in_the_current_directory_is_refused(tmp_path):
     planted = tmp_path / 'docker'
     planted.write_text('#!/bin/sh\n')
     ctx, _ = make_ctx(tools={'docker': str(planted)}, cwd=str(tmp_path))
-    result = env.check_docker_client(ctx, {})
+    result = docker.check_docker_client(ctx, {})
     assert (result.status, code(result)) == ('warning', 'DOCKER_COMMAND_ERROR')
     assert message(result).startswith('Refusing to use {}'.format(planted))
-    assert env.resolve_docker(ctx) is None
+    assert _clients.resolve_docker(ctx) is None
 
 
 def test_an_absolute_docker_command_in_the_current_directory_is_trusted(tmp_path):
     planted = str(tmp_path / 'docker')
     ctx, _ = make_ctx(tools={planted: planted}, cwd=str(tmp_path),
                       environ={'DOCKER_COMMAND': planted})
-    assert env.check_docker_client(ctx, {}).finding == 'docker.client.from_env'
+    assert docker.check_docker_client(ctx, {}).finding == 'docker.client.from_env'
 
 
 def test_a_symbolic_link_to_the_current_directory_is_refused(tmp_path):
@@ -103,20 +104,20 @@ def test_a_symbolic_link_to_the_current_directory_is_refused(tmp_path):
     (cwd / 'docker').write_text('#!/bin/sh\n')
     (elsewhere / 'docker').symlink_to(cwd / 'docker')
     ctx, _ = make_ctx(tools={'docker': str(elsewhere / 'docker')}, cwd=str(cwd))
-    assert env.check_docker_client(ctx, {}).finding == 'docker.client.in_cwd'
+    assert docker.check_docker_client(ctx, {}).finding == 'docker.client.in_cwd'
 
 
 def test_podman_has_no_daemon_and_passes():
     ctx, _ = make_ctx(answers={('podman', 'version'): ok(PODMAN_JSON)})
     client = {'docker-client': CheckResult('docker.client.podman', {'path': PODMAN})}
-    result = env.check_docker_daemon(ctx, client)
+    result = docker.check_docker_daemon(ctx, client)
     assert result.passed and result.finding == 'docker.daemon.podman'
 
 
 def test_helm_exe_from_wsl():
     ctx, processes = make_ctx(tools={'helm.exe': '/mnt/c/helm/helm.exe'},
                               answers={('helm.exe', 'version'): ok(HELM3)})
-    assert env.check_helm(ctx, {}).passed
+    assert tools.check_helm(ctx, {}).passed
     assert processes.calls[0][0][0] == '/mnt/c/helm/helm.exe'
 
 
@@ -124,7 +125,7 @@ def test_helm_exe_from_wsl():
 
 def test_daemon_running():
     ctx, processes = make_ctx(answers={('docker', 'version'): ok(DOCKER_28_JSON)})
-    result = env.check_docker_daemon(ctx, CLIENT)
+    result = docker.check_docker_daemon(ctx, CLIENT)
     assert result.passed and result.facts == {'serverVersion': '28.2.2'}
     assert processes.calls == [([DOCKER, 'version', '--format', '{{json .}}'], 5.0)]
 
@@ -132,7 +133,7 @@ def test_daemon_running():
 @pytest.mark.parametrize('stderr', [DAEMON_DOWN, SOCKET_DENIED])
 def test_daemon_down_or_socket_denied_is_daemon_error_with_its_own_line(stderr):
     ctx, _ = make_ctx(answers={('docker', 'version'): fail(stderr + '\n', DOCKER_NO_SERVER_JSON)})
-    result = env.check_docker_daemon(ctx, CLIENT)
+    result = docker.check_docker_daemon(ctx, CLIENT)
     assert (result.status, code(result)) == ('failed', 'DOCKER_DAEMON_ERROR')
     assert result.facts['error'] == stderr
     assert stderr in message(result)
@@ -140,19 +141,19 @@ def test_daemon_down_or_socket_denied_is_daemon_error_with_its_own_line(stderr):
 
 def test_daemon_exit_zero_without_server_is_still_daemon_error():
     ctx, _ = make_ctx(answers={('docker', 'version'): ok(DOCKER_NO_SERVER_JSON)})
-    result = env.check_docker_daemon(ctx, CLIENT)
+    result = docker.check_docker_daemon(ctx, CLIENT)
     assert code(result) == 'DOCKER_DAEMON_ERROR' and result.status == 'failed'
 
 
 def test_daemon_silent_failure_names_the_exit_code():
     ctx, _ = make_ctx(answers={('docker', 'version'): fail('', '', returncode=3)})
-    result = env.check_docker_daemon(ctx, CLIENT)
+    result = docker.check_docker_daemon(ctx, CLIENT)
     assert result.facts['error'] == 'exit code 3'
 
 
 def test_daemon_timeout():
     ctx, _ = make_ctx(answers={('docker', 'version'): timed_out()}, timeout=2.0)
-    result = env.check_docker_daemon(ctx, CLIENT)
+    result = docker.check_docker_daemon(ctx, CLIENT)
     assert (result.status, code(result)) == ('failed', 'DOCKER_DAEMON_ERROR')
     assert message(result) == 'The Docker daemon did not answer within 2 s.'
 
@@ -163,7 +164,7 @@ def test_docker_version_with_server():
     ctx, _ = make_ctx(answers={
         ('docker', '--version'): ok('Docker version 20.10.24+dfsg1, build 297e128\n')})
     daemon = CheckResult('docker.daemon.running', {'serverVersion': '20.10.24+dfsg1'})
-    result = env.check_docker_version(ctx, dict(CLIENT, **{'docker-daemon': daemon}))
+    result = docker.check_docker_version(ctx, dict(CLIENT, **{'docker-daemon': daemon}))
     assert result.passed
     assert result.facts == {'clientVersion': '20.10.24+dfsg1', 'serverVersion': '20.10.24+dfsg1'}
 
@@ -171,7 +172,7 @@ def test_docker_version_with_server():
 def test_docker_version_without_daemon_says_server_unknown():
     ctx, _ = make_ctx(answers={('docker', '--version'): ok('Docker version 28.2.2, build e6534b4')})
     daemon = CheckResult('docker.daemon.unreachable', {'error': DAEMON_DOWN})
-    result = env.check_docker_version(ctx, dict(CLIENT, **{'docker-daemon': daemon}))
+    result = docker.check_docker_version(ctx, dict(CLIENT, **{'docker-daemon': daemon}))
     assert result.passed and result.facts['serverVersion'] == 'unknown'
 
 
@@ -183,7 +184,7 @@ def test_docker_version_without_daemon_says_server_unknown():
 ])
 def test_docker_version_failures(answer, error):
     ctx, _ = make_ctx(answers={('docker', '--version'): answer})
-    result = env.check_docker_version(ctx, CLIENT)
+    result = docker.check_docker_version(ctx, CLIENT)
     assert (result.status, code(result)) == ('failed', 'DOCKER_VERSION_ERROR')
     assert result.facts['error'] == error
 
@@ -196,21 +197,21 @@ PULLED = ok('latest: Pulling from mcr/hello-world\nDigest: sha256:92c7f9c9\n'
 
 def test_pull_allowed_pulls_the_sample_image():
     ctx, processes = make_ctx(answers={('docker', 'pull'): PULLED}, pull_consent=PULL_ALLOWED)
-    result = env.check_docker_pull(ctx, CLIENT)
+    result = docker.check_docker_pull(ctx, CLIENT)
     assert result.finding == 'docker.pull.pulled' and result.passed
-    assert processes.calls == [([DOCKER, 'pull', env.SAMPLE_IMAGE], 5.0)]
+    assert processes.calls == [([DOCKER, 'pull', docker.SAMPLE_IMAGE], 5.0)]
 
 
 def test_pull_declined_does_not_pull():
     ctx, processes = make_ctx(pull_consent=PULL_DECLINED)
-    result = env.check_docker_pull(ctx, CLIENT)
+    result = docker.check_docker_pull(ctx, CLIENT)
     assert result.status == 'skipped' and message(result).startswith('You chose not to pull')
     assert processes.calls == []
 
 
 def test_pull_without_terminal_is_skipped_naming_yes():
     ctx, processes = make_ctx(pull_consent=PULL_NO_TERMINAL)
-    result = env.check_docker_pull(ctx, CLIENT)
+    result = docker.check_docker_pull(ctx, CLIENT)
     assert result.status == 'skipped' and '--yes' in message(result)
     assert processes.calls == []
 
@@ -220,38 +221,38 @@ def test_pull_failure_carries_the_daemons_error_line():
             'mcr.microsoft.com on 10.0.0.2:53: no such host')
     ctx, _ = make_ctx(answers={
         ('docker', 'pull'): fail(line + '\n', 'Using default tag: latest\n')})
-    result = env.check_docker_pull(ctx, CLIENT)
+    result = docker.check_docker_pull(ctx, CLIENT)
     assert (result.status, code(result)) == ('failed', 'DOCKER_PULL_ERROR')
     assert result.facts['error'] == line
-    assert message(result) == 'Pulling {} failed: {}'.format(env.SAMPLE_IMAGE, line)
+    assert message(result) == 'Pulling {} failed: {}'.format(docker.SAMPLE_IMAGE, line)
 
 
 def test_pull_failure_error_line_after_other_lines():
     ctx, _ = make_ctx(answers={('docker', 'pull'): fail(
         'Using default tag: latest\nError response from daemon: manifest unknown\n')})
-    assert env.check_docker_pull(ctx, CLIENT).facts['error'] == \
+    assert docker.check_docker_pull(ctx, CLIENT).facts['error'] == \
         'Error response from daemon: manifest unknown'
 
 
 def test_pull_silent_failure_names_the_exit_code():
     ctx, _ = make_ctx(answers={('docker', 'pull'): fail('', returncode=125)})
-    assert env.check_docker_pull(ctx, CLIENT).facts['error'] == 'exit code 125'
+    assert docker.check_docker_pull(ctx, CLIENT).facts['error'] == 'exit code 125'
 
 
 @pytest.mark.parametrize('seconds, shown', [(2.0, '2'), (2.5, '2.5'), (30.0, '30')])
 def test_pull_timeout(seconds, shown):
     ctx, _ = make_ctx(answers={('docker', 'pull'): timed_out('latest: Pulling from x\n')},
                       timeout=seconds)
-    result = env.check_docker_pull(ctx, CLIENT)
+    result = docker.check_docker_pull(ctx, CLIENT)
     assert (result.status, code(result)) == ('failed', 'DOCKER_PULL_ERROR')
-    assert message(result) == 'Pulling {} timed out after {} s.'.format(env.SAMPLE_IMAGE, shown)
+    assert message(result) == 'Pulling {} timed out after {} s.'.format(docker.SAMPLE_IMAGE, shown)
 
 
 @pytest.mark.parametrize('stream', ['stdout', 'stderr'])
 def test_pull_platform_mismatch_passes_with_a_note(stream):
     answer = ok(**{stream: 'latest: Pulling from mcr/hello-world\n' + PLATFORM_WARNING + '\n'})
     ctx, _ = make_ctx(answers={('docker', 'pull'): answer})
-    result = env.check_docker_pull(ctx, CLIENT)
+    result = docker.check_docker_pull(ctx, CLIENT)
     assert result.passed and result.finding == 'docker.pull.platform_mismatch'
     assert 'linux/arm64/v8 image on linux/amd64' in message(result)
 
@@ -263,7 +264,7 @@ WINDOWS_DAEMON = ('Error response from daemon: image operating system "linux" ca
 def test_pull_on_a_windows_containers_daemon_passes_with_a_note():
     ctx, _ = make_ctx(answers={('docker', 'pull'): fail(
         WINDOWS_DAEMON, stdout='latest: Pulling from mcr/hello-world\n')})
-    result = env.check_docker_pull(ctx, CLIENT)
+    result = docker.check_docker_pull(ctx, CLIENT)
     assert result.passed and result.finding == 'docker.pull.other_os'
     assert 'image operating system "linux" cannot be used on this platform' in message(result)
     assert 'another operating system' in message(result)
@@ -273,7 +274,7 @@ def test_pull_on_a_windows_containers_daemon_passes_with_a_note():
 
 def test_azure_cli_version():
     ctx, _ = make_ctx()
-    result = env.check_azure_cli(ctx, {})
+    result = tools.check_azure_cli(ctx, {})
     assert result.passed and message(result) == 'Azure CLI 2.91.0, acrhealth 1.0.0b1.'
 
 
@@ -284,7 +285,7 @@ HELM = '/usr/local/bin/helm'
 
 def test_helm_missing_is_a_warning():
     ctx, processes = make_ctx(tools={})
-    result = env.check_helm(ctx, {})
+    result = tools.check_helm(ctx, {})
     assert (result.status, code(result)) == ('warning', 'HELM_COMMAND_ERROR')
     assert processes.calls == []
 
@@ -292,7 +293,7 @@ def test_helm_missing_is_a_warning():
 @pytest.mark.parametrize('output, version', [(HELM3, '3.12.0'), (HELM38, '3.8.0')])
 def test_helm_supported(output, version):
     ctx, processes = make_ctx(tools={'helm': HELM}, answers={('helm', 'version'): ok(output)})
-    result = env.check_helm(ctx, {})
+    result = tools.check_helm(ctx, {})
     assert result.passed and result.facts == {'path': HELM, 'version': version}
     assert processes.calls == [([HELM, 'version', '--client'], 5.0)]
 
@@ -301,7 +302,7 @@ def test_helm_supported(output, version):
                                              (HELM37, '3.7.2')])
 def test_helm_2_or_older_than_3_8_is_a_version_warning_with_the_raw_line(output, version):
     ctx, _ = make_ctx(tools={'helm': HELM}, answers={('helm', 'version'): ok(output)})
-    result = env.check_helm(ctx, {})
+    result = tools.check_helm(ctx, {})
     assert (result.status, code(result)) == ('warning', 'HELM_VERSION_ERROR')
     assert result.facts['version'] == version and result.facts['minimum'] == '3.8.0'
     assert output.strip() in message(result)
@@ -322,7 +323,7 @@ def test_notary_advice_points_to_notation():
 ])
 def test_helm_unparseable_is_a_version_warning_with_the_raw_line(answer, shown):
     ctx, _ = make_ctx(tools={'helm': HELM}, answers={('helm', 'version'): answer})
-    result = env.check_helm(ctx, {})
+    result = tools.check_helm(ctx, {})
     assert (result.status, code(result)) == ('warning', 'HELM_VERSION_ERROR')
     assert result.facts['output'] == shown and shown in message(result)
 
@@ -334,21 +335,21 @@ NOTARY = '/usr/bin/notary'
 
 def test_notary_missing_is_skipped():
     ctx, _ = make_ctx(tools={})
-    result = env.check_notary(ctx, {})
+    result = tools.check_notary(ctx, {})
     assert result.status == 'skipped' and code(result) is None
 
 
 def test_notary_050_is_compatible():
     ctx, processes = make_ctx(tools={'notary': NOTARY},
                               answers={('notary', 'version'): ok(NOTARY_050)})
-    result = env.check_notary(ctx, {})
+    result = tools.check_notary(ctx, {})
     assert result.passed and result.facts == {'path': NOTARY, 'version': '0.5.0'}
     assert processes.calls == [([NOTARY, 'version'], 5.0)]
 
 
 def test_notary_061_is_a_version_warning():
     ctx, _ = make_ctx(tools={'notary': NOTARY}, answers={('notary', 'version'): ok(NOTARY_061)})
-    result = env.check_notary(ctx, {})
+    result = tools.check_notary(ctx, {})
     assert (result.status, code(result)) == ('warning', 'NOTARY_VERSION_ERROR')
     assert message(result) == 'Notary 0.6.1 is 0.6.0 or later: {}.'.format(NOTARY)
 
@@ -356,7 +357,7 @@ def test_notary_061_is_a_version_warning():
 @pytest.mark.parametrize('answer', [ok(NOTARY_DEBIAN), ok(''), fail('boom'), timed_out()])
 def test_notary_unknown_version_is_a_warning_saying_so(answer):
     ctx, _ = make_ctx(tools={'notary': NOTARY}, answers={('notary', 'version'): answer})
-    result = env.check_notary(ctx, {})
+    result = tools.check_notary(ctx, {})
     assert (result.status, code(result)) == ('warning', 'NOTARY_VERSION_ERROR')
     assert 'could not be determined' in message(result)
 
@@ -380,7 +381,7 @@ def test_plan_with_healthy_docker_passes_every_docker_check():
                      'azure-cli', 'helm', 'notary']
     for check_id in ('docker-client', 'docker-daemon', 'docker-version', 'docker-pull'):
         assert results[check_id].passed, (check_id, results[check_id])
-    assert [DOCKER, 'pull', env.SAMPLE_IMAGE] in [argv for argv, _ in processes.calls]
+    assert [DOCKER, 'pull', docker.SAMPLE_IMAGE] in [argv for argv, _ in processes.calls]
 
 
 def test_plan_without_docker_skips_what_needs_it_naming_the_prerequisite():
@@ -429,12 +430,12 @@ CONFIG_WARNING = ('WARNING: Error loading config file: /root/.docker/config.json
 
 def test_daemon_error_is_the_daemons_line_not_a_config_warning_before_it():
     ctx, _ = make_ctx(answers={('docker', 'version'): fail(CONFIG_WARNING + '\n' + DAEMON_DOWN)})
-    assert env.check_docker_daemon(ctx, CLIENT).facts['error'] == DAEMON_DOWN
+    assert docker.check_docker_daemon(ctx, CLIENT).facts['error'] == DAEMON_DOWN
 
 
 def test_docker_version_error_skips_a_config_warning():
     ctx, _ = make_ctx(answers={('docker', '--version'): fail(CONFIG_WARNING + '\nboom\n')})
-    assert env.check_docker_version(ctx, CLIENT).facts['error'] == 'boom'
+    assert docker.check_docker_version(ctx, CLIENT).facts['error'] == 'boom'
 
 
 @pytest.mark.parametrize('stderr, line', [
@@ -447,4 +448,4 @@ def test_docker_version_error_skips_a_config_warning():
 ])
 def test_pull_error_line_skips_warnings(stderr, line):
     ctx, _ = make_ctx(answers={('docker', 'pull'): fail(stderr)})
-    assert env.check_docker_pull(ctx, CLIENT).facts['error'] == line
+    assert docker.check_docker_pull(ctx, CLIENT).facts['error'] == line

@@ -4,7 +4,7 @@ import http.client
 import requests
 
 from azext_acrhealth import catalogue
-from azext_acrhealth._http import plain_reason as _reason
+from azext_acrhealth._text import plain_reason as _reason
 from azext_acrhealth.checks.base import CheckContext, Options
 from azext_acrhealth.checks.connectivity import token_call
 from tests.unit.connectivity_fakes import FakeHttp, response

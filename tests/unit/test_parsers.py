@@ -1,7 +1,8 @@
 # acrhealth (MIT licence). The parsers of docker, helm and notary output.
 import pytest
 
-from azext_acrhealth.checks import environment as env
+from azext_acrhealth import _text
+from azext_acrhealth.checks import docker, tools
 from tests.unit import fakes
 
 
@@ -17,7 +18,7 @@ from tests.unit import fakes
     ('Docker version', None),
 ])
 def test_docker_client_version(output, expected):
-    assert env.parse_docker_client_version(output) == expected
+    assert docker.parse_docker_client_version(output) == expected
 
 
 @pytest.mark.parametrize('output, expected', [
@@ -42,7 +43,7 @@ def test_docker_client_version(output, expected):
     ('WARNING: something\n' + fakes.DOCKER_28_JSON, '28.2.2'),
 ])
 def test_docker_server_version(output, expected):
-    assert env.parse_docker_server_version(output) == expected
+    assert docker.parse_docker_server_version(output) == expected
 
 
 @pytest.mark.parametrize('output, expected', [
@@ -59,7 +60,7 @@ def test_docker_server_version(output, expected):
     (None, None),
 ])
 def test_helm_version(output, expected):
-    assert env.parse_helm_version(output) == expected
+    assert tools.parse_helm_version(output) == expected
 
 
 @pytest.mark.parametrize('version, too_old', [
@@ -67,7 +68,7 @@ def test_helm_version(output, expected):
     ('3.8.0', False), ('3.12.0', False), ('4.0.0', False), ('10.0.0', False),
 ])
 def test_helm_minimum_is_3_8_0(version, too_old):
-    assert (env.version_tuple(version) < env.HELM_MINIMUM) is too_old
+    assert (tools.version_tuple(version) < tools.HELM_MINIMUM) is too_old
 
 
 @pytest.mark.parametrize('output, expected', [
@@ -81,12 +82,12 @@ def test_helm_minimum_is_3_8_0(version, too_old):
     ('garbage', ''),
 ])
 def test_notary_version(output, expected):
-    assert env.parse_notary_version(output) == expected
+    assert tools.parse_notary_version(output) == expected
 
 
 def test_empty_notary_version_line_does_not_take_the_next_line():
     # 'Version:' followed by a newline must not swallow the 'Git commit:' value.
-    assert env.parse_notary_version('notary\n Version:\n Git commit: 0.6.1\n') == ''
+    assert tools.parse_notary_version('notary\n Version:\n Git commit: 0.6.1\n') == ''
 
 
 @pytest.mark.parametrize('text, expected', [
@@ -94,7 +95,7 @@ def test_empty_notary_version_line_does_not_take_the_next_line():
     ('v3.12.0', (3, 12, 0)), ('', None), (None, None), ('abc', None),
 ])
 def test_version_tuple(text, expected):
-    assert env.version_tuple(text) == expected
+    assert tools.version_tuple(text) == expected
 
 
 @pytest.mark.parametrize('output, expected', [
@@ -109,11 +110,11 @@ def test_version_tuple(text, expected):
     (None, None),
 ])
 def test_pull_platform_note(output, expected):
-    assert env.parse_pull_platform_note(output) == expected
+    assert docker.parse_pull_platform_note(output) == expected
 
 
 def test_first_line_skips_blank_lines_and_cuts():
-    assert env.first_line('\n   \n  second  \nthird') == 'second'
-    assert env.first_line('x' * 500) == 'x' * 300
-    assert env.first_line('') == ''
-    assert env.first_line(None) == ''
+    assert _text.first_line('\n   \n  second  \nthird') == 'second'
+    assert _text.first_line('x' * 500) == 'x' * 300
+    assert _text.first_line('') == ''
+    assert _text.first_line(None) == ''

@@ -214,7 +214,7 @@ REPR_MARKS = ('Error(', "('", '<class', ' object at 0x')
 @SETTINGS
 @given(_exceptions(), st.sampled_from(sorted(catalogue.FINDINGS)))
 def test_no_finding_shows_a_python_repr_of_an_exception(error, key):
-    from azext_acrhealth._http import plain_reason
+    from azext_acrhealth._text import plain_reason
     from azext_acrhealth.runner import exception_summary
     for words in (plain_reason(error), exception_summary(error)):
         assert not any(mark in words for mark in REPR_MARKS), words

@@ -468,8 +468,9 @@ def test_the_platform_fact_shows_bounded_strings_only():
     assert isinstance(result.facts['platform'], str) and len(result.facts['platform']) <= 40
     assert platform_text({'platform': {'os': 5, 'architecture': ['amd64']}}) == '?/?'
     assert platform_text({'platform': 'linux/amd64'}) == '?/?'
+    # kept as the server sent it (bounded): what shows it escapes it (_text.shown)
     assert platform_text({'platform': {'os': 'linux\n\x1b[31m', 'architecture': 'amd64'}}) == \
-        'linux??[31m/amd64'
+        'linux\n\x1b[31m/amd64'
 
 
 @pytest.mark.parametrize('body', [
@@ -483,11 +484,13 @@ def test_any_error_body_names_no_code_and_never_raises(body):
     assert plain_words(entry).endswith('answered 404 (unknown).')
 
 
-def test_an_error_code_is_shown_in_plain_words_and_bounded():
+def test_an_error_code_is_bounded_and_shown_escaped():
     body = json.dumps({'errors': [{'code': 'DENIED\n' + 'X' * 200}]}).encode()
-    result, _, _ = pull(pull_answers(**{'/v2/app/manifests/v1': response(403, body)}))
-    assert result.facts['registryError'].startswith('DENIED?XXX')
+    result, entry, _ = pull(pull_answers(**{'/v2/app/manifests/v1': response(403, body)}))
+    assert result.facts['registryError'].startswith('DENIED\nXXX')
     assert len(result.facts['registryError']) <= 60
+    from azext_acrhealth._text import shown
+    assert '(DENIED\\nXXX' in shown(entry['message'])  # what a terminal gets
 
 
 def test_pick_platform_ignores_what_is_not_an_object():

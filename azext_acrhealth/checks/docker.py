@@ -1,50 +1,16 @@
-# acrhealth (MIT licence). Checks of the local environment: Docker, Azure CLI, Helm, Notary.
-"""Environment checks. Each returns a CheckResult naming a finding and its facts."""
+# acrhealth (MIT licence). The Docker checks: the client, its daemon, its version, a sample pull.
+"""Docker (or Podman, as the Azure CLI allows) as ``az acr login`` and ``docker pull`` use it.
+Each check returns a CheckResult naming a finding and its facts."""
 
 import json
 import os
 import re
 
 from .base import Check, CheckResult, PULL_ALLOWED, PULL_DECLINED, given_seconds
+from .._clients import docker_candidates, find_client
+from .._text import error_line, first_line, output_lines
 
 SAMPLE_IMAGE = 'mcr.microsoft.com/mcr/hello-world:latest'
-# OCI registry support is on by default from Helm 3.8.0; Helm 2 and `az acr helm` are retired.
-HELM_MINIMUM = (3, 8, 0)
-NOTARY_INCOMPATIBLE_FROM = (0, 6, 0)
-
-_VERSION = re.compile(r'(\d+)\.(\d+)(?:\.(\d+))?')
-
-
-def version_tuple(text):
-    """(major, minor, patch) from the first dotted version in ``text``, or None."""
-    match = _VERSION.search(text or '')
-    if not match:
-        return None
-    return tuple(int(part or 0) for part in match.groups())
-
-
-def first_line(text, limit=300):
-    """The first non-blank line of ``text``, cut to ``limit`` characters."""
-    for line in (text or '').splitlines():
-        line = line.strip()
-        if line:
-            return line[:limit]
-    return ''
-
-
-def _lines(text):
-    return [line.strip() for line in (text or '').splitlines() if line.strip()]
-
-
-def error_line(text, limit=300):
-    """The line of a client's stderr that says what went wrong: the first one that is not a
-    warning (docker warns first of e.g. an unreadable config file, then gives its real error),
-    else the first line."""
-    lines = _lines(text)
-    for line in lines:
-        if not line.upper().startswith('WARNING'):
-            return line[:limit]
-    return lines[0][:limit] if lines else ''
 
 
 # ---- parsers -------------------------------------------------------------------------------
@@ -77,21 +43,6 @@ def parse_docker_server_version(output):
     return None
 
 
-def parse_helm_version(output):
-    """Helm 3 ``Version:"v3.12.0"`` or Helm 2 ``SemVer:"v2.16.1"`` -> '3.12.0' (None if absent)."""
-    match = re.search(r'(?:SemVer|Version):"v?(\d+\.\d+\.\d+[^"]*)"', output or '')
-    if match:
-        return match.group(1)
-    match = re.match(r'\s*v?(\d+\.\d+\.\d+\S*)\s*$', first_line(output))  # `--short` style
-    return match.group(1) if match else None
-
-
-def parse_notary_version(output):
-    """The value after ``Version:`` in `notary version` output ('' when it is empty)."""
-    match = re.search(r'^\s*Version:[ \t]*(\S*)', output or '', re.MULTILINE)
-    return match.group(1) if match else ''
-
-
 # What a Windows-containers daemon says of the (Linux) sample image.
 WRONG_OS = 'cannot be used on this platform'
 _PLATFORM_NOTE = re.compile(r'platform \(([^)]+)\) does not match[^\n]*?platform \(([^)]+)\)')
@@ -103,50 +54,6 @@ def parse_pull_platform_note(output):
     if not match:
         return None
     return f'{match.group(1)} image on {match.group(2)}'
-
-
-# ---- finding the clients ---------------------------------------------------------------------
-
-def _same_dir(one, other):
-    try:
-        return os.path.samefile(one, other)
-    except (OSError, ValueError):
-        return os.path.normcase(os.path.normpath(one)) == os.path.normcase(os.path.normpath(other))
-
-
-def in_current_directory(path, cwd):
-    """Whether ``path`` (or what its symbolic link points at) lies in ``cwd``: on Windows the
-    current directory is searched first, so a cloned repository could plant ``docker.exe``."""
-    if not cwd:
-        return False
-    return any(_same_dir(os.path.dirname(os.path.abspath(candidate)), cwd)
-               for candidate in (path, os.path.realpath(path)))
-
-
-def find_client(ctx, names):
-    """``(name, path, refused)`` for the first of ``names`` on PATH: ``refused`` when PATH found
-    it in the current directory (an absolute path, as DOCKER_COMMAND may give, is trusted, as
-    the Azure CLI trusts it); ``(None, None, False)`` when none is there."""
-    for name in names:
-        path = ctx.which(name)
-        if path:
-            return name, path, not os.path.isabs(name) and in_current_directory(path, ctx.cwd)
-    return None, None, False
-
-
-def docker_candidates(environ):
-    """What may serve as the Docker client, in the Azure CLI's order: DOCKER_COMMAND, else
-    docker, podman (hosts without docker) and docker.exe (Docker Desktop seen from WSL)."""
-    command = (environ.get('DOCKER_COMMAND') or '').strip()
-    if command:
-        return [command]
-    return ['docker', 'podman', 'docker.exe']
-
-
-def resolve_docker(ctx):
-    """The Docker client this run may use (a path), or None."""
-    _, path, refused = find_client(ctx, docker_candidates(ctx.environ))
-    return None if refused else path
 
 
 # ---- checks --------------------------------------------------------------------------------
@@ -234,7 +141,7 @@ def check_docker_pull(ctx, results):  # pylint: disable=too-many-return-statemen
 def _daemon_error_line(stderr):
     """The daemon's own error line (docker prints 'Error response from daemon: ...'), else
     the first error that is not a warning."""
-    lines = _lines(stderr)
+    lines = output_lines(stderr)
     for line in lines:
         if line.startswith('Error response from daemon'):
             return line[:300]
@@ -244,54 +151,8 @@ def _daemon_error_line(stderr):
     return error_line(stderr)
 
 
-def check_azure_cli(ctx, _results):
-    return CheckResult('azure_cli.version', {'cliVersion': ctx.cli_version,
-                                             'extensionVersion': ctx.extension_version})
-
-
-def check_helm(ctx, _results):
-    # helm.exe: Helm for Windows, seen from WSL.
-    _, path, refused = find_client(ctx, ['helm', 'helm.exe'])
-    if not path:
-        return CheckResult('helm.missing')
-    if refused:
-        return CheckResult('helm.in_cwd', {'path': path, 'cwd': ctx.cwd})
-    # --client: Helm 2 would otherwise ask Tiller in the cluster; Helm 3 accepts and ignores it.
-    proc = ctx.run_process([path, 'version', '--client'], ctx.timeout)
-    output = first_line(proc.stdout) or first_line(proc.stderr)
-    version = parse_helm_version(proc.stdout) if not proc.timed_out else None
-    if not version:
-        if proc.timed_out:
-            output = f'timed out after {given_seconds(proc, ctx)} s'
-        return CheckResult('helm.unparsed', {'path': path, 'output': output or '(no output)'})
-    facts = {'path': path, 'version': version}
-    if version_tuple(version) < HELM_MINIMUM:
-        return CheckResult('helm.too_old', dict(facts, minimum='.'.join(map(str, HELM_MINIMUM)),
-                                                output=output))
-    return CheckResult('helm.found', facts)
-
-
-def check_notary(ctx, _results):
-    path = ctx.which('notary')
-    if not path:
-        return CheckResult('notary.missing')
-    proc = ctx.run_process([path, 'version'], ctx.timeout)
-    version = parse_notary_version(proc.stdout) if not proc.timed_out else ''
-    parsed = version_tuple(version)
-    if not parsed:
-        output = (f'timed out after {given_seconds(proc, ctx)} s' if proc.timed_out else
-                  ' | '.join(line.strip() for line in proc.stdout.splitlines() if line.strip())
-                  or first_line(proc.stderr) or '(nothing)')
-        return CheckResult('notary.unknown_version', {'path': path, 'output': output[:300]})
-    facts = {'path': path, 'version': version}
-    if parsed >= NOTARY_INCOMPATIBLE_FROM:
-        return CheckResult('notary.incompatible',
-                           dict(facts, minimum='.'.join(map(str, NOTARY_INCOMPATIBLE_FROM))))
-    return CheckResult('notary.found', facts)
-
-
-def environment_plan():
-    """The environment checks, in plan order."""
+def docker_plan():
+    """The Docker checks, in plan order."""
     return [
         Check('docker-client', 'Docker client', 'DOCKER_COMMAND_ERROR', check_docker_client,
               budget=0),
@@ -302,7 +163,4 @@ def environment_plan():
         # docker-client too: a check sees only the results it names, and the pull needs its path.
         Check('docker-pull', 'Docker pull', 'DOCKER_PULL_ERROR', check_docker_pull,
               requires=('docker-client', 'docker-daemon')),
-        Check('azure-cli', 'Azure CLI', None, check_azure_cli, budget=0),
-        Check('helm', 'Helm', 'HELM_VERSION_ERROR', check_helm),
-        Check('notary', 'Notary', 'NOTARY_VERSION_ERROR', check_notary),
     ]

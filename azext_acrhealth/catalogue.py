@@ -9,7 +9,7 @@ the status and, for failures and warnings, the documented code with its remediat
 import re
 from collections import namedtuple
 
-from ._roles_text import MODES as _MODES, mode_name as _mode, \
+from ._roles import MODES as _MODES, mode_name as _mode, \
     role_advice as _role_advice, roles_text as _roles
 from ._text import as_text as _shown
 from ._validators import is_host_name, parse_image

@@ -37,7 +37,8 @@ def build_plan(ctx):
         from .credentials import credentials_plan
         from .pullpath import pullpath_plan
         from .registry import registry_plan
-        plan += with_access(connectivity_plan(), access_plan()) + \
+        from .tokens import tokens_plan
+        plan += with_access(connectivity_plan() + tokens_plan(), access_plan()) + \
             pullpath_plan(with_image=bool(ctx.options.image)) + credentials_plan() + \
             registry_plan(with_vnet=bool(ctx.options.vnet))
     return plan

@@ -6,11 +6,11 @@ in ``endpoints``, probes every host the registry's ARM resource names)."""
 import time
 from urllib.parse import urlsplit
 
-from . import oci
+from .. import _oci as oci
 from .base import Check, CheckResult
-from .oci import pick_platform
+from .._oci import pick_platform
 from .._urls import shown_url
-from .connectivity import token_call
+from .._oauth import OK, THROTTLED, UNREACHABLE, request_token
 from .endpoints import ROLE_REDIRECT, endpoint_entry, endpoints_plan, region_of
 from .._azure import DnsError, address_kind
 from .._validators import parse_image
@@ -65,13 +65,12 @@ class _Pull:
                 'scope': scope, 'refresh_token': self.refresh_token}
         # The access token check's call (one Retry-After retry, the answer read as it reads it),
         # with the image's findings.
-        result = token_call(self.ctx, url, form, 'access_token', {'url': url, 'scope': scope})
-        if result.passed:
-            return result.data, None
-        finding = {'connectivity.access.unreachable': 'image.token_unreachable',
-                   'connectivity.access.throttled': 'image.throttled'}.get(
-                       result.finding, 'image.token_denied')
-        return None, self.result(finding, **result.facts)
+        answer = request_token(self.ctx, url, form, 'access_token', {'url': url, 'scope': scope})
+        if answer.outcome == OK:
+            return answer.value, None
+        finding = {UNREACHABLE: 'image.token_unreachable', THROTTLED: 'image.throttled'}.get(
+            answer.outcome, 'image.token_denied')
+        return None, self.result(finding, **answer.facts)
 
     def fetch_manifest(self, auth, reference):  # pylint: disable=too-many-return-statements  # a check: one return per finding
         """GET one manifest: ``(response, url, failure)``."""

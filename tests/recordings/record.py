@@ -68,6 +68,7 @@ def record(scenario, cli):
     import vcr
     from tests.lab import scenarios as S
     from azext_acrhealth.checks.connectivity import connectivity_plan
+    from azext_acrhealth.checks.tokens import tokens_plan
     from azext_acrhealth.context import build_context
     from azext_acrhealth.runner import run_plan
 
@@ -100,7 +101,7 @@ def record(scenario, cli):
                        before_record_request=_scrub_request,
                        before_record_response=_scrub_response)
     with recorder.use_cassette(cassette):
-        outcomes = run_plan(connectivity_plan(), ctx, ignore_errors=True)
+        outcomes = run_plan(connectivity_plan() + tokens_plan(), ctx, ignore_errors=True)
     results = {check.id: result for check, result in outcomes}
     dns = results['dns']
     sidecar = {

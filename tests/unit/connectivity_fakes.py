@@ -10,9 +10,6 @@ from azext_acrhealth import catalogue, report
 from azext_acrhealth._azure import AadTokenError, ArmError, DnsError, registry_facts
 from azext_acrhealth._http import HttpError, HttpResponse
 from azext_acrhealth.checks.base import CheckContext, Options
-from azext_acrhealth.checks.connectivity import connectivity_plan
-from azext_acrhealth.checks.pullpath import pullpath_plan
-from azext_acrhealth.checks.registry import registry_plan
 
 SUB = '00000000-0000-0000-0000-000000000001'
 GROUP = 'rg1'
@@ -297,15 +294,20 @@ def healthy_answers(access_token=None):
 
 
 def registry_checks(with_vnet=False, with_image=False, with_access_checks=True):
-    """The registry checks in build_plan's order (without the environment checks); without
-    the identity checks, the token checks run alone (no role advice)."""
-    from azext_acrhealth.checks import with_access
-    from azext_acrhealth.checks.access import access_plan
-    from azext_acrhealth.checks.credentials import credentials_plan
-    connectivity = with_access(connectivity_plan(), access_plan()) if with_access_checks else \
-        connectivity_plan()
-    return connectivity + pullpath_plan(with_image) + credentials_plan() + \
-        registry_plan(with_vnet=with_vnet)
+    """The registry checks of build_plan, in its order (without the environment checks);
+    without the identity checks, the token checks run alone (no role advice)."""
+    from dataclasses import replace
+    from azext_acrhealth.checks import build_plan
+    options = Options(registry_name=NAME, vnet='vnet1' if with_vnet else None,
+                      image='app:v1' if with_image else None)
+    plan = build_plan(CheckContext(options=options))
+    environment = {check.id for check in build_plan(CheckContext(options=Options()))}
+    plan = [check for check in plan if check.id not in environment]
+    if with_access_checks:
+        return plan
+    access = {'identity', 'registry-auth', 'role-assignments'}
+    return [replace(check, after=tuple(a for a in check.after if a not in access))
+            for check in plan if check.id not in access]
 
 
 def run_through(ctx, until, with_vnet=None, with_access_checks=True):

@@ -2,7 +2,8 @@
 import pytest
 
 from azext_acrhealth._azure import ArmError
-from azext_acrhealth.checks.access import ABAC, LEGACY, custom_grants, explain, principal
+from azext_acrhealth._roles import ABAC, LEGACY, ask_for
+from azext_acrhealth.checks.access import custom_grants, explain, principal
 
 from .connectivity_fakes import (APP_ID, LOGIN, NAME, PRINCIPAL, REGISTRY_ID, FakeArm, FakeHttp,
                                  arm_registry, healthy_answers, jwt, make_ctx, rendered,
@@ -161,7 +162,6 @@ def test_missing_push_and_delete_on_an_abac_registry_asks_for_the_role_granting_
     (None, ['pull'], 'AcrPull'),
 ])
 def test_the_role_to_ask_for_grants_everything_missing(mode, needed, role):
-    from azext_acrhealth.checks.access import ask_for
     assert ask_for(mode, needed) == role
 
 

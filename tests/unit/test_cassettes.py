@@ -13,6 +13,7 @@ from azext_acrhealth import catalogue
 from azext_acrhealth._http import HttpClient
 from azext_acrhealth.checks.base import CheckContext, Options
 from azext_acrhealth.checks.connectivity import connectivity_plan
+from azext_acrhealth.checks.tokens import tokens_plan
 from azext_acrhealth.report import check_entry
 from azext_acrhealth.runner import run_plan
 
@@ -43,7 +44,7 @@ def _replay(sidecar, cassette, record_mode='none'):
     ctx.aad_token = lambda: ('replayed-aad-token', sidecar['tenant'])
     ctx.http = HttpClient(5, verify=False)
     with vcr.VCR(record_mode=record_mode).use_cassette(cassette) as tape:
-        outcomes = run_plan(connectivity_plan(), ctx, ignore_errors=True)
+        outcomes = run_plan(connectivity_plan() + tokens_plan(), ctx, ignore_errors=True)
     return outcomes, tape
 
 

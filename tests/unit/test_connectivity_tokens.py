@@ -4,8 +4,7 @@ import pytest
 from azext_acrhealth import catalogue
 from azext_acrhealth._azure import AadTokenError
 from azext_acrhealth._http import HttpError
-from azext_acrhealth.checks.connectivity import (REPOSITORY_ACTIONS, access_scope,
-                                                 granted_actions, token_claims)
+from azext_acrhealth._oauth import REPOSITORY_ACTIONS, access_scope, granted_actions, token_claims
 
 from .connectivity_fakes import (AAD_TOKEN, LOGIN, NAME, NOT_LOGGED_IN, REFRESH_TOKEN, TENANT,
                                  FakeAad, FakeHttp, FakeResolver, acr_access, arm_registry, b64url,

@@ -6,7 +6,7 @@ import requests
 from azext_acrhealth import catalogue
 from azext_acrhealth._text import plain_reason as _reason
 from azext_acrhealth.checks.base import CheckContext, Options
-from azext_acrhealth.checks.connectivity import token_call
+from azext_acrhealth._oauth import MALFORMED, request_token
 from tests.unit.connectivity_fakes import FakeHttp, response
 
 
@@ -41,7 +41,7 @@ def test_a_token_answer_cut_at_the_size_limit_says_so():
     http = FakeHttp({'/oauth2/exchange': response(200, b'{"refresh_token": "' + b'x' * 70000,
                                                   truncated=True)})
     ctx = CheckContext(options=Options(registry_name='myreg', timeout=5), http=http)
-    result = token_call(ctx, 'https://myreg.azurecr.io/oauth2/exchange', {}, 'refresh_token',
-                        {'url': 'https://myreg.azurecr.io/oauth2/exchange'})
-    assert result.finding == 'connectivity.refresh.malformed'
-    assert 'larger than' in catalogue.render(result.finding, result.facts)
+    answer = request_token(ctx, 'https://myreg.azurecr.io/oauth2/exchange', {}, 'refresh_token',
+                           {'url': 'https://myreg.azurecr.io/oauth2/exchange'})
+    assert answer.outcome == MALFORMED
+    assert 'larger than' in catalogue.render('connectivity.refresh.malformed', answer.facts)

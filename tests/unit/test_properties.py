@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, assume, given, settings, strategies as st
 from azext_acrhealth import catalogue
 from azext_acrhealth._http import bearer_params, parse_challenges
 from azext_acrhealth.checks.base import CheckResult
-from azext_acrhealth.checks.connectivity import granted_actions, token_claims
+from azext_acrhealth._oauth import granted_actions, token_claims
 
 from .connectivity_fakes import (LOGIN, FakeHttp, b64url, challenge_response, check_by_id,
                                  healthy_answers, make_ctx, rendered, response, run_through)

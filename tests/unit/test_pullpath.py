@@ -462,7 +462,7 @@ def test_a_manifest_of_another_size_than_its_index_entry_declares_fails():
 
 
 def test_the_platform_fact_shows_bounded_strings_only():
-    from azext_acrhealth.checks.oci import platform_text
+    from azext_acrhealth._oci import platform_text
     result, entry, _ = pull(index_answers([entry_for({'os': 'linux' * 20, 'architecture': 'x'})]))
     assert entry['status'] == 'passed', entry
     assert isinstance(result.facts['platform'], str) and len(result.facts['platform']) <= 40

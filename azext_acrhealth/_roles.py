@@ -1,7 +1,8 @@
-# acrhealth (MIT licence). Role assignments in words: what they grant and what to ask for.
-"""The text of the role-assignments findings and of the advice a refused token gets: each
-assignment with what it grants in the registry's mode (or why it is not counted), at most
-MAX_LISTED of them in a line, and the role to ask for."""
+# acrhealth (MIT licence). Roles: what each grants in a registry's mode, what to ask for, in words.
+"""What Microsoft documents of the roles that reach a registry's data plane, by role assignment
+mode, the role to ask for when a token is refused, and the text of the role-assignments
+findings and of that advice: each assignment with what it grants in the registry's mode (or why
+it is not counted), at most MAX_LISTED of them in a line."""
 
 from ._text import as_text as _shown
 
@@ -9,6 +10,59 @@ from ._text import as_text as _shown
 ABAC_MODE = 'AbacRepositoryPermissions'
 LEGACY_MODE = 'LegacyRegistryPermissions'
 MODES = {ABAC_MODE: 'ABAC repository permissions', LEGACY_MODE: 'RBAC registry permissions'}
+ABAC, LEGACY = ABAC_MODE, LEGACY_MODE
+GRANTS = ('pull', 'push', 'delete')
+
+# Built-in roles (Microsoft's built-in-roles/containers article): id -> (name, grants, modes).
+# ``modes``: whether each role assignment mode honours the role for the data plane, only where
+# Microsoft documents it (container-registry-rbac-built-in-roles-overview and
+# container-registry-rbac-abac-repository-permissions): True, False, or absent (not documented:
+# the Repository roles in the legacy mode), which is never counted as a grant.
+_ACR_ROLE = {LEGACY: True, ABAC: False}          # not honoured in ABAC registries
+_REPOSITORY_ROLE = {ABAC: True}                  # documented for ABAC registries only
+_BOTH = {LEGACY: True, ABAC: True}
+BUILT_IN_ROLES = {
+    '7f951dda-4ed3-4680-a7ca-43fe172d538d': ('AcrPull', ('pull',), _ACR_ROLE),
+    '8311e382-0749-4cb8-b61a-304f252e45ec': ('AcrPush', ('pull', 'push'), _ACR_ROLE),
+    'c2f4ef07-c644-48eb-af81-4b1b4947fb11': ('AcrDelete', ('delete',), _ACR_ROLE),
+    'b93aa761-3e63-49ed-ac28-beffa264f7ac': ('Container Registry Repository Reader', ('pull',),
+                                             _REPOSITORY_ROLE),
+    '2a1e307c-b015-4ebd-883e-5b7698a07328': ('Container Registry Repository Writer',
+                                             ('pull', 'push'), _REPOSITORY_ROLE),
+    '2efddaa5-3f1f-4df3-97df-af3f13818f4c': ('Container Registry Repository Contributor',
+                                             ('pull', 'push', 'delete'), _REPOSITORY_ROLE),
+    '577a9874-89fd-4f24-9dbd-b5034d0ad23a': ('Container Registry Data Importer and Data Reader',
+                                             ('pull',), _BOTH),
+    '8e3af657-a8ff-443c-a75c-2fe8c4bcb635': ('Owner', ('pull', 'push', 'delete'), _ACR_ROLE),
+    'b24988ac-6180-42a0-ab88-20f7382dd24c': ('Contributor', ('pull', 'push', 'delete'),
+                                             _ACR_ROLE),
+    'acdd72a7-3385-48ef-bd42-f606fba81ae7': ('Reader', ('pull',), _ACR_ROLE),
+}
+# What a custom role's permissions grant: legacy mode reads actions, ABAC mode dataActions.
+LEGACY_ACTIONS = {'pull': 'Microsoft.ContainerRegistry/registries/pull/read',
+                  'push': 'Microsoft.ContainerRegistry/registries/push/write',
+                  'delete': 'Microsoft.ContainerRegistry/registries/artifacts/delete'}
+ABAC_DATA_ACTIONS = {
+    'pull': 'Microsoft.ContainerRegistry/registries/repositories/content/read',
+    'push': 'Microsoft.ContainerRegistry/registries/repositories/content/write',
+    'delete': 'Microsoft.ContainerRegistry/registries/repositories/content/delete'}
+# The role to ask for, per mode and grant.
+ADVICE = {ABAC: {'pull': 'Container Registry Repository Reader',
+                 'push': 'Container Registry Repository Writer',
+                 'delete': 'Container Registry Repository Contributor'},
+          LEGACY: {'pull': 'AcrPull', 'push': 'AcrPush', 'delete': 'AcrDelete'}}
+
+
+def ask_for(mode, needed):
+    """The role(s) that grant every one of ``needed`` (grants) in the registry's mode: in ABAC
+    mode one role grants the ones below it (Contributor: pull, push, delete); in the legacy mode
+    AcrPush grants pull and push, and AcrDelete only delete."""
+    needed = sorted(set(needed), key=GRANTS.index)
+    if mode == ABAC:
+        return ADVICE[ABAC][needed[-1]]
+    roles = [ADVICE[LEGACY]['push' if 'push' in needed else 'pull']] if (
+        {'pull', 'push'} & set(needed)) else []
+    return ' and '.join(roles + ([ADVICE[LEGACY]['delete']] if 'delete' in needed else []))
 
 
 def mode_name(facts):

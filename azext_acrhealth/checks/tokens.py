@@ -1,0 +1,150 @@
+# acrhealth (MIT licence). The token checks: the refresh token (exchange) and the access token.
+"""The Azure AD token exchanged for a refresh token at ``/oauth2/exchange``, then an access token
+at ``/oauth2/token``, both only ever sent to the registry's own login server over HTTPS. A
+refusal is explained by the caller's role assignments when they were read, or by the network
+when the registry's settings say so; the documented code stays."""
+
+from .base import Check, CheckResult
+from .._oauth import (DENIED, MALFORMED, OK, REPOSITORY_ACTIONS, THROTTLED, UNREACHABLE,
+                      access_scope, granted_actions, request_token, same_host, token_claims)
+from .._roles import ABAC_MODE, GRANTS, ask_for
+from .._azure import AadTokenError
+
+# The finding of each answer of a token request, for each token (literal keys: grep finds them).
+_REFRESH = {OK: 'connectivity.refresh.ok', UNREACHABLE: 'connectivity.refresh.unreachable',
+            THROTTLED: 'connectivity.refresh.throttled', DENIED: 'connectivity.refresh.denied',
+            MALFORMED: 'connectivity.refresh.malformed'}
+_ACCESS = {OK: 'connectivity.access.ok', UNREACHABLE: 'connectivity.access.unreachable',
+           THROTTLED: 'connectivity.access.throttled', DENIED: 'connectivity.access.denied',
+           MALFORMED: 'connectivity.access.malformed'}
+
+
+def _login_server(results):
+    return results['login-server'].facts['loginServer']
+
+
+def _result(answer, findings):
+    return CheckResult(findings[answer.outcome], answer.facts, data=answer.value)
+
+
+# ---- refresh token ----------------------------------------------------------------------------
+
+def check_refresh_token(ctx, results):
+    host = _login_server(results)
+    challenge = results['challenge'].data
+    url = f'https://{host}/oauth2/exchange'
+    facts = {'loginServer': host, 'url': url}
+    if not same_host(challenge['realm'], host):
+        # Real registries name their own login server; anything else must not get a token.
+        return CheckResult('connectivity.refresh.foreign_realm',
+                           dict(facts, realm=challenge['realm'][:200]))
+    try:
+        token, tenant = ctx.aad_token()
+    except AadTokenError as ex:
+        return CheckResult('connectivity.refresh.no_login', dict(facts, error=str(ex)))
+    facts['tenant'] = tenant
+    form = {'grant_type': 'access_token', 'service': challenge['service'], 'tenant': tenant,
+            'access_token': token}
+    answer = request_token(ctx, url, form, 'refresh_token', facts)
+    return with_role_advice(network_denied(_result(answer, _REFRESH), results), results,
+                            ['pull'])
+
+
+# What the registry's network settings say about a 403 (publicNetworkAccess, the network rules).
+_NETWORK = ('publicNetworkAccess', 'networkDefaultAction', 'ipRules')
+# A refused token the registry's network settings explain, and the finding that says so.
+_NETWORK_DENIED = {'connectivity.refresh.denied': 'connectivity.refresh.network_denied',
+                   'connectivity.access.denied': 'connectivity.access.network_denied'}
+
+
+def network_denied(result, results):
+    """A 403 for a token that the registry's network settings explain: the client takes the
+    public path (its login server resolved to no private address) to a registry whose public
+    access is disabled or whose network rules deny by default, or the registry says so in
+    its own words ("... is not allowed access. Refer https://aka.ms/acr/firewall ..."). The
+    client is kept out by the network, not by its roles (a real report: MicrosoftDocs
+    azure-docs#85239, a 403 at /oauth2/exchange from a registry with public access disabled).
+    The code stays; the advice is about the network path."""
+    if result.finding not in _NETWORK_DENIED or result.facts.get('statusCode') != 403:
+        return result
+    registry = results['login-server'].data or {}
+    settings = {key: registry.get(key) for key in _NETWORK}
+    said = str(result.facts.get('registryMessage') or '').lower()
+    kinds = (results['dns'].facts.get('kinds') or {}).values() if 'dns' in results else ()
+    public_path = 'private' not in kinds
+    closed = public_path and (str(settings['publicNetworkAccess']).lower() == 'disabled' or
+                              str(settings['networkDefaultAction']).lower() == 'deny')
+    if not (closed or 'not allowed access' in said or 'aka.ms/acr/firewall' in said):
+        return result
+    return CheckResult(_NETWORK_DENIED[result.finding], dict(result.facts, **settings),
+                       data=result.data)
+
+
+# ---- access token -----------------------------------------------------------------------------
+
+def check_access_token(ctx, results):
+    host = _login_server(results)
+    challenge = results['challenge'].data
+    repository = ctx.options.repository
+    scope = access_scope(repository)
+    url = f'https://{host}/oauth2/token'
+    facts = {'loginServer': host, 'url': url, 'scope': scope}
+    form = {'grant_type': 'refresh_token', 'service': challenge['service'], 'scope': scope,
+            'refresh_token': results['refresh-token'].data}
+    result = _result(request_token(ctx, url, form, 'access_token', facts), _ACCESS)
+    if not result.passed:
+        return with_role_advice(network_denied(result, results), results, ['pull'])
+    registry = results['login-server'].data or {}
+    if not repository:
+        if registry.get('roleAssignmentMode') == ABAC_MODE:
+            return CheckResult('connectivity.access.ok_abac', result.facts)
+        return CheckResult('connectivity.access.ok', result.facts)
+    try:
+        granted = granted_actions(token_claims(result.data), repository)
+    except ValueError as ex:
+        return CheckResult('connectivity.access.unreadable', dict(
+            result.facts, repository=repository, problem=str(ex)))
+    missing = [action for action in REPOSITORY_ACTIONS if action not in granted]
+    facts = dict(result.facts, repository=repository, granted=granted, missing=missing)
+    if missing:
+        return with_role_advice(CheckResult('connectivity.access.missing_actions', facts),
+                                results, [_GRANT_OF_ACTION[action] for action in missing])
+    return CheckResult('connectivity.access.ok_repository', facts)
+
+
+# The role that grants a repository action (what to ask for when it is missing).
+_GRANT_OF_ACTION = {'pull': 'pull', 'metadata_read': 'pull', 'push': 'push',
+                    'metadata_write': 'push', 'delete': 'delete'}
+# A refusal the caller's role assignments can explain, and the finding that carries the advice.
+_EXPLAINED = {'connectivity.refresh.denied': 'connectivity.refresh.denied_roles',
+              'connectivity.access.denied': 'connectivity.access.denied_roles',
+              'connectivity.access.missing_actions': 'connectivity.access.missing_actions_roles'}
+
+
+def with_role_advice(result, results, needed):
+    """A refused token with what the caller's role assignments say about it (when they were
+    read): the assignments, the registry's mode and the role to ask for, for every grant
+    ``needed`` (['pull'], ['push', 'delete'], ...). The code stays."""
+    roles = results.get('role-assignments')
+    if result.finding not in _EXPLAINED or roles is None or \
+            roles.finding not in ('roles.explained', 'roles.grant_nothing', 'roles.none'):
+        return result
+    mode = roles.facts.get('mode')
+    needed = sorted(set(needed), key=GRANTS.index)
+    return CheckResult(_EXPLAINED[result.finding], dict(
+        result.facts, roleAssignments=roles.facts.get('assignments', []), registryMode=mode,
+        needed=', '.join(needed), askFor=ask_for(mode, needed)), data=result.data)
+
+
+def tokens_plan():
+    """The token checks, in plan order (each needs the one before)."""
+    return [
+        # Budgets (x --timeout): the AAD token (2), the exchange, a Retry-After wait (at most one
+        # --timeout) and one retry; the token call, the wait and its retry. Each names every
+        # result it reads: the runner passes only those. The direct prerequisite comes first.
+        Check('refresh-token', 'Refresh token', 'CONNECTIVITY_REFRESH_TOKEN_ERROR',
+              check_refresh_token, requires=('challenge', 'login-server', 'dns'), budget=5),
+        Check('access-token', 'Access token', 'CONNECTIVITY_ACCESS_TOKEN_ERROR',
+              check_access_token, requires=('refresh-token', 'challenge', 'login-server', 'dns'),
+              budget=3),
+    ]

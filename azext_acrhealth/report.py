@@ -3,6 +3,7 @@
 
 from . import catalogue
 from ._text import shown
+from .checks.endpoints import endpoint_role
 
 HEALTHY = 'healthy'
 UNHEALTHY = 'unhealthy'
@@ -81,7 +82,7 @@ def table_transformer(result):
             'Status': 'failed' if endpoint.get('error') or 'failed' in (
                 endpoint['dns'], endpoint['tcp'], endpoint['tls']) else 'passed',
             'Code': '',
-            'Message': f"{endpoint['host']} ({catalogue.endpoint_role(endpoint['role'])}; "
+            'Message': f"{endpoint['host']} ({endpoint_role(endpoint['role'])}; "
                        f"{', '.join(endpoint['addresses']) or 'no address'}): {steps}{error}",
         })
     # A message, a host or an error may hold any character a server sent (see _text).

@@ -4,6 +4,11 @@
 from dataclasses import replace
 
 from .base import Check, CheckResult
+# Every area module, at once: each adds its findings to the catalogue as it is imported.
+from . import (access, connectivity, credentials, docker, endpoints, pullpath, registry, tokens,
+               tools)
+
+AREAS = (docker, tools, connectivity, tokens, access, endpoints, pullpath, credentials, registry)
 
 
 def _skipped_in_cloud_shell(_ctx, _results):
@@ -14,33 +19,26 @@ def _skipped_in_cloud_shell(_ctx, _results):
 TOKEN_CHECKS = ('refresh-token', 'access-token')
 
 
-def with_access(connectivity, access):
-    """The connectivity checks with the identity checks placed before the token checks,
+def with_access(path, identity):
+    """The registry path checks with the identity checks placed before the token checks,
     which then wait for the role assignments (their explanation of a refusal)."""
-    at = next(i for i, check in enumerate(connectivity) if check.id in TOKEN_CHECKS)
-    tokens = [replace(check, after=check.after + ('role-assignments',))
-              if check.id in TOKEN_CHECKS else check for check in connectivity[at:]]
-    return connectivity[:at] + access + tokens
+    at = next(i for i, check in enumerate(path) if check.id in TOKEN_CHECKS)
+    token_checks = [replace(check, after=check.after + ('role-assignments',))
+                    if check.id in TOKEN_CHECKS else check for check in path[at:]]
+    return path[:at] + identity + token_checks
 
 
 def build_plan(ctx):
     """The checks to run for ``ctx``, in plan (report) order."""
-    from .docker import docker_plan
-    from .tools import tools_plan
-    plan = docker_plan() + tools_plan()
+    plan = docker.docker_plan() + tools.tools_plan()
     if ctx.cloud_shell:
         plan = [replace(check, run=_skipped_in_cloud_shell, requires=(), after=(), budget=0)
                 for check in plan]
     if ctx.options.registry_name:
-        from .access import access_plan
-        from .connectivity import connectivity_plan
-        from .credentials import credentials_plan
-        from .pullpath import pullpath_plan
-        from .registry import registry_plan
-        from .tokens import tokens_plan
-        plan += with_access(connectivity_plan() + tokens_plan(), access_plan()) + \
-            pullpath_plan(with_image=bool(ctx.options.image)) + credentials_plan() + \
-            registry_plan(with_vnet=bool(ctx.options.vnet))
+        plan += with_access(connectivity.connectivity_plan() + tokens.tokens_plan(),
+                            access.access_plan()) + \
+            pullpath.pullpath_plan(with_image=bool(ctx.options.image)) + \
+            credentials.credentials_plan() + registry.registry_plan(with_vnet=bool(ctx.options.vnet))
     return plan
 
 

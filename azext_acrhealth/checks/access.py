@@ -10,10 +10,13 @@ container-registry-rbac-abac-repository-permissions article)."""
 import fnmatch
 
 from . import abac
+from .. import catalogue
+from ..catalogue import Finding, PASSED, SKIPPED, WARNING
+from .._text import as_text
 from .base import Check, CheckResult
 from .._oauth import token_claims
-from .._roles import (ABAC, ABAC_DATA_ACTIONS, BUILT_IN_ROLES, GRANTS, LEGACY,
-                      LEGACY_ACTIONS)
+from .._roles import (ABAC, ABAC_DATA_ACTIONS, BUILT_IN_ROLES, GRANTS, LEGACY, LEGACY_ACTIONS,
+                      MODES, mode_name, roles_text)
 from .._azure import AadTokenError, ArmError
 
 MAX_DEFINITIONS = 5   # custom roles read for their permissions, at most
@@ -245,3 +248,77 @@ def access_plan():
         Check('role-assignments', 'Role assignments', None, check_role_assignments,
               requires=('identity', 'login-server'), budget=2 * (1 + MAX_DEFINITIONS)),
     ]
+
+
+_PRINCIPALS = {'user': 'user', 'servicePrincipal': 'service principal',
+               'managedIdentity': 'managed identity'}
+
+
+def _identity(identity):
+    who = identity.get('upn') or identity.get('appId') or identity.get('objectId')
+    kind = _PRINCIPALS.get(identity.get('type'), 'principal')
+    text = (f"Signed in as {kind} {who} (object ID {as_text(identity.get('objectId'))}) of tenant "
+            f"{as_text(identity.get('tenantId'))}")
+    if identity.get('subscriptionSearched'):
+        text += f"; subscription searched: {identity['subscriptionSearched']}"
+    if identity.get('registrySubscription'):
+        text += f"; the registry is in subscription {identity['registrySubscription']}"
+    return f"{text}."
+
+
+def _on_off(value, on='enabled', off='disabled'):
+    if value is None:
+        return 'unknown'
+    if isinstance(value, str):
+        return value.lower()
+    return on if value else off
+
+
+def _settings(settings):
+    mode = settings.get('roleAssignmentMode')
+    arm = {'enabled': 'accepted', 'disabled': 'refused (only ACR-audience tokens)'}.get(
+        str(settings.get('armAudienceTokens')).lower(), 'unknown')
+    return (f"Role assignment mode: {MODES.get(mode, mode)}; "
+            f"admin user: {_on_off(settings.get('adminUserEnabled'))}; "
+            f"anonymous pull: {_on_off(settings.get('anonymousPullEnabled'))}; "
+            f"ARM-audience tokens: {arm}; quarantine: {_on_off(settings.get('quarantine'))}; "
+            f"content trust: {_on_off(settings.get('trust'))}.")
+
+
+# ---- findings: what the checks above conclude (catalogue.render writes their text) ----------
+
+FINDINGS = catalogue.findings({
+    # Identity, registry authentication settings, role assignments.
+    'identity.known': Finding(PASSED, None, lambda f: _identity(f.get('identity') or {})),
+    'identity.no_token': Finding(
+        SKIPPED, None, 'No Azure AD token from the CLI\'s login ({error}): the identity is '
+                       'unknown.'),
+    'identity.unreadable': Finding(
+        SKIPPED, None, 'The CLI\'s Azure AD token cannot be read ({problem}).'),
+    'registry_auth.read': Finding(PASSED, None, lambda f: _settings(f.get('settings') or {})),
+    'registry_auth.not_in_arm': Finding(
+        SKIPPED, None, 'The registry\'s ARM resource was not read, so its authentication '
+                       'settings are unknown.'),
+    'roles.explained': Finding(PASSED, None, roles_text),
+    # Nothing granted: pulls and pushes with the CLI's identity are refused (a warning: the
+    # admin user, a token or anonymous pull may be how this registry is meant to be used).
+    'roles.grant_nothing': Finding(WARNING, None, lambda f: roles_text(f) + (
+        ' Pulls and pushes with this identity will be refused.'), codeless=True),
+    'roles.none': Finding(
+        WARNING, None, lambda f: 'None of your role assignments applies to this registry (its '
+                                 f'mode: {mode_name(f)}): pulls and pushes with this identity will be '
+                                 'refused.', codeless=True),
+    'roles.not_in_arm': Finding(
+        SKIPPED, None, 'The registry\'s ARM resource was not read, so role assignments on it '
+                       'cannot be listed.'),
+    'roles.no_identity': Finding(
+        SKIPPED, None, 'The identity is unknown, so its role assignments cannot be listed.'),
+    'roles.forbidden': Finding(
+        WARNING, None, 'Your role assignments could not be read ({error}), so who may pull and '
+                       'push here cannot be explained; reading them needs '
+                       'Microsoft.Authorization/roleAssignments/read.', codeless=True),
+    # Not a 403: nothing says a permission is missing.
+    'roles.unreadable': Finding(
+        WARNING, None, 'Your role assignments could not be read ({error}), so who may pull and '
+                       'push here cannot be explained.', codeless=True),
+})

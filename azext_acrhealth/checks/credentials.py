@@ -10,6 +10,9 @@ import binascii
 import json
 import os
 
+from .. import catalogue
+from ..catalogue import Finding, PASSED, WARNING
+from .._text import as_text
 from .base import Check, CheckResult, given_seconds
 
 MAX_CONFIG = 1024 * 1024
@@ -165,3 +168,34 @@ def credentials_plan():
     # Reading two small files (Docker's and Podman's), each may name a helper to ask.
     return [Check('docker-credentials', 'Docker credentials', 'DOCKER_CREDENTIALS_ERROR',
                   check_docker_credentials, requires=('login-server',), budget=2)]
+
+
+# ---- findings: what the checks above conclude (catalogue.render writes their text) ----------
+
+FINDINGS = catalogue.findings({
+    # Docker credentials.
+    'credentials.none': Finding(
+        PASSED, None, 'Docker holds no credentials for {loginServer}; `az acr login` saves them.'),
+    'credentials.saved': Finding(
+        PASSED, None, lambda f: f"Docker has credentials for {f.get('loginServer')} in " + (
+            f"docker-credential-{f['helper']}" if f.get('helper') else str(f.get('file'))) +
+        f": user {as_text(f.get('username'))}, " + (
+            'with a secret.' if f.get('hasSecret') else 'but no secret.')),
+    'credentials.helper_missing': Finding(
+        WARNING, 'DOCKER_CREDENTIALS_ERROR',
+        '{file} names the credential helper "{helper}", but {executable} is not on PATH: Docker '
+        'can neither save nor read credentials for {loginServer}.'),
+    'credentials.helper_timeout': Finding(
+        WARNING, 'DOCKER_CREDENTIALS_ERROR',
+        '{path} (the credential helper {file} names) did not answer within {seconds} s.'),
+    'credentials.helper_failed': Finding(
+        WARNING, 'DOCKER_CREDENTIALS_ERROR',
+        '{path} get (the credential helper {file} names) failed with exit code {exitCode}: '
+        '{said}.'),
+    'credentials.miskeyed': Finding(
+        WARNING, 'DOCKER_CREDENTIALS_ERROR',
+        '{file} has an entry "{key}" with {problem}: Docker looks credentials for {loginServer} '
+        'up under exactly that name, so it will not use this one.'),
+    'credentials.unreadable': Finding(
+        WARNING, 'DOCKER_CREDENTIALS_ERROR', 'Docker\'s config {file} cannot be used: {problem}.'),
+})

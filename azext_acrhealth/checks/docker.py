@@ -6,6 +6,8 @@ import json
 import os
 import re
 
+from .. import catalogue
+from ..catalogue import FAILED, Finding, PASSED, SKIPPED, WARNING
 from .base import Check, CheckResult, PULL_ALLOWED, PULL_DECLINED, given_seconds
 from .._clients import docker_candidates, find_client
 from .._text import error_line, first_line, output_lines
@@ -164,3 +166,53 @@ def docker_plan():
         Check('docker-pull', 'Docker pull', 'DOCKER_PULL_ERROR', check_docker_pull,
               requires=('docker-client', 'docker-daemon')),
     ]
+
+
+# ---- findings: what the checks above conclude (catalogue.render writes their text) ----------
+
+FINDINGS = catalogue.findings({
+    # Docker.
+    'docker.client.found': Finding(PASSED, None, 'Docker client found: {path}.'),
+    'docker.client.podman': Finding(
+        PASSED, None, 'Podman (used as the Docker client) found: {path}; there is no docker.'),
+    'docker.client.from_env': Finding(
+        PASSED, None, 'Docker client found: {path}, named by DOCKER_COMMAND.'),
+    'docker.client.command_missing': Finding(
+        WARNING, 'DOCKER_COMMAND_ERROR',
+        'DOCKER_COMMAND names {command}, which is not an executable on PATH or at that path.'),
+    'docker.client.in_cwd': Finding(
+        WARNING, 'DOCKER_COMMAND_ERROR',
+        'Refusing to use {path}: it is in the current directory ({cwd}), where a cloned '
+        'repository could have planted it. Set DOCKER_COMMAND to the absolute path of the '
+        'trusted client.'),
+    'docker.client.missing': Finding(
+        WARNING, 'DOCKER_COMMAND_ERROR',
+        'No `docker` (or `podman`) executable found on PATH.'),
+    'docker.daemon.running': Finding(
+        PASSED, None, 'Docker daemon is running (server {serverVersion}).'),
+    'docker.daemon.podman': Finding(
+        PASSED, None, 'Podman runs containers without a daemon; `{path} version` answered.'),
+    'docker.daemon.unreachable': Finding(
+        FAILED, 'DOCKER_DAEMON_ERROR', 'The Docker daemon is not reachable: {error}'),
+    'docker.daemon.timeout': Finding(
+        FAILED, 'DOCKER_DAEMON_ERROR', 'The Docker daemon did not answer within {seconds} s.'),
+    'docker.version.found': Finding(
+        PASSED, None, 'Docker client {clientVersion}, server {serverVersion}.'),
+    'docker.version.failed': Finding(
+        FAILED, 'DOCKER_VERSION_ERROR', '`docker --version` did not report a version: {error}'),
+    'docker.pull.pulled': Finding(PASSED, None, 'Pulled {image}.'),
+    'docker.pull.platform_mismatch': Finding(
+        PASSED, None, 'Pulled {image}; note: it is not built for this platform ({note}).'),
+    'docker.pull.other_os': Finding(
+        PASSED, None, 'Pulled {image}; note: this daemon runs containers of another operating '
+                      'system and cannot run it ({note}).'),
+    'docker.pull.failed': Finding(
+        FAILED, 'DOCKER_PULL_ERROR', 'Pulling {image} failed: {error}'),
+    'docker.pull.timeout': Finding(
+        FAILED, 'DOCKER_PULL_ERROR', 'Pulling {image} timed out after {seconds} s.'),
+    'docker.pull.declined': Finding(
+        SKIPPED, None, 'You chose not to pull {image}.'),
+    'docker.pull.no_terminal': Finding(
+        SKIPPED, None, 'Pulling {image} needs confirmation and there is no terminal to '
+                       'ask on; pass --yes to pull without asking.'),
+})

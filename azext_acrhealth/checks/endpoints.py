@@ -9,8 +9,12 @@ its addresses in turn as a client tries them."""
 
 import time
 
+from .. import catalogue
+from ..catalogue import Finding, WARNING  # step states: _probe's, the same words
+from .._text import as_text
 from .base import Check, CheckResult
 from .._bounded import gather, spawn
+from .connectivity import login_server_steps
 from .._urls import without_userinfo
 from .._azure import DnsError, address_kind
 from .._probe import FAILED, PASSED, SKIPPED
@@ -125,26 +129,6 @@ def fallbacks(entries):
     return notes
 
 
-# What the challenge's request to the login server found, by its finding: TCP and TLS steps.
-_ANSWERED = ('connectivity.challenge.ok', 'connectivity.challenge.ok_unverified',
-             'connectivity.challenge.forbidden', 'connectivity.challenge.throttled',
-             'connectivity.challenge.no_challenge', 'connectivity.challenge.not_bearer')
-
-
-def login_server_steps(challenge):
-    """TCP and TLS of the login server as the challenge request found them, or None (not
-    asked: the endpoint is then probed like the others)."""
-    if challenge is None:
-        return None
-    if challenge.finding in _ANSWERED:
-        return {'tcp': PASSED, 'tls': PASSED, 'error': None}
-    if challenge.finding == 'connectivity.challenge.ssl':
-        return {'tcp': PASSED, 'tls': FAILED, 'error': challenge.facts.get('error')}
-    if challenge.finding == 'connectivity.challenge.unreachable':
-        return {'tcp': SKIPPED, 'tls': FAILED, 'error': challenge.facts.get('error')}
-    return None
-
-
 def probe_all(ctx, hosts, must_be_private, login_steps=None):
     """Every host probed at once; entries in inventory order. The login server is not
     connected to again when the challenge request already did (one handshake a host)."""
@@ -220,3 +204,81 @@ def endpoints_plan():
     host at once). After the challenge: its request already reached the login server."""
     return [Check('endpoints', 'Registry endpoints', 'CONNECTIVITY_DATA_ENDPOINT_ERROR',
                   check_endpoints, requires=('login-server',), after=('challenge',), budget=4)]
+
+
+_ROLES = {'loginServer': 'login server', 'dataEndpoint': 'data endpoint',
+          'regionalEndpoint': 'regional endpoint', 'redirect': 'data host of a blob redirect'}
+
+
+def endpoint_role(role):
+    """An endpoint's role in words ('data endpoint' for 'dataEndpoint')."""
+    return _ROLES.get(role, role)
+
+
+def _role(endpoint):
+    role = endpoint_role(endpoint.get('role'))
+    return f"{role}, {endpoint['region']}" if endpoint.get('region') else role
+
+
+def _endpoint(endpoint):
+    shown = f"{endpoint.get('host')} ({_role(endpoint)})"
+    return f"{shown} through proxy {endpoint['proxy']}" if endpoint.get('proxy') else shown
+
+
+def _endpoint_notes(facts):
+    """Facts about the path a pull takes that are not faults: which path this client takes to a
+    registry with private endpoints and public access (the network rules decide the rest),
+    hosts reached on a later address after an earlier one failed (a dead IPv6 address), and
+    hosts left unprobed."""
+    notes = []
+    path = facts.get('privateEndpoints')
+    if isinstance(path, dict):
+        connections = path.get('connections') or {}
+        states = ', '.join(f'{count} {state}' for state, count in sorted(connections.items()))
+        taken = {'private': 'a private address: this client takes the private path',
+                 'public': 'a public address: this client takes the public path, where the '
+                           "registry's network rules apply"}.get(
+                               path.get('path'), 'no address known')
+        also = 'also takes private connections' if 'Approved' in connections else \
+            'has private endpoint connections, none Approved yet'
+        notes.append(f'The registry {also} (private endpoint connections: {states}); from here '
+                     f'its login server resolves to {taken}.')
+    for note in facts.get('fallbacks') or []:
+        failed = '; '.join(f"{item.get('address')} ({item.get('error') or 'failed'})"
+                           for item in note.get('failed') or [])
+        notes.append(f"Note: {note.get('host')} did not connect on {failed}; it did on "
+                     f"{note.get('connected')}, as a client goes on to the next address.")
+    if facts.get('notProbed'):
+        notes.append(f"{facts['notProbed']} more host(s) that ARM lists were not probed.")
+    return ''.join(' ' + note for note in notes)
+
+
+# ---- findings: what the checks above conclude (catalogue.render writes their text) ----------
+
+FINDINGS = catalogue.findings({
+    # Endpoints: every host a pull needs.
+    'endpoints.ok': Finding(
+        PASSED, None, lambda f: 'Every host a pull needs is reachable from here: ' + ', '.join(
+            _endpoint(e) for e in f.get('endpoints', [])) + '.' + _endpoint_notes(f)),
+    'endpoints.login_only': Finding(
+        PASSED, None, lambda f: 'Reachable from here: ' + ', '.join(
+            _endpoint(e) for e in f.get('endpoints', [])) + '. The registry has no dedicated data '
+        'endpoints: its layers come from the storage host its blob redirects name (--image '
+        'follows one and probes it).' + _endpoint_notes(f)),
+    'endpoints.unreachable': Finding(
+        FAILED, 'CONNECTIVITY_DATA_ENDPOINT_ERROR', lambda f: '; '.join(
+            f"{e.get('host')} ({_role(e)}) cannot be reached from here: {as_text(e.get('error'))}"
+            for e in f.get('failing', [])) + '.' + _endpoint_notes(f)),
+    # Only regional endpoints: pulls through the global login server are not affected.
+    'endpoints.regional_unreachable': Finding(
+        WARNING, None, lambda f: '; '.join(
+            f"{e.get('host')} ({_role(e)}) cannot be reached from here: {as_text(e.get('error'))}"
+            for e in f.get('failing', [])) + '. Pulls through the login server are not affected; '
+        'clients that use this regional endpoint (`az acr login --endpoint <region>`) are.' +
+        _endpoint_notes(f), codeless=True),
+    'endpoints.public': Finding(
+        FAILED, 'CONNECTIVITY_DNS_ERROR', lambda f: 'The registry takes private connections only, '
+        'but from here ' + '; '.join(
+            f"{e.get('host')} ({_role(e)}) resolves to {as_text(e.get('addresses'))}"
+            for e in f.get('failing', [])) + '.', variant='private-dns'),
+})

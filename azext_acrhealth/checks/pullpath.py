@@ -7,6 +7,9 @@ import time
 from urllib.parse import urlsplit
 
 from .. import _oci as oci
+from .. import catalogue
+from ..catalogue import Finding  # step states: _probe's, the same words
+from .._text import as_text
 from .base import Check, CheckResult
 from .._oci import pick_platform
 from .._urls import shown_url
@@ -266,3 +269,77 @@ def pullpath_plan(with_image):
         plan.append(Check('image-pull', 'Image pull', 'IMAGE_PULL_ERROR', check_image,
                           requires=('refresh-token', 'challenge', 'login-server'), budget=10))
     return plan
+
+
+def _mismatch(facts):
+    """A manifest or config blob whose bytes are not the content its digest names."""
+    named = (f"the digest the registry names for it ({as_text(facts.get('digest'))}, its "
+             'Docker-Content-Digest header)') if facts.get('namedBy') == 'header' else \
+        f"its digest {as_text(facts.get('digest'))}"
+    served = f": its bytes hash to {facts['served']}" if facts.get('served') else ''
+    return f"The {as_text(facts.get('what'))} of {as_text(facts.get('image'))} does not match " \
+        f'{named}{served}.'
+
+
+def _size_mismatch(facts):
+    """A manifest or config blob served with another size than its descriptor declares."""
+    received = facts.get('received')
+    served = f'is {received} bytes long, not' if isinstance(received, int) else 'is larger than'
+    return f"The {as_text(facts.get('what'))} of {as_text(facts.get('image'))} served by " \
+        f"{as_text(facts.get('host'))} {served} the {as_text(facts.get('size'))} bytes its " \
+        f"{as_text(facts.get('declaredBy'))} declares."
+
+
+# ---- findings: what the checks above conclude (catalogue.render writes their text) ----------
+
+FINDINGS = catalogue.findings({
+    # Image pull (--image).
+    'image.pulled': Finding(
+        PASSED, None, lambda f: f"Pulled the manifest of {f.get('image')} and its config blob "
+        f"{f.get('configDigest')} from {f.get('blobHost')}" + (
+            '.' if f.get('verified') else
+            f" (its first MiB of {as_text(f.get('configSize'))} bytes: digest not checked).")),
+    'image.token_unreachable': Finding(
+        FAILED, 'IMAGE_PULL_ERROR', '{url} could not be reached for a pull token: {error}.'),
+    'image.token_denied': Finding(
+        FAILED, 'IMAGE_PULL_ERROR', '{url} gave no token for {scope} (it answered {statusCode}).',
+        'image-denied'),
+    'image.throttled': Finding(
+        FAILED, 'CONNECTIVITY_TOOMANYREQUESTS_ERROR', '{url} answered 429 Too Many Requests.'),
+    'image.manifest_unreachable': Finding(
+        FAILED, 'IMAGE_PULL_ERROR', '{url} could not be reached: {error}.'),
+    'image.denied': Finding(
+        FAILED, 'IMAGE_PULL_ERROR', 'Pulling {image} is denied: {url} answered {statusCode} '
+                                    '({registryError}).', 'image-denied'),
+    'image.manifest_unknown': Finding(
+        FAILED, 'IMAGE_PULL_ERROR', 'The registry has no manifest for {image}: {url} answered 404 '
+                                    '({registryError}).', 'image-unknown'),
+    'image.manifest_failed': Finding(
+        FAILED, 'IMAGE_PULL_ERROR', '{url} answered {statusCode} for the manifest of {image}.'),
+    'image.unreadable': Finding(
+        FAILED, 'IMAGE_PULL_ERROR', 'The manifest of {image} cannot be read: {problem}.'),
+    'image.digest_mismatch': Finding(FAILED, 'IMAGE_PULL_ERROR', _mismatch, 'image-mismatch'),
+    'image.size_mismatch': Finding(FAILED, 'IMAGE_PULL_ERROR', _size_mismatch, 'image-mismatch'),
+    'image.blob_unreachable': Finding(
+        FAILED, 'IMAGE_PULL_ERROR', '{url} could not be reached: {error}.'),
+    'image.blob_failed': Finding(
+        FAILED, 'IMAGE_PULL_ERROR', '{host} answered {statusCode} for the config blob of {image}.'),
+    'image.redirect_refused': Finding(
+        FAILED, 'IMAGE_PULL_ERROR', '{host} redirects the config blob of {image} to {target}, '
+                                    'which is not HTTPS: not followed.'),
+    'image.redirect_broken': Finding(
+        FAILED, 'IMAGE_PULL_ERROR', lambda f: f"{as_text(f.get('host'))} answered "
+        f"{as_text(f.get('statusCode'))} for the config blob of {as_text(f.get('image'))} " + (
+            f"with a Location that names no valid host ({f['location']}): not followed."
+            if f.get('location') else 'without a Location header.'), 'image-redirect'),
+    'image.too_many_redirects': Finding(
+        FAILED, 'IMAGE_PULL_ERROR', 'The config blob of {image} is redirected more than 3 times '
+                                    '({redirects}).'),
+    'image.data_unreachable': Finding(
+        FAILED, 'CONNECTIVITY_DATA_ENDPOINT_ERROR',
+        'The layers of {image} come from {host}, which cannot be reached from here: {error}.'),
+    'image.data_forbidden': Finding(
+        FAILED, 'CONNECTIVITY_DATA_ENDPOINT_ERROR',
+        'The layers of {image} come from {host}, which refuses this client (403): a firewall of '
+        'the storage behind the registry.'),
+})

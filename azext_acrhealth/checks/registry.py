@@ -2,6 +2,8 @@
 """Registry checks that read ARM: the identity behind customer-managed-key encryption, and
 the DNS routing to the registry's private endpoints in a virtual network (--vnet)."""
 
+from .. import catalogue
+from ..catalogue import FAILED, Finding, PASSED, SKIPPED, WARNING
 from .base import Check, CheckResult
 from .._azure import ArmError, DnsError
 
@@ -149,3 +151,80 @@ def registry_plan(with_vnet):
         plan.append(Check('private-endpoints', 'Private endpoint DNS', 'CONNECTIVITY_DNS_ERROR',
                           check_private_endpoints, requires=('login-server',), budget=8))
     return plan
+
+
+def _not_approved(facts):
+    return (f"No private endpoint connection of {facts.get('name')} is Approved (" + ', '.join(
+        f"{c.get('privateEndpoint')}: {c.get('status')}" for c in facts.get('connections', [])) +
+        '): a private endpoint carries no traffic until its connection is approved.')
+
+
+# ---- findings: what the checks above conclude (catalogue.render writes their text) ----------
+
+FINDINGS = catalogue.findings({
+    # Customer-managed key.
+    'registry.cmk.not_in_arm': Finding(
+        SKIPPED, None, 'The registry is not in the subscription searched, so its encryption '
+                       'cannot be read.'),
+    'registry.cmk.arm_failed': Finding(
+        SKIPPED, None, 'ARM could not be asked ({armError}), so the registry\'s encryption was '
+                       'not checked.'),
+    'registry.cmk.not_used': Finding(
+        PASSED, None, 'The registry is not encrypted with a customer-managed key.'),
+    'registry.cmk.system_ok': Finding(
+        PASSED, None, 'The customer-managed key is reached through the registry\'s '
+                      'system-assigned identity.'),
+    'registry.cmk.user_ok': Finding(
+        PASSED, None, 'The customer-managed key is reached through identity {identityId} '
+                      '(client ID {clientId}), which exists.'),
+    'registry.cmk.system_missing': Finding(
+        FAILED, 'CMK_ERROR', 'The key\'s identity is the system-assigned one, but the registry '
+                             'has no system-assigned identity.'),
+    'registry.cmk.not_assigned': Finding(
+        FAILED, 'CMK_ERROR', 'No identity with client ID {clientId} (the key\'s identity) is '
+                             'assigned to the registry.'),
+    'registry.cmk.deleted': Finding(
+        FAILED, 'CMK_ERROR', 'The key\'s identity {identityId} (client ID {clientId}) no longer '
+                             'exists.'),
+    'registry.cmk.unverifiable': Finding(
+        FAILED, 'CMK_ERROR', 'The key\'s identity {identityId} could not be read through ARM: '
+                             '{error}.'),
+
+    # Private endpoints (--vnet).
+    'registry.pe.not_in_arm': Finding(
+        FAILED, 'CONNECTIVITY_DNS_ERROR',
+        'Registry {name} is not in the subscription searched, so its private endpoints cannot be '
+        'read; select its subscription with --subscription.',
+        variant='private-endpoints-unread'),
+    'registry.pe.arm_failed': Finding(
+        FAILED, 'CONNECTIVITY_DNS_ERROR',
+        'ARM could not be asked ({armError}), so the private endpoints of {name} could not be '
+        'read.', variant='private-endpoints-unread'),
+    'registry.pe.none': Finding(
+        FAILED, 'CONNECTIVITY_DNS_ERROR', 'Registry {name} has no private endpoints.',
+        variant='no-private-endpoint'),
+    'registry.pe.not_approved': Finding(
+        FAILED, 'CONNECTIVITY_DNS_ERROR', _not_approved, variant='private-endpoint-pending'),
+    'registry.pe.not_approved_public': Finding(
+        WARNING, None, lambda f: _not_approved(f) + ' Public network access is enabled: clients '
+        'outside the virtual network take the public path meanwhile; a Pending connection is '
+        f"approved with `az acr private-endpoint-connection approve --registry-name {f.get('name')}"
+        " --name <connection>`.", codeless=True),
+    'registry.pe.none_in_vnet': Finding(
+        FAILED, 'CONNECTIVITY_DNS_ERROR',
+        'None of the {endpoints} private endpoint(s) of {name} is in virtual network {vnet}.',
+        variant='no-private-endpoint'),
+    'registry.pe.unreadable': Finding(
+        FAILED, 'CONNECTIVITY_DNS_ERROR',
+        'The private endpoints of {name} could not be read through ARM: {error}.', variant='private-endpoints-unread'),
+    'registry.pe.ok': Finding(
+        PASSED, None, lambda f: 'DNS here resolves ' + ', '.join(
+            m['fqdn'] for m in f.get('mappings', [])) + ' to the private endpoint addresses in '
+        'the virtual network.'),
+    'registry.pe.mismatch': Finding(
+        FAILED, 'CONNECTIVITY_DNS_ERROR', lambda f: 'DNS here does not route to the private '
+        'endpoints: ' + '; '.join(
+            f"{m['fqdn']}: expected {m['expected']}, got "
+            f"{m['error'] or ', '.join(m['actual']) or 'nothing'}"
+            for m in f.get('mappings', []) if not m['ok']) + '.', variant='private-dns'),
+})

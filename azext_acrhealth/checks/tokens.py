@@ -4,6 +4,9 @@ at ``/oauth2/token``, both only ever sent to the registry's own login server ove
 refusal is explained by the caller's role assignments when they were read, or by the network
 when the registry's settings say so; the documented code stays."""
 
+from .. import catalogue
+from ..catalogue import FAILED, Finding, PASSED
+from .._text import as_text
 from .base import Check, CheckResult
 from .._oauth import (DENIED, MALFORMED, OK, REPOSITORY_ACTIONS, THROTTLED, UNREACHABLE,
                       access_scope, granted_actions, request_token, same_host, token_claims)
@@ -148,3 +151,99 @@ def tokens_plan():
               check_access_token, requires=('refresh-token', 'challenge', 'login-server', 'dns'),
               budget=3),
     ]
+
+
+def _missing_actions(facts):
+    granted = facts.get('granted')
+    if not granted:
+        return f"The access token for {facts.get('repository')} grants no action: it lacks " \
+               f"{as_text(facts.get('missing'))}."
+    return f"The access token for {facts.get('repository')} grants {as_text(granted)} but lacks " \
+           f"{as_text(facts.get('missing'))}."
+
+
+def _network_denied(facts, stage):
+    said = f" ({facts['registryMessage']})" if facts.get('registryMessage') else ''
+    return (f"{facts.get('url')} answered 403: no {stage} token, and the registry's network "
+            f"settings keep this client out{said}: public network access: "
+            f"{as_text(facts.get('publicNetworkAccess'))}; network rules default action: "
+            f"{as_text(facts.get('networkDefaultAction'))}; IP rules: {as_text(facts.get('ipRules'))}.")
+
+
+def _throttled(facts):
+    wait = facts.get('retryAfter')
+    asks = '' if wait is None else f'; it asks to wait {wait} s'
+    return f"{facts.get('url')} answered 429 Too Many Requests{asks}."
+
+
+# Findings: what a check can conclude. The template is formatted with the result's facts.
+# A finding whose code is None and status is failed takes the check's own code.
+
+
+# ---- findings: what the checks above conclude (catalogue.render writes their text) ----------
+
+FINDINGS = catalogue.findings({
+    # Refresh token.
+    'connectivity.refresh.ok': Finding(
+        PASSED, None, '{url} exchanged an Azure AD token (tenant {tenant}) for a refresh '
+                      'token.'),
+    'connectivity.refresh.no_login': Finding(
+        FAILED, 'CONNECTIVITY_REFRESH_TOKEN_ERROR',
+        'No Azure AD token from the CLI\'s login: {error}. Run `az login`.'),
+    'connectivity.refresh.foreign_realm': Finding(
+        FAILED, 'CONNECTIVITY_REFRESH_TOKEN_ERROR',
+        'The challenge names the realm {realm}, which is not https://{loginServer}: no token '
+        'was sent.'),
+    'connectivity.refresh.denied': Finding(
+        FAILED, 'CONNECTIVITY_REFRESH_TOKEN_ERROR',
+        '{url} answered {statusCode}: no refresh token for your Azure AD token.'),
+    'connectivity.refresh.denied_roles': Finding(
+        FAILED, 'CONNECTIVITY_REFRESH_TOKEN_ERROR',
+        '{url} answered {statusCode}: no refresh token for your Azure AD token.', 'refresh-roles'),
+    'connectivity.refresh.network_denied': Finding(
+        FAILED, 'CONNECTIVITY_REFRESH_TOKEN_ERROR', lambda f: _network_denied(f, 'refresh'),
+        'refresh-network'),
+    'connectivity.refresh.throttled': Finding(
+        FAILED, 'CONNECTIVITY_TOOMANYREQUESTS_ERROR', _throttled),
+    'connectivity.refresh.unreachable': Finding(
+        FAILED, 'CONNECTIVITY_REFRESH_TOKEN_ERROR', '{url} could not be reached: {error}.'),
+    'connectivity.refresh.malformed': Finding(
+        FAILED, 'CONNECTIVITY_REFRESH_TOKEN_ERROR',
+        '{url} answered {statusCode} but gave no refresh token: {problem}.'),
+
+    # Access token.
+    'connectivity.access.ok': Finding(PASSED, None, '{url} issued an access token for {scope}.'),
+    'connectivity.access.ok_abac': Finding(
+        PASSED, None, '{url} issued an access token for {scope}. Note: this registry uses '
+                      'repository-scoped role assignments (ABAC); add --repository <name> to '
+                      'check your access to a repository.'),
+    'connectivity.access.ok_repository': Finding(
+        PASSED, None, 'The access token for {repository} grants {granted}.'),
+    'connectivity.access.denied': Finding(
+        FAILED, 'CONNECTIVITY_ACCESS_TOKEN_ERROR',
+        '{url} answered {statusCode}: no access token for {scope}.'),
+    'connectivity.access.denied_roles': Finding(
+        FAILED, 'CONNECTIVITY_ACCESS_TOKEN_ERROR',
+        '{url} answered {statusCode}: no access token for {scope}.', 'access-roles'),
+    'connectivity.access.network_denied': Finding(
+        FAILED, 'CONNECTIVITY_ACCESS_TOKEN_ERROR', lambda f: _network_denied(f, 'access'),
+        'access-network'),
+    'connectivity.access.throttled': Finding(
+        FAILED, 'CONNECTIVITY_TOOMANYREQUESTS_ERROR', _throttled),
+    'connectivity.access.unreachable': Finding(
+        FAILED, 'CONNECTIVITY_ACCESS_TOKEN_ERROR', '{url} could not be reached: {error}.'),
+    'connectivity.access.malformed': Finding(
+        FAILED, 'CONNECTIVITY_ACCESS_TOKEN_ERROR',
+        '{url} answered {statusCode} but gave no access token: {problem}.'),
+    'connectivity.access.unreadable': Finding(
+        FAILED, 'CONNECTIVITY_ACCESS_TOKEN_ERROR',
+        'The access token for {repository} could not be read to check its grants: {problem}.'),
+    'connectivity.access.missing_actions': Finding(
+        FAILED, 'CONNECTIVITY_ACCESS_TOKEN_ERROR',
+        _missing_actions,
+        'repository-permissions'),
+    'connectivity.access.missing_actions_roles': Finding(
+        FAILED, 'CONNECTIVITY_ACCESS_TOKEN_ERROR',
+        _missing_actions,
+        'repository-roles'),
+})

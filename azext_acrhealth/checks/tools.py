@@ -4,6 +4,8 @@ Trust); their findings are warnings."""
 
 import re
 
+from .. import catalogue
+from ..catalogue import Finding, PASSED, SKIPPED, WARNING
 from .base import Check, CheckResult, given_seconds
 from .._clients import find_client
 from .._text import first_line
@@ -95,3 +97,33 @@ def tools_plan():
         Check('helm', 'Helm', 'HELM_VERSION_ERROR', check_helm),
         Check('notary', 'Notary', 'NOTARY_VERSION_ERROR', check_notary),
     ]
+
+
+# ---- findings: what the checks above conclude (catalogue.render writes their text) ----------
+
+FINDINGS = catalogue.findings({
+    # Azure CLI.
+    'azure_cli.version': Finding(
+        PASSED, None, 'Azure CLI {cliVersion}, acrhealth {extensionVersion}.'),
+
+    # Helm.
+    'helm.found': Finding(PASSED, None, 'Helm {version} found: {path}.'),
+    'helm.missing': Finding(WARNING, 'HELM_COMMAND_ERROR', 'No `helm` executable found on PATH.'),
+    'helm.in_cwd': Finding(
+        WARNING, 'HELM_COMMAND_ERROR',
+        'Refusing to use {path}: it is in the current directory ({cwd}), where a cloned '
+        'repository could have planted it.'),
+    'helm.too_old': Finding(
+        WARNING, 'HELM_VERSION_ERROR', 'Helm {version} is older than {minimum}: {output}'),
+    'helm.unparsed': Finding(
+        WARNING, 'HELM_VERSION_ERROR', 'The Helm version could not be determined: {output}'),
+
+    # Notary.
+    'notary.missing': Finding(SKIPPED, None, 'No `notary` executable found on PATH.'),
+    'notary.found': Finding(PASSED, None, 'Notary {version} found: {path}.'),
+    'notary.incompatible': Finding(
+        WARNING, 'NOTARY_VERSION_ERROR', 'Notary {version} is {minimum} or later: {path}.'),
+    'notary.unknown_version': Finding(
+        WARNING, 'NOTARY_VERSION_ERROR',
+        'The Notary version could not be determined (`notary version` printed: {output}).'),
+})

@@ -167,3 +167,13 @@ def error_line(text, limit=300):
         if not line.upper().startswith('WARNING'):
             return line[:limit]
     return lines[0][:limit] if lines else ''
+
+
+def first_words(text, limit=200):
+    """The first line of ``text``, cut at a word before ``limit`` characters ("…" then)."""
+    lines = [line.strip() for line in str(text).splitlines() if line.strip()]
+    line = lines[0] if lines else ''
+    if len(line) <= limit:
+        return line
+    cut = line[:limit - 1]
+    return (cut.rsplit(' ', 1)[0] if ' ' in cut[limit // 2:] else cut) + '\u2026'

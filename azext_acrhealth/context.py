@@ -42,13 +42,13 @@ def build_context(cli_ctx, *, registry_name=None, yes=False, ignore_errors=False
     ctx.pull_consent = pull_consent(ctx, ask)
     if registry_name:
         from azure.cli.core.util import should_disable_connection_verify
-        from azext_acrhealth import _azure
+        from azext_acrhealth import _arm, _azure
         from azext_acrhealth._http import HttpClient
         ctx.verify_tls = not should_disable_connection_verify()
         ctx.acr_suffix = _azure.acr_suffix(cli_ctx)
         ctx.resolve = _azure.resolve
         ctx.http = HttpClient(ctx.timeout, verify=ctx.verify_tls)
-        ctx.arm = _azure.Arm(cli_ctx, ctx.timeout)
+        ctx.arm = _arm.Arm(cli_ctx, ctx.timeout)
         ctx.aad_token = lambda: _azure.aad_token(cli_ctx, ctx.timeout)
         from azext_acrhealth import _probe
         bundle = _probe.ca_bundle(os.environ)

@@ -7,7 +7,8 @@ import json
 import re
 
 from azext_acrhealth import catalogue, report
-from azext_acrhealth._azure import AadTokenError, ArmError, DnsError, registry_facts
+from azext_acrhealth._arm import registry_facts
+from azext_acrhealth._azure import AadTokenError, ArmError, DnsError
 from azext_acrhealth._http import HttpError, HttpResponse
 from azext_acrhealth.checks.base import CheckContext, Options
 
@@ -116,7 +117,7 @@ ACR_PUSH_ON_REGISTRY = {
 
 
 class FakeArm:
-    """``_azure.Arm`` stand-in. ``registries`` maps a registry name to its ARM JSON (given to
+    """``_arm.Arm`` stand-in. ``registries`` maps a registry name to its ARM JSON (given to
     the real ``registry_facts``, as ``Arm.find_registry`` does) or to an exception to raise;
     ``resources`` maps a resource ID to its JSON, None (ARM 404) or an exception."""
 

@@ -1,4 +1,4 @@
-# acrhealth (MIT licence). The _azure adapters: registry facts, addresses, DNS, ARM paging and errors.
+# acrhealth (MIT licence). The _arm and _azure adapters: registry facts, addresses, DNS, ARM paging, errors.
 import socket
 import threading
 import time
@@ -6,9 +6,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from azext_acrhealth import _azure
-from azext_acrhealth._azure import (Arm, ArmError, DnsError, acr_audience, acr_suffix,
-                                    address_kind, registry_facts, resolve)
+from azext_acrhealth import _arm, _azure
+from azext_acrhealth._arm import Arm, registry_facts
+from azext_acrhealth._azure import (ArmError, DnsError, acr_audience, acr_suffix, address_kind,
+                                    resolve)
 
 RID = '/subscriptions/s/resourceGroups/g/providers/Microsoft.ContainerRegistry/registries/r'
 UAI = '/subscriptions/s/resourceGroups/g/providers/Microsoft.ManagedIdentity/userAssignedIdentities/i'
@@ -292,7 +293,7 @@ def test_find_registry_stops_when_paging_never_ends():
             'value': [], 'nextLink': ARM + LIST + 'page{}'.format(count[0])})
     with pytest.raises(ArmError, match='paging stopped'):
         arm_with(Pipeline((ARM, next_page), (LIST, next_page))).find_registry('myreg')
-    assert count[0] <= _azure.MAX_PAGES
+    assert count[0] <= _arm.MAX_PAGES
 
 
 @pytest.mark.parametrize('status, code, message', [
@@ -443,7 +444,7 @@ def test_acr_audience(configured, expected):
 
 
 def test_a_long_arm_message_is_cut_at_a_word_and_says_so():
-    from azext_acrhealth._azure import _first_line
+    from azext_acrhealth._text import first_words as _first_line
     message = ('The client does not have authorization to perform action '
                "'Microsoft.Authorization/roleAssignments/read' over scope '/subscriptions/x' "
                'or the scope is invalid.')

@@ -15,7 +15,7 @@ import time
 import pytest
 import requests
 
-from azext_acrhealth import _azure, _bounded, _probe, _process, runner
+from azext_acrhealth import _arm, _azure, _bounded, _probe, _process, runner
 from azext_acrhealth._http import HttpClient
 from azext_acrhealth._speculation import Speculation
 from azext_acrhealth.checks import build_plan
@@ -142,7 +142,7 @@ def _context(tmp_path, monkeypatch, network):
                         lambda _cli_ctx: 's1')
     http = HttpClient(TIMEOUT)
     monkeypatch.setattr(http._session, 'request', network.request)  # pylint: disable=protected-access
-    arm = _azure.Arm(None, TIMEOUT)
+    arm = _arm.Arm(None, TIMEOUT)
     arm._client = network  # pylint: disable=protected-access
     arm._subscription = {'id': 's1', 'name': 'sub', 'tenantId': 't1'}  # pylint: disable=protected-access
     options = Options(registry_name=NAME, yes=True, ignore_errors=True, vnet='vnet1',

@@ -6,6 +6,7 @@ instead of argument-level ones)."""
 import ipaddress
 import math
 import re
+from collections import namedtuple
 
 from knack.log import get_logger
 
@@ -85,13 +86,23 @@ _TAG = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$')
 _DIGEST = re.compile(r'^sha256:[a-f0-9]{64}$')
 
 
+class ImageReference(namedtuple('ImageReference', 'text repository reference')):
+    """``--image`` parsed once, by its validator: the text as given, its repository and its
+    tag or digest."""
+    __slots__ = ()
+
+    def __str__(self):
+        return self.text
+
+
 def parse_image(image):
-    """``(repository, reference)`` of ``REPO:TAG`` or ``REPO@sha256:...`` (the repository is ''
-    when there is neither a tag nor a digest)."""
+    """The :class:`ImageReference` of ``REPO:TAG`` or ``REPO@sha256:...`` (the repository is
+    '' when there is neither a tag nor a digest)."""
     if '@' in image:
-        return tuple(image.split('@', 1))
-    repository, _, reference = image.rpartition(':')
-    return repository, reference
+        repository, reference = image.split('@', 1)
+    else:
+        repository, _, reference = image.rpartition(':')
+    return ImageReference(image, repository, reference)
 
 
 # A DNS label: letters, digits and hyphens, at most 63, neither first nor last a hyphen (RFC 1123).
@@ -123,11 +134,13 @@ def validate_image(namespace):
     recommendation = ('Pass a repository of the registry and a tag or digest, e.g. --image '
                       'samples/hello-world:latest or --image samples/hello-world@sha256:<64 hex '
                       'digits>.')
-    repository, reference = parse_image(image)
-    valid = (_DIGEST if '@' in image else _TAG).fullmatch(reference)
-    if not valid or len(repository) > _REPOSITORY_MAX or not _REPOSITORY.fullmatch(repository):
+    parsed = parse_image(image)
+    valid = (_DIGEST if '@' in image else _TAG).fullmatch(parsed.reference)
+    if not valid or len(parsed.repository) > _REPOSITORY_MAX or \
+            not _REPOSITORY.fullmatch(parsed.repository):
         raise _invalid(f'--image {_shown(image)} is not REPO:TAG or REPO@sha256:DIGEST of a '
                        'repository of the registry.', recommendation)
+    namespace.image = parsed  # the handler and the checks read it parsed, never again
 
 
 def validate_vnet(namespace):

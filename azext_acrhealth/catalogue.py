@@ -11,7 +11,7 @@ from collections import namedtuple
 
 from ._roles import role_advice as _role_advice
 from ._text import as_text as _shown
-from ._validators import is_host_name, parse_image
+from ._validators import is_host_name
 
 
 DOCS_URL = 'https://aka.ms/acr/errors#{anchor}'
@@ -288,10 +288,11 @@ for _variant, _code in (('refresh-roles', 'CONNECTIVITY_REFRESH_TOKEN_ERROR'),
     VARIANTS[_variant] = _base._replace(remediation=_role_advice)
 
 
-def remediation(code, variant, facts, registry=None):
+def remediation(code, variant, facts, registry=None, image=None):
     """The remediation of a code (or of its variant), written from the facts where it says
     more than the code does (the role to ask for), naming what it is about: the registry, the
-    repository, the hosts to allow, the Docker config entry."""
+    repository (``--repository``, else the repository of ``image``, the parsed --image), the
+    hosts to allow, the Docker config entry."""
     facts = facts or {}
     text = entry(code, variant).remediation
     if callable(text):
@@ -300,15 +301,15 @@ def remediation(code, variant, facts, registry=None):
         except Exception:  # pylint: disable=broad-except  # facts of a shape not foreseen
             text = CODES[code].remediation
             text = text(facts) if callable(text) else text
-    return _named(text, facts, registry)
+    return _named(text, facts, registry, getattr(image, 'repository', None))
 
 
-def _named(text, facts, registry):
+def _named(text, facts, registry, image_repository):
     hosts = _hosts(facts)
     login_server = facts.get('loginServer')
     names = {'<registry>': registry, '<entry>': facts.get('key'),
              '<host>': hosts[0] if hosts else login_server if is_host_name(login_server) else None,
-             '<repository>': facts.get('repository') or _image_repository(facts.get('image'))}
+             '<repository>': facts.get('repository') or image_repository}
     for placeholder, value in names.items():
         if isinstance(value, str) and value:
             text = text.replace(placeholder, value)
@@ -327,11 +328,6 @@ def _hosts(facts):
     host = facts.get('host')
     return names(facts.get('failing'), 'host') or ([host] if is_host_name(host) else []) or \
         names(facts.get('mappings'), 'fqdn', lambda item: not item.get('ok'))
-
-
-def _image_repository(image):
-    """'team/app' of --image 'team/app:1.0' or 'team/app@sha256:...'."""
-    return parse_image(image)[0] if isinstance(image, str) else None
 
 
 def entry(code, variant=None):

@@ -23,9 +23,8 @@ def build_context(cli_ctx, *, registry_name=None, yes=False, ignore_errors=False
 
     # Plain str: a configured default (`az configure --defaults acr=NAME`) arrives as a str
     # subclass that the CLI's JSON output would turn into an object.
-    registry_name, repository, vnet, image = (None if value is None else str(value)
-                                              for value in (registry_name, repository, vnet,
-                                                            image))
+    registry_name, repository, vnet = (None if value is None else str(value)
+                                       for value in (registry_name, repository, vnet))
     options = Options(registry_name=registry_name, yes=bool(yes),
                       ignore_errors=bool(ignore_errors), repository=repository, vnet=vnet,
                       timeout=float(timeout), login_server_hint=login_server_hint,

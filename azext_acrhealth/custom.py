@@ -27,10 +27,12 @@ def acr_check_health(cmd, registry_name=None, yes=False, ignore_errors=False,  #
     started = time.monotonic()
     outcomes = run_plan(plan, ctx, ignore_errors=ignore_errors,
                         on_result=lambda check, result: view.progress(
-                            reporting.check_entry(check, result, ctx.options.registry_name),
+                            reporting.check_entry(check, result, ctx.options.registry_name,
+                                                  ctx.options.image),
                             stopped=result.finding == STOPPED))
     result = reporting.build_report(outcomes, ctx.environment_summary(),
-                                    registry=ctx.registry_summary(outcomes))
+                                    registry=ctx.registry_summary(outcomes),
+                                    image=ctx.options.image)
     view.summary(result, time.monotonic() - started)
     failed = reporting.failed_count(result)
     if failed:

@@ -10,9 +10,9 @@ UNHEALTHY = 'unhealthy'
 TABLE_MESSAGE = 1000  # characters of a message in a table row (the JSON report has all of it)
 
 
-def check_entry(check, result, registry=None):
-    """One element of the report's ``checks`` list (``registry``: the name --name gave, which
-    the remediation names)."""
+def check_entry(check, result, registry=None, image=None):
+    """One element of the report's ``checks`` list (``registry``: the name --name gave, and
+    ``image``: the parsed --image, which the remediation names)."""
     found = catalogue.finding(result.finding)
     status, code = catalogue.outcome(result.finding, check.code)
     return {
@@ -21,7 +21,7 @@ def check_entry(check, result, registry=None):
         'status': status,
         'code': code,
         'message': catalogue.render(result.finding, result.facts),
-        'remediation': catalogue.remediation(code, found.variant, result.facts, registry)
+        'remediation': catalogue.remediation(code, found.variant, result.facts, registry, image)
         if code else None,
         'docsUrl': catalogue.docs_url(code) if code else None,
         'details': dict(result.facts),
@@ -29,12 +29,12 @@ def check_entry(check, result, registry=None):
     }
 
 
-def build_report(outcomes, environment, registry=None):
+def build_report(outcomes, environment, registry=None, image=None):
     """The report for ``outcomes`` (``[(check, result)]`` in plan order). ``endpoints`` (every
     host a pull needs, from the checks that probed them) and ``identity`` (the principal the
     CLI's token represents) are there only when a check found them."""
     name = (registry or {}).get('name')
-    checks = [check_entry(check, result, name) for check, result in outcomes]
+    checks = [check_entry(check, result, name, image) for check, result in outcomes]
     summary = {
         'passed': sum(1 for c in checks if c['status'] == catalogue.PASSED),
         'failed': sum(1 for c in checks if c['status'] == catalogue.FAILED),

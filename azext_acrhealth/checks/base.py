@@ -75,7 +75,7 @@ class Options:  # pylint: disable=too-many-instance-attributes  # a record of th
     vnet: Optional[str] = None
     timeout: float = DEFAULT_TIMEOUT
     login_server_hint: Optional[str] = None   # --name given as the login server (validated)
-    image: Optional[str] = None               # --image REPO:TAG or REPO@sha256:... (validated)
+    image: Any = None                         # --image, an _validators.ImageReference (validated)
 
 
 # How the pull check may proceed, decided by the handler before any check runs.

@@ -16,7 +16,6 @@ from .._urls import shown_url
 from .._oauth import OK, THROTTLED, UNREACHABLE, request_token
 from .endpoints import ROLE_REDIRECT, endpoint_entry, endpoints_plan, region_of
 from .._azure import DnsError, address_kind
-from .._validators import parse_image
 from .._http import HttpError, header_value
 from .._probe import FAILED, PASSED, SKIPPED
 
@@ -42,8 +41,9 @@ class _Pull:
         self.host = results['login-server'].facts['loginServer']
         self.challenge = results['challenge'].data
         self.refresh_token = results['refresh-token'].data
-        self.repository, self.reference = parse_image(ctx.options.image)
-        self.facts = {'image': ctx.options.image, 'loginServer': self.host}
+        image = ctx.options.image
+        self.repository, self.reference = image.repository, image.reference
+        self.facts = {'image': image.text, 'loginServer': self.host}
 
     def result(self, finding, **facts):
         return CheckResult(finding, dict(self.facts, **facts))

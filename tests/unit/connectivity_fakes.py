@@ -11,6 +11,7 @@ from azext_acrhealth._arm import registry_facts
 from azext_acrhealth._azure import AadTokenError, ArmError, DnsError
 from azext_acrhealth._http import HttpError, HttpResponse
 from azext_acrhealth.checks.base import CheckContext, Options
+from azext_acrhealth._validators import parse_image
 
 SUB = '00000000-0000-0000-0000-000000000001'
 GROUP = 'rg1'
@@ -264,7 +265,8 @@ def make_ctx(registries=None, http=None, resolver=None, aad=None, arm=None, time
     """A CheckContext for the registry checks with every adapter faked."""
     options = Options(registry_name=registry_name, repository=repository, vnet=vnet,
                       timeout=timeout, ignore_errors=ignore_errors, yes=True,
-                      login_server_hint=login_server_hint, image=image)
+                      login_server_hint=login_server_hint,
+                      image=parse_image(image) if isinstance(image, str) else image)
     if arm is None:
         arm = FakeArm({NAME: arm_registry()} if registries is None else registries)
     ctx = CheckContext(

@@ -15,6 +15,7 @@ import time
 import pytest
 import requests
 
+from azext_acrhealth._validators import parse_image
 from azext_acrhealth import _arm, _azure, _bounded, _probe, _process, runner
 from azext_acrhealth._http import HttpClient
 from azext_acrhealth._speculation import Speculation
@@ -146,7 +147,7 @@ def _context(tmp_path, monkeypatch, network):
     arm._client = network  # pylint: disable=protected-access
     arm._subscription = {'id': 's1', 'name': 'sub', 'tenantId': 't1'}  # pylint: disable=protected-access
     options = Options(registry_name=NAME, yes=True, ignore_errors=True, vnet='vnet1',
-                      image='repo:tag', timeout=TIMEOUT)
+                      image=parse_image('repo:tag'), timeout=TIMEOUT)
     ctx = CheckContext(
         options=options, run_process=_process.run_process, environ=environ,
         which=lambda name: str(bin_dir / name) if (bin_dir / name).exists() else None,

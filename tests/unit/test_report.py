@@ -6,6 +6,7 @@ import pytest
 from knack.output import CommandResultItem, format_json, format_table, format_tsv
 
 from azext_acrhealth import catalogue, report
+from azext_acrhealth._validators import parse_image
 from azext_acrhealth.checks.base import Check, CheckResult
 
 TOP_KEYS = {'status', 'registry', 'environment', 'checks', 'summary'}
@@ -176,7 +177,9 @@ def test_remediations_name_the_registry_the_repository_and_the_hosts():
     assert '`az acr show-endpoints --name r`' in text
     image = outcome('image-pull', 'Image pull', 'image.manifest_unknown',
                     {'image': 'team/app:1.0', 'url': 'u'})
-    assert '--name r --repository team/app`' in report.check_entry(*image, 'r')['remediation']
+    parsed = parse_image('team/app:1.0')  # --image, as its validator gives it
+    assert '--name r --repository team/app`' in report.check_entry(*image, 'r', parsed)[
+        'remediation']
     dns = outcome('dns', 'DNS lookup', 'connectivity.dns.failed',
                   {'loginServer': 'r.azurecr.io', 'error': 'no answer within 1 s'})
     assert '(`nslookup r.azurecr.io`)' in report.check_entry(*dns, 'r')['remediation']

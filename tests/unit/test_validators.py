@@ -206,7 +206,9 @@ def test_environment_only_is_valid():
 @pytest.mark.parametrize('image', ['hello-world:latest', 'samples/app:v1.2_rc-3',
                                    'samples/app@sha256:' + 'a' * 64])
 def test_valid_images(image):
-    assert accepted(image=image).image == image
+    parsed = accepted(image=image).image  # parsed once, here: nothing parses it again
+    assert (parsed.text, str(parsed)) == (image, image)
+    assert parsed.repository + ('@' if '@' in image else ':') + parsed.reference == image
 
 
 @pytest.mark.parametrize('image', ['hello-world', 'Hello:latest', 'app:', 'app:-bad', 'app:' + 'x' * 129,

@@ -60,6 +60,7 @@ class Arm:
         # waiting for it and go on their own connections.
         self._one_at_a_time = threading.Lock()
         self._in_turn = True
+        self.date = None  # ARM's latest Date header: what its clock says
 
     def _call_options(self):
         # One immediate retry for a dropped connection (an idle keep-alive the server closed),
@@ -118,7 +119,9 @@ class Arm:
         while self._in_turn and not taken:
             taken = self._one_at_a_time.acquire(timeout=TURN_POLL)  # pylint: disable=consider-using-with  # a wait that can stop is no `with`
         try:
-            return self._pipeline().send_request(request, **self._call_options())
+            response = self._pipeline().send_request(request, **self._call_options())
+            self.date = response.headers.get('Date') or self.date
+            return response
         finally:
             if taken:
                 self._one_at_a_time.release()

@@ -42,6 +42,9 @@ class HttpClient:  # pylint: disable=too-few-public-methods  # one call, but a s
         self._verify = verify
         self._max_body = max_body
         self._clock = clock
+        # host -> the Date header of its latest answer: what its clock says (a clock-skew
+        # check reads it; no request is made for it).
+        self.dates = {}
 
     def request(self, method, url, form=None, read_body=True, *, headers=None, max_body=None):
         """Send one request; return an :data:`HttpResponse` or raise :class:`HttpError`.
@@ -83,6 +86,7 @@ class HttpClient:  # pylint: disable=too-few-public-methods  # one call, but a s
                                               call.seconds or 0.001),
                 headers=dict({'Accept': 'application/json'}, **call.headers))
             box['response'] = response
+            self.dates[(urlsplit(call.url).hostname or '').lower()] = response.headers.get('Date')
             try:
                 if call.read_body:
                     body, truncated = self._read(response, deadline, call.max_body)

@@ -47,8 +47,19 @@ def _json_field(body, name):
     return value, None
 
 
-def retry_after_seconds(headers):
-    """Seconds a Retry-After header asks to wait (delay-seconds or HTTP-date), or None."""
+def http_date(value):
+    """Seconds since the epoch of an HTTP-date (a Date or Retry-After header), or None."""
+    try:
+        from email.utils import parsedate_to_datetime
+        when = parsedate_to_datetime(str(value).strip())
+        return None if when.tzinfo is None else when.timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
+def retry_after_seconds(headers, now):
+    """Seconds a Retry-After header asks to wait (delay-seconds, or an HTTP-date against
+    ``now``, seconds since the epoch), or None."""
     value = next((v for k, v in (headers or {}).items() if k.lower() == 'retry-after'), None)
     if value is None:
         return None
@@ -58,15 +69,8 @@ def retry_after_seconds(headers):
             return int(value)
         except ValueError:  # "²" is a digit to isdigit(); 5000 digits exceed int()'s limit
             return None
-    try:
-        from email.utils import parsedate_to_datetime
-        from datetime import datetime, timezone
-        when = parsedate_to_datetime(value)
-        if when.tzinfo is None:
-            return None
-        return max(0, int((when - datetime.now(timezone.utc)).total_seconds()) + 1)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
+    when = http_date(value)
+    return None if when is None else max(0, int(when - now) + 1)
 
 
 def _post_with_one_retry(ctx, url, form):
@@ -74,7 +78,7 @@ def _post_with_one_retry(ctx, url, form):
     and retry once. A longer wait is the user's to decide: it is reported, not slept."""
     response = ctx.http.request('POST', url, form=form)
     if response.status in (429, 503):
-        wait = retry_after_seconds(response.headers)
+        wait = retry_after_seconds(response.headers, ctx.now())
         # The wait and the retry must also fit in what is left of the check's budget.
         if wait is not None and wait <= min(MAX_RETRY_WAIT, ctx.timeout) and \
                 limit(wait + ctx.timeout)[0] >= wait + ctx.timeout:
@@ -92,7 +96,7 @@ def request_token(ctx, url, form, field, facts):
         return TokenAnswer(UNREACHABLE, dict(facts, error=ex.detail))
     facts['statusCode'] = response.status
     if response.status in (429, 503):
-        retry_after = retry_after_seconds(response.headers)
+        retry_after = retry_after_seconds(response.headers, ctx.now())
         if retry_after is not None:
             facts['retryAfter'] = retry_after
     if response.status == 429:

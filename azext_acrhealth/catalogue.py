@@ -292,7 +292,8 @@ def remediation(code, variant, facts, registry=None, image=None):
     """The remediation of a code (or of its variant), written from the facts where it says
     more than the code does (the role to ask for), naming what it is about: the registry, the
     repository (``--repository``, else the repository of ``image``, the parsed --image), the
-    hosts to allow, the Docker config entry."""
+    hosts to allow, the Docker config entry. A check may put what must be done first in the
+    facts, ``remediationFirst`` (a clock that is off before a refused token)."""
     facts = facts or {}
     text = entry(code, variant).remediation
     if callable(text):
@@ -301,6 +302,8 @@ def remediation(code, variant, facts, registry=None, image=None):
         except Exception:  # pylint: disable=broad-except  # facts of a shape not foreseen
             text = CODES[code].remediation
             text = text(facts) if callable(text) else text
+    first = facts.get('remediationFirst')
+    text = f'{first} Then: {text}' if isinstance(first, str) and first else text
     return _named(text, facts, registry, getattr(image, 'repository', None))
 
 

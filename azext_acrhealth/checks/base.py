@@ -110,6 +110,7 @@ class CheckContext:  # pylint: disable=too-many-instance-attributes  # the adapt
     speculation: Any = None               # _speculation.Speculation: DNS and /v2/ started early
     verify_tls: bool = True
     sleep: Callable = time.sleep          # waits asked for by Retry-After
+    now: Callable = time.time             # the clock (seconds since the epoch): replayable
 
     @property
     def timeout(self):

@@ -5,10 +5,15 @@ import time
 
 import pytest
 
+from azext_acrhealth.checks.docker import docker_plan
+from azext_acrhealth.checks.tools import tools_plan
+
 from tests.e2e.conftest import EXTENSION_NOTICE, real_docker
 
 SAMPLE_IMAGE = 'mcr.microsoft.com/mcr/hello-world:latest'
-DOCKER_CHECKS = ('docker-client', 'docker-daemon', 'docker-version', 'docker-pull')
+# Read from the plan, never copied.
+DOCKER_CHECKS = tuple(check.id for check in docker_plan())
+ENVIRONMENT_IDS = [check.id for check in docker_plan() + tools_plan()]
 
 
 def statuses(checks):
@@ -20,8 +25,7 @@ def test_no_docker_on_path(az, tools):
     assert result.returncode == 0, result
     assert EXTENSION_NOTICE in result.stderr
     checks = result.checks()
-    assert list(checks) == ['docker-client', 'docker-daemon', 'docker-version', 'docker-pull',
-                            'azure-cli', 'helm', 'notary']
+    assert list(checks) == ENVIRONMENT_IDS
     assert (checks['docker-client']['status'], checks['docker-client']['code']) == \
         ('warning', 'DOCKER_COMMAND_ERROR')
     assert checks['docker-client']['docsUrl'] == 'https://aka.ms/acr/errors#docker_command_error'

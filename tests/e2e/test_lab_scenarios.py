@@ -10,6 +10,10 @@ import time
 
 import pytest
 
+from azext_acrhealth import catalogue
+from azext_acrhealth.checks.connectivity import connectivity_plan
+from azext_acrhealth.checks.tokens import tokens_plan
+
 from tests.lab import scenarios as S
 
 # Where each scenario's documented code must appear (the check that fails with it).
@@ -38,8 +42,9 @@ FAILING_CHECK = {
     'escdataendpoint': 'endpoints',
     'escregistryerror': 'refresh-token',
 }
-OUR_CODES = ('CONNECTIVITY_DATA_ENDPOINT_ERROR', 'IMAGE_PULL_ERROR')  # documented in our README
-CONNECTIVITY = ['login-server', 'dns', 'challenge', 'refresh-token', 'access-token']
+OUR_CODES = catalogue.OUR_CODES  # documented in our README
+# The registry path, each check needing the one before (read from the plan, never copied).
+CONNECTIVITY = [check.id for check in connectivity_plan() + tokens_plan()]
 BLACKHOLE_TIMEOUT = 3
 
 

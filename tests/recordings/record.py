@@ -14,6 +14,7 @@ the connectivity checks with the real adapters against the lab and save
 import json
 import os
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOKEN_FIELDS = ('access_token', 'refresh_token')
@@ -100,6 +101,7 @@ def record(scenario, cli):
                        ignore_hosts=[S.AAD_HOST, S.ARM_HOST, S.ARM_HOST_NOSUFFIX],
                        before_record_request=_scrub_request,
                        before_record_response=_scrub_response)
+    recorded_at = round(time.time(), 3)
     with recorder.use_cassette(cassette):
         outcomes = run_plan(connectivity_plan() + tokens_plan(), ctx, ignore_errors=True)
     results = {check.id: result for check, result in outcomes}
@@ -114,6 +116,9 @@ def record(scenario, cli):
         'addresses': dns.facts.get('addresses', []),
         'tenant': tenant.get('id'),
         'findings': {check.id: result.finding for check, result in outcomes},
+        # The recording's time: the replay runs with this clock (a Retry-After date, the
+        # registry's Date header against the local clock).
+        'recordedAt': recorded_at,
     }
     with open(os.path.join(HERE, scenario.name + '.json'), 'w', encoding='utf-8') as handle:
         json.dump(sidecar, handle, indent=2, sort_keys=True)

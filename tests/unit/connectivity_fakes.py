@@ -81,6 +81,7 @@ class FakeHttp:
         self.read_body = []   # the read_body argument of each call
         self.headers = []     # the headers of each call
         self.max_bodies = []  # the max_body argument of each call
+        self.dates = {}       # host -> the Date header of its latest answer, as HttpClient
 
     def request(self, method, url, form=None, read_body=True, headers=None, max_body=None):
         self.calls.append((method, url, dict(form) if form is not None else None))
@@ -100,6 +101,7 @@ class FakeHttp:
             answer = answer(method, url, form)
         if isinstance(answer, BaseException):
             raise answer
+        self.dates[where.split('/', 1)[0].lower()] = (answer.headers or {}).get('Date')
         if max_body and len(answer.body) > max_body:
             return answer._replace(body=answer.body[:max_body], truncated=True)
         return answer
@@ -132,6 +134,7 @@ class FakeArm:
         self.assignments = [ACR_PUSH_ON_REGISTRY] if assignments is None else assignments
         self.definitions = dict(definitions or {})
         self.calls = []
+        self.date = None  # ARM's latest Date header, as _arm.Arm
 
     def role_assignments(self, registry_id, object_id):
         self.calls.append(('role_assignments', object_id))

@@ -453,3 +453,15 @@ def test_a_long_arm_message_is_cut_at_a_word_and_says_so():
     assert cut == 'The client does not have authorization to perform action\u2026'
     assert _first_line('short', 100) == 'short'
     assert _first_line('x' * 150, 100) == 'x' * 99 + '\u2026'
+
+
+def test_arm_keeps_the_date_it_answered_with():
+    item = resource_item('myreg')
+
+    def dated(_request):
+        return Answer(status_code=200, body=registry_json('myreg'),
+                      headers={'Content-Type': 'application/json', 'Date': 'Sun, 06 Dec 2026 23:00:00 GMT'})
+    arm = arm_with(Pipeline((LIST, (200, {'value': [item]})), (item['id'], dated)))
+    assert arm.date is None
+    arm.find_registry('myreg')
+    assert arm.date == 'Sun, 06 Dec 2026 23:00:00 GMT'

@@ -23,6 +23,8 @@ SIDECARS = sorted(glob.glob(os.path.join(RECORDINGS, '*.json')))
 
 
 class _RecordedArm:
+    date = None  # ARM's traffic is not recorded
+
     def __init__(self, registry):
         self._registry = registry
 
@@ -43,6 +45,9 @@ def _replay(sidecar, cassette, record_mode='none'):
     ctx.resolve = lambda host, timeout: list(sidecar['addresses'])
     ctx.aad_token = lambda: ('replayed-aad-token', sidecar['tenant'])
     ctx.http = HttpClient(5, verify=False)
+    recorded_at = sidecar.get('recordedAt')
+    if recorded_at is not None:  # replayed at the time it was recorded
+        ctx.now = lambda: recorded_at
     with vcr.VCR(record_mode=record_mode).use_cassette(cassette) as tape:
         outcomes = run_plan(connectivity_plan() + tokens_plan(), ctx, ignore_errors=True)
     return outcomes, tape
@@ -60,7 +65,9 @@ def test_replayed_scenario_reaches_the_recorded_findings(sidecar_path):
     with open(sidecar_path, encoding='utf-8') as handle:
         sidecar = json.load(handle)
     outcomes, tape = _replay(sidecar, sidecar_path[:-5] + '.yaml')
-    findings = {check.id: result.finding for check, result in outcomes}
+    # The checks the recording covers: a check added since needs no new recording.
+    findings = {check.id: result.finding for check, result in outcomes
+                if check.id in sidecar['findings']}
     assert findings == sidecar['findings']
     # Every recorded interaction was asked for again: the checks made the same calls.
     assert tape.all_played

@@ -8,10 +8,10 @@ from azext_acrhealth.checks import build_plan
 
 from .connectivity_fakes import (LOGIN, NAME, FakeArm, FakeHttp, FakeResolver,
                                  arm_registry, challenge_response, healthy_answers, make_ctx,
-                                 response)
+                                 registry_checks, response)
 
-REGISTRY_IDS = ['login-server', 'dns', 'challenge', 'identity', 'registry-auth', 'role-assignments',
-                'refresh-token', 'access-token', 'endpoints', 'docker-credentials', 'cmk']
+# The registry checks of a plain run, in plan order (read from the plan, never copied).
+REGISTRY_IDS = [check.id for check in registry_checks()]
 
 
 def run(ctx, limit=15.0):

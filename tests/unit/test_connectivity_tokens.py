@@ -435,3 +435,18 @@ def test_acr_words_for_its_firewall_are_read_as_the_network_whatever_the_setting
     result, _, _ = refresh(exchange=response(403, FIREWALL),
                            resolver=FakeResolver({LOGIN: ['10.1.2.3']}))
     assert result.finding == 'connectivity.refresh.network_denied'
+
+
+@pytest.mark.parametrize('header, waited', [('Sun, 06 Dec 2026 22:00:03 GMT', [4]),
+                                            ('Sun, 06 Dec 2026 21:59:00 GMT', [0]),
+                                            ('Sun, 06 Dec 2026 22:01:00 GMT', [])])
+def test_a_retry_after_date_is_read_against_the_context_clock(header, waited):
+    # An HTTP-date Retry-After: how long it asks depends on the clock, the context's (a run or
+    # a recording replayed at its own time); a wait longer than 5 s is reported, not slept.
+    exchange = [response(429, headers={'Retry-After': header}),
+                json_response({'refresh_token': REFRESH_TOKEN})]
+    now = 1796594400.0  # 2026-12-06 22:00:00 UTC
+    result, _, ctx = refresh(exchange=exchange, now=lambda: now)
+    assert ctx.sleep.calls == waited
+    assert result.finding == ('connectivity.refresh.ok' if waited else
+                              'connectivity.refresh.throttled')

@@ -338,3 +338,12 @@ def test_one_address_takes_at_most_half_the_call_to_connect(seconds, connect):
     # IPv6 address never answers must leave its IPv4 one time within the call.
     from azext_acrhealth._http import connect_seconds
     assert connect_seconds(seconds) == connect
+
+
+def test_the_date_each_host_answered_with_is_kept(pki, serve):
+    # What the server's clock says, for a check that compares clocks without asking again.
+    server = serve(answering(http_answer(401, 'Unauthorized', [
+        ('Date', 'Sun, 06 Dec 2026 23:00:00 GMT')], b'{}')))
+    http = client(pki)
+    timed(lambda: http.request('GET', server.url('/v2/', host='127.0.0.1'), read_body=False))
+    assert http.dates == {'127.0.0.1': 'Sun, 06 Dec 2026 23:00:00 GMT'}

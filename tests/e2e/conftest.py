@@ -150,6 +150,17 @@ def check_health(lab, ext, registry, *extra, output='json', env=None, debug=Fals
     return lab.run(argv, extension_dir=ext, env=env, timeout=120)
 
 
+def registry_path(plan):
+    """The ids of the registry path in ``plan``: from the login server, each the first check
+    in plan order whose first prerequisite is the one before (login server, DNS, challenge,
+    refresh token, access token), so a check added beside the path does not join it."""
+    path = [plan[0].id]
+    for check in plan[1:]:
+        if check.requires[:1] == (path[-1],):
+            path.append(check.id)
+    return path
+
+
 def report_checks(result):
     """The checks of a run's JSON report, by id."""
     return {check['id']: check for check in json.loads(result.stdout)['checks']}

@@ -23,6 +23,7 @@ import pytest
 
 from azext_acrhealth.checks.connectivity import connectivity_plan
 from azext_acrhealth.checks.tokens import tokens_plan
+from tests.e2e.conftest import registry_path
 
 from tests.lab import scenarios as S
 
@@ -35,7 +36,7 @@ BOUND = TIMEOUT * BOUNDED_CALLS + 10
 RUN_LIMIT = 120                   # the harness kills a run after this (far beyond BOUND)
 SLACK_MS = 1500                   # allowed beyond --timeout for one bounded call
 # The registry path, each check needing the one before (read from the plan, never copied).
-CONNECTIVITY = [check.id for check in connectivity_plan() + tokens_plan()]
+CONNECTIVITY = registry_path(connectivity_plan() + tokens_plan())
 CREDENTIAL_FIELDS = {'access_token', 'refresh_token'}
 ARM_HOSTS = {S.ARM_HOST, S.ARM_HOST_NOSUFFIX}
 ARM_LIST_PATH = '/subscriptions/{}/providers/microsoft.containerregistry/registries'.format(

@@ -13,6 +13,7 @@ import pytest
 from azext_acrhealth import catalogue
 from azext_acrhealth.checks.connectivity import connectivity_plan
 from azext_acrhealth.checks.tokens import tokens_plan
+from tests.e2e.conftest import registry_path
 
 from tests.lab import scenarios as S
 
@@ -44,7 +45,7 @@ FAILING_CHECK = {
 }
 OUR_CODES = catalogue.OUR_CODES  # documented in our README
 # The registry path, each check needing the one before (read from the plan, never copied).
-CONNECTIVITY = [check.id for check in connectivity_plan() + tokens_plan()]
+CONNECTIVITY = registry_path(connectivity_plan() + tokens_plan())
 BLACKHOLE_TIMEOUT = 3
 
 

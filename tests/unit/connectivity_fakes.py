@@ -5,6 +5,7 @@ plus builders for ARM registry JSON, challenge answers and JWTs."""
 import base64
 import json
 import re
+import time
 
 from azext_acrhealth import catalogue, report
 from azext_acrhealth._arm import registry_facts
@@ -33,9 +34,14 @@ def json_response(data, status=200):
                     headers={'Content-Type': 'application/json'})
 
 
-def challenge_response(*values, status=401):
+def challenge_response(*values, status=401, date=None):
+    """Real ACR's /v2/ answer: the challenge, and the Date header every answer carries (now,
+    unless ``date`` says otherwise: seconds since the epoch)."""
+    from email.utils import formatdate
     values = values or (CHALLENGE,)
-    return response(status, b'{"errors":[{"code":"UNAUTHORIZED"}]}', challenges=values)
+    return response(status, b'{"errors":[{"code":"UNAUTHORIZED"}]}', challenges=values,
+                    headers={'Date': formatdate(time.time() if date is None else date,
+                                                usegmt=True)})
 
 
 def b64url(data):

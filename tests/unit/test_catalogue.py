@@ -25,10 +25,12 @@ def test_documented_codes_are_exactly_the_16_of_the_reference():
 
 
 def test_the_cli_extras_and_our_own_codes_are_there_and_not_documented():
-    assert set(catalogue.CODES) - DOCUMENTED == {'CONNECTIVITY_TOOMANYREQUESTS_ERROR',
-                                                 'CONNECTIVITY_DATA_ENDPOINT_ERROR',
-                                                 'IMAGE_PULL_ERROR', 'DOCKER_CREDENTIALS_ERROR'}
-    assert 'CONNECTIVITY_TOOMANYREQUESTS_ERROR' in catalogue.UNDOCUMENTED_CODES
+    # Every code beyond the reference's is the CLI's undocumented one or one of ours (each with
+    # a README section, below): a new code of ours needs no change here.
+    assert set(catalogue.CODES) - DOCUMENTED == catalogue.OUR_CODES | \
+        catalogue.UNDOCUMENTED_CODES
+    assert catalogue.UNDOCUMENTED_CODES == {'CONNECTIVITY_TOOMANYREQUESTS_ERROR'}
+    assert not catalogue.OUR_CODES & DOCUMENTED
 
 
 @pytest.mark.parametrize('code', sorted(catalogue.OUR_CODES))

@@ -108,6 +108,11 @@ def test_scenario_reports_its_documented_code(lab, ext, name):
                 assert failing['remediation'].startswith(f'Allow {host} wherever'), failing
         assert 'check failed' in result.stderr or 'checks failed' in result.stderr
 
+    # A warning the row names (a finding that may not matter) is there, with its code.
+    if scenario.warning:
+        assert scenario.warning in [c['code'] for c in report['checks']
+                                    if c['status'] == 'warning'], report['checks']
+
     # Every host a pull needs is listed whenever the login server is known.
     if checks['login-server']['status'] == 'passed':
         hosts = [(e['host'], e['role']) for e in report['endpoints']]

@@ -124,6 +124,7 @@ class Scenario:
     arm: dict = field(default_factory=dict, hash=False, compare=False)  # extra ARM properties
     data: Optional[str] = None               # the data host: None (served), notindns, blackhole, untrusted, public
     address: Optional[str] = None            # the login server's hosts-file address (default: its backend's)
+    warning: Optional[str] = None            # a code a correct check reports as a warning (not a failure)
 
     @property
     def login_server(self):

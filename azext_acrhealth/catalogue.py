@@ -184,6 +184,14 @@ _CODES = [
         'registry served other content than its manifest names: push the image again or report '
         'it to Azure support.',
         FAILED),
+    # Clock skew: this machine's clock and the time the login server or ARM says differ by more
+    # than 5 minutes, where Azure AD client assertions and registry tokens start to be refused.
+    ErrorCode(
+        'CLOCK_SKEW_ERROR',
+        "Check this machine's clock against a time server and set it right (`timedatectl` or "
+        '`chronyc tracking` on Linux, `w32tm /resync` on Windows, `sntp -sS time.apple.com` on '
+        'macOS); inside a container or a VM, its host\'s clock.',
+        WARNING),
     # Docker credentials broken: Docker's credential setup for this login server is broken: its
     # config names a credential helper that is not on PATH or does not answer, or holds an entry
     # for the login server that Docker will not use (upper case, a port). `az acr login` can then
@@ -200,7 +208,7 @@ _CODES = [
 README_URL = ('https://github.com/Azure/azure-cli-extensions/blob/main/src/acrhealth/'
               'README.rst#{anchor}')
 OUR_CODES = frozenset({'CONNECTIVITY_DATA_ENDPOINT_ERROR', 'IMAGE_PULL_ERROR',
-                       'DOCKER_CREDENTIALS_ERROR'})
+                       'DOCKER_CREDENTIALS_ERROR', 'CLOCK_SKEW_ERROR'})
 
 CODES = {entry.code: entry for entry in _CODES}
 # The codes of Microsoft's error reference: not ours, and not the one the CLI reports without

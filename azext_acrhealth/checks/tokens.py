@@ -5,11 +5,12 @@ refusal is explained by the caller's role assignments when they were read, or by
 when the registry's settings say so; the documented code stays."""
 
 from .. import catalogue
-from ..catalogue import FAILED, Finding, PASSED
+from ..catalogue import FAILED, Finding, PASSED, SKIPPED, WARNING
 from .._text import as_text
 from .base import Check, CheckResult
 from .._oauth import (DENIED, MALFORMED, OK, REPOSITORY_ACTIONS, THROTTLED, UNREACHABLE,
-                      access_scope, granted_actions, request_token, same_host, token_claims)
+                      access_scope, granted_actions, http_date, request_token, same_host,
+                      token_claims)
 from .._roles import ABAC_MODE, GRANTS, ask_for
 from .._azure import AadTokenError
 
@@ -49,8 +50,7 @@ def check_refresh_token(ctx, results):
     form = {'grant_type': 'access_token', 'service': challenge['service'], 'tenant': tenant,
             'access_token': token}
     answer = request_token(ctx, url, form, 'refresh_token', facts)
-    return with_role_advice(network_denied(_result(answer, _REFRESH), results), results,
-                            ['pull'])
+    return _refused(_result(answer, _REFRESH), results, ['pull'])
 
 
 # What the registry's network settings say about a 403 (publicNetworkAccess, the network rules).
@@ -96,7 +96,7 @@ def check_access_token(ctx, results):
             'refresh_token': results['refresh-token'].data}
     result = _result(request_token(ctx, url, form, 'access_token', facts), _ACCESS)
     if not result.passed:
-        return with_role_advice(network_denied(result, results), results, ['pull'])
+        return _refused(result, results, ['pull'])
     registry = results['login-server'].data or {}
     if not repository:
         if registry.get('roleAssignmentMode') == ABAC_MODE:
@@ -110,8 +110,8 @@ def check_access_token(ctx, results):
     missing = [action for action in REPOSITORY_ACTIONS if action not in granted]
     facts = dict(result.facts, repository=repository, granted=granted, missing=missing)
     if missing:
-        return with_role_advice(CheckResult('connectivity.access.missing_actions', facts),
-                                results, [_GRANT_OF_ACTION[action] for action in missing])
+        return _refused(CheckResult('connectivity.access.missing_actions', facts), results,
+                        [_GRANT_OF_ACTION[action] for action in missing])
     return CheckResult('connectivity.access.ok_repository', facts)
 
 
@@ -139,17 +139,79 @@ def with_role_advice(result, results, needed):
         needed=', '.join(needed), askFor=ask_for(mode, needed)), data=result.data)
 
 
+# ---- the clock -------------------------------------------------------------------------------
+
+# Azure AD refuses a client assertion, and a registry a token, whose times are off by more than
+# about five minutes (their not-before and expiry claims allow that much skew).
+MAX_SKEW_SECONDS = 300
+
+
+def check_clock_skew(ctx, results):
+    """This machine's clock against what the login server and ARM said the time was: the Date
+    headers of answers this run already had (no request is made for them)."""
+    dates = {'login server': (getattr(ctx.http, 'dates', None) or {}).get(
+        _login_server(results).lower()), 'ARM': getattr(ctx.arm, 'date', None)}
+    now = ctx.now()
+    skews = {source: round(now - when) for source, when in (
+        (source, http_date(header) if header else None) for source, header in dates.items())
+        if when is not None}
+    if not skews:
+        return CheckResult('clock.unknown')
+    worst = max(skews.values(), key=abs)
+    facts = {'skewSeconds': skews, 'worst': worst}
+    return CheckResult('clock.skewed' if abs(worst) > MAX_SKEW_SECONDS else 'clock.ok', facts)
+
+
+def _refused(result, results, needed):
+    """A refused token with what explains it: the network, else the caller's role assignments;
+    and first of all a clock that is off, which makes every token look invalid."""
+    result = with_role_advice(network_denied(result, results), results, needed)
+    clock = results.get('clock-skew')
+    if result.passed or clock is None or clock.finding != 'clock.skewed':
+        return result
+    return CheckResult(result.finding, dict(result.facts, remediationFirst=(
+        f"This machine's clock is {_minutes(clock.facts['worst'])} off: set it right first "
+        '(sync it with a time server); tokens whose times are more than 5 minutes off are '
+        'refused.')), data=result.data)
+
+
+def _whose(source):
+    return "the login server's" if source == 'login server' else f"{source}'s"
+
+
+def _skewed(facts):
+    """'This machine's clock is 60 minutes behind the login server's (its Date header); ...'"""
+    said = [f"{_minutes(skew)} {'ahead of' if skew > 0 else 'behind'} {_whose(source)} (its Date "
+            'header)' if abs(skew) > MAX_SKEW_SECONDS else
+            f"{_whose(source)} agrees with it within {_seconds(abs(skew))}"
+            for source, skew in facts.get('skewSeconds', {}).items()]
+    return "This machine's clock is " + '; '.join(said) + '.'
+
+
+def _seconds(seconds):
+    return f"{seconds} second{'' if seconds == 1 else 's'}"
+
+
+def _minutes(seconds):
+    minutes = abs(seconds) / 60
+    return f"{minutes:.0f} minute{'' if round(minutes) == 1 else 's'}"
+
+
 def tokens_plan():
-    """The token checks, in plan order (each needs the one before)."""
+    """The token checks, in plan order (each needs the one before), after the clock."""
     return [
+        # No request of its own: the Date headers the challenge and ARM already had.
+        Check('clock-skew', 'Clock', 'CLOCK_SKEW_ERROR', check_clock_skew,
+              requires=('login-server',), after=('challenge',), budget=0),
         # Budgets (x --timeout): the AAD token (2), the exchange, a Retry-After wait (at most one
         # --timeout) and one retry; the token call, the wait and its retry. Each names every
         # result it reads: the runner passes only those. The direct prerequisite comes first.
         Check('refresh-token', 'Refresh token', 'CONNECTIVITY_REFRESH_TOKEN_ERROR',
-              check_refresh_token, requires=('challenge', 'login-server', 'dns'), budget=5),
+              check_refresh_token, requires=('challenge', 'login-server', 'dns'),
+              after=('clock-skew',), budget=5),
         Check('access-token', 'Access token', 'CONNECTIVITY_ACCESS_TOKEN_ERROR',
               check_access_token, requires=('refresh-token', 'challenge', 'login-server', 'dns'),
-              budget=3),
+              after=('clock-skew',), budget=3),
     ]
 
 
@@ -246,4 +308,13 @@ FINDINGS = catalogue.findings({
         FAILED, 'CONNECTIVITY_ACCESS_TOKEN_ERROR',
         _missing_actions,
         'repository-roles'),
+
+    # The clock.
+    'clock.ok': Finding(PASSED, None, lambda f: "This machine's clock agrees with " + ' and '.join(
+        _whose(source) for source in f.get('skewSeconds', {})) + ' (their Date headers) within ' +
+        _seconds(abs(f.get('worst', 0))) + '.'),
+    'clock.unknown': Finding(
+        SKIPPED, None, 'Neither the login server nor ARM said what time it is (no Date header), '
+                       "so this machine's clock was not compared."),
+    'clock.skewed': Finding(WARNING, 'CLOCK_SKEW_ERROR', _skewed),
 })

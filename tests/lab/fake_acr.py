@@ -139,8 +139,22 @@ _UNAUTHORIZED = _acr_errors('UNAUTHORIZED', 'authentication required, visit http
                                             'more information.')
 
 
+# How far ahead of the lab's clock a registry's own clock runs (its Date headers).
+CLOCK_AHEAD_SECONDS = 3600
+
+
 class AcrMixin:
     """ACR (login server and data host) requests of `fakeazure.Handler`."""
+
+    def date_time_string(self, timestamp=None):
+        """The Date header of every answer (BaseHTTPRequestHandler's), from a registry whose
+        clock is an hour ahead for ``clock-ahead`` (real ACR sends its own time in it)."""
+        host = getattr(self, 'host', '') or ''
+        sc = self.server.lab.registries.get(host[:-len(S.ACR_SUFFIX)]) if host.endswith(
+            S.ACR_SUFFIX) else None
+        if timestamp is None and sc is not None and sc.behaviour == 'clock-ahead':
+            timestamp = time.time() + CLOCK_AHEAD_SECONDS
+        return super().date_time_string(timestamp)
 
     # -- ACR data plane ---------------------------------------------------------------------
     def _acr(self, method):

@@ -276,6 +276,9 @@ SCENARIOS = [
     Scenario('rolesthousands', 'rolesthousands', '5,000 role assignments apply to the registry: the '
              'message names a few and the details keep every one; healthy.', None,
              arm={'roles': (('AcrPush', 'resourceGroup'),), 'extra_assignments': 5000}),
+    Scenario('clockahead', 'clockahead', "Healthy, but the registry's clock (its Date header) is an hour "
+             "ahead of this machine's: a CLOCK_SKEW_ERROR warning.", None, behaviour='clock-ahead',
+             warning='CLOCK_SKEW_ERROR'),
     # Hostile text from servers: escape sequences and forged lines never reach a terminal raw.
     Scenario('escdataendpoint', 'escdataendpoint', 'ARM lists a data endpoint whose name holds escape '
              'sequences and a forged "No problem found" line.', 'CONNECTIVITY_DATA_ENDPOINT_ERROR',

@@ -6,7 +6,7 @@ from azext_acrhealth._azure import AadTokenError
 from azext_acrhealth._http import HttpError
 from azext_acrhealth._oauth import REPOSITORY_ACTIONS, access_scope, granted_actions, token_claims
 
-from .connectivity_fakes import (AAD_TOKEN, LOGIN, NAME, NOT_LOGGED_IN, REFRESH_TOKEN, TENANT,
+from .connectivity_fakes import (AAD_TOKEN, CHALLENGE, LOGIN, NAME, NOT_LOGGED_IN, REFRESH_TOKEN, TENANT,
                                  FakeAad, FakeHttp, FakeResolver, acr_access, arm_registry, b64url,
                                  docker_spec_access, challenge_response, flat, healthy_answers, json_response,
                                  jwt, make_ctx, rendered, response, run_through)
@@ -450,3 +450,54 @@ def test_a_retry_after_date_is_read_against_the_context_clock(header, waited):
     assert ctx.sleep.calls == waited
     assert result.finding == ('connectivity.refresh.ok' if waited else
                               'connectivity.refresh.throttled')
+
+
+# ---- the clock ---------------------------------------------------------------------------------
+NOW = 1796594400.0  # 2026-12-06 22:00:00 UTC: the context's clock in these tests
+
+
+def clock(login_server_date=NOW, arm_date=None, exchange=None):
+    table = dict(healthy_answers(), **{'/v2/': challenge_response(date=login_server_date)})
+    if login_server_date is None:
+        table['/v2/'] = response(401, b'{}', challenges=[CHALLENGE])
+    if exchange is not None:
+        table['/oauth2/exchange'] = exchange
+    ctx = make_ctx(http=FakeHttp(table), now=lambda: NOW)
+    if arm_date is not None:
+        from email.utils import formatdate
+        ctx.arm.date = formatdate(arm_date, usegmt=True)
+    return ctx
+
+
+def test_a_clock_that_agrees_with_the_servers_passes():
+    result, _ = run_through(clock(NOW - 2, arm_date=NOW + 1), 'clock-skew')
+    entry = rendered('clock-skew', result)
+    assert entry['status'] == 'passed'
+    assert result.facts == {'skewSeconds': {'login server': 2, 'ARM': -1}, 'worst': 2}
+    assert entry['message'] == ("This machine's clock agrees with the login server's and ARM's "
+                                '(their Date headers) within 2 seconds.')
+
+
+def test_a_registry_clock_an_hour_ahead_is_a_warning_naming_which_server():
+    result, _ = run_through(clock(NOW + 3600, arm_date=NOW), 'clock-skew')
+    entry = rendered('clock-skew', result)
+    assert (entry['status'], entry['code']) == ('warning', 'CLOCK_SKEW_ERROR')
+    assert entry['message'] == ("This machine's clock is 60 minutes behind the login server's "
+                                "(its Date header); ARM's agrees with it within 0 seconds.")
+    assert 'time server' in entry['remediation']
+    assert entry['docsUrl'].endswith('README.rst#clock_skew_error')
+
+
+def test_without_a_date_the_clock_is_not_compared():
+    result, _ = run_through(clock(None), 'clock-skew')
+    assert rendered('clock-skew', result)['status'] == 'skipped'
+
+
+def test_a_refused_token_while_the_clock_is_off_says_so_first():
+    ctx = clock(NOW - 1200, exchange=response(401, b'{"errors":[{"code":"UNAUTHORIZED"}]}'))
+    result, _ = run_through(ctx, 'refresh-token')
+    entry = rendered('refresh-token', result)
+    assert entry['code'] == 'CONNECTIVITY_REFRESH_TOKEN_ERROR'
+    assert entry['remediation'].startswith(
+        "This machine's clock is 20 minutes off: set it right first (sync it with a time "
+        'server); tokens whose times are more than 5 minutes off are refused. Then: ')

@@ -260,6 +260,20 @@ def arm_registry(name=NAME, login_server=LOGIN, public_network_access='Enabled',
     return data
 
 
+GONE_IDENTITY = ('/subscriptions/s/resourceGroups/g/providers/Microsoft.ManagedIdentity/'
+                 'userAssignedIdentities/gone')
+
+
+def cmk_gone_arm():
+    """ARM holding the registry encrypted with a customer-managed key whose user-assigned
+    identity was deleted (ARM answers 404 for it: CMK_ERROR)."""
+    registry = arm_registry(
+        identity={'type': 'UserAssigned', 'userAssignedIdentities': {GONE_IDENTITY: {
+            'clientId': 'c1'}}},
+        encryption={'status': 'enabled', 'keyVaultProperties': {'identity': 'c1'}})
+    return FakeArm({NAME: registry}, {GONE_IDENTITY: None})
+
+
 def with_data_endpoints(*hosts, **kwargs):
     """The registries of a context whose registry has these dedicated data endpoints."""
     registry = arm_registry(**kwargs)

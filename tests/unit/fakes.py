@@ -1,8 +1,35 @@
 # acrhealth (MIT licence). Fakes for unit tests: a CheckContext whose adapters are scripted.
-"""A fake ``which`` and a fake ``run_process`` that answer from a script and record calls."""
+"""A fake ``which`` and a fake ``run_process`` that answer from a script and record calls; and
+:func:`in_thread`, the one way a test runs a call that could hang."""
+
+import threading
+import time
 
 from azext_acrhealth._process import ProcessResult
 from azext_acrhealth.checks.base import CheckContext, Options, PULL_ALLOWED
+
+
+def in_thread(call, limit=10.0, expected=()):
+    """``(value, seconds)`` of ``call()`` run on a daemon thread joined for ``limit`` s: a call
+    that does not return fails the test instead of hanging it. An exception of ``expected``
+    types is returned as the value; any other is raised here."""
+    box = {}
+
+    def target():
+        try:
+            box['value'] = call()
+        except expected as ex:  # pylint: disable=catching-non-exception
+            box['value'] = ex
+        except Exception as ex:  # pylint: disable=broad-except
+            box['error'] = ex
+    started = time.monotonic()
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(limit)
+    assert not thread.is_alive(), 'the call did not return within {} s'.format(limit)
+    if 'error' in box:
+        raise box['error']
+    return box['value'], time.monotonic() - started
 
 
 def ok(stdout='', stderr=''):

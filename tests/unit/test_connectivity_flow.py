@@ -1,13 +1,13 @@
 # acrhealth (MIT licence). The whole plan through the real runner: prerequisites, stops, order.
-import threading
 import time
 
 from azext_acrhealth import report, runner
 from azext_acrhealth._azure import DnsError
 from azext_acrhealth.checks import build_plan
 
-from .connectivity_fakes import (LOGIN, NAME, FakeArm, FakeHttp, FakeResolver,
-                                 arm_registry, challenge_response, healthy_answers, make_ctx,
+from .fakes import in_thread
+from .connectivity_fakes import (LOGIN, NAME, FakeHttp, FakeResolver,
+                                 challenge_response, cmk_gone_arm, healthy_answers, make_ctx,
                                  registry_checks, response)
 
 # The registry checks of a plain run, in plan order (read from the plan, never copied).
@@ -16,22 +16,10 @@ REGISTRY_IDS = [check.id for check in registry_checks()]
 
 def run(ctx, limit=15.0):
     """build_plan + run_plan in a thread, so a runner bug fails the test instead of hanging."""
-    box, announced = {}, []
-
-    def target():
-        try:
-            box['outcomes'] = runner.run_plan(
-                build_plan(ctx), ctx, ignore_errors=ctx.options.ignore_errors,
-                on_result=lambda check, result: announced.append(check.id))
-        except Exception as ex:  # pylint: disable=broad-except
-            box['error'] = ex
-    thread = threading.Thread(target=target, daemon=True)
-    thread.start()
-    thread.join(limit)
-    assert not thread.is_alive(), 'run_plan did not return within {} s'.format(limit)
-    if 'error' in box:
-        raise box['error']
-    outcomes = box['outcomes']
+    announced = []
+    outcomes, _ = in_thread(lambda: runner.run_plan(
+        build_plan(ctx), ctx, ignore_errors=ctx.options.ignore_errors,
+        on_result=lambda check, result: announced.append(check.id)), limit)
     assert announced == [check.id for check, _ in outcomes]
     built = report.build_report(outcomes, ctx.environment_summary(), ctx.registry_summary(outcomes))
     return {entry['id']: entry for entry in built['checks']}, built
@@ -138,14 +126,8 @@ def test_stop_at_first_failure_follows_plan_order_not_finishing_order():
     def slow_forbidden(method, url, form):
         time.sleep(0.4)
         return response(403)
-    identity_id = '/subscriptions/s/resourceGroups/g/providers/Microsoft.ManagedIdentity/' \
-                  'userAssignedIdentities/gone'
-    registry = arm_registry(
-        identity={'type': 'UserAssigned', 'userAssignedIdentities': {identity_id: {
-            'clientId': 'c1'}}},
-        encryption={'status': 'enabled', 'keyVaultProperties': {'identity': 'c1'}})
-    arm = FakeArm({NAME: registry}, {identity_id: None})
-    ctx = make_ctx(arm=arm, http=FakeHttp(dict(healthy_answers(), **{'/v2/': slow_forbidden})))
+    ctx = make_ctx(arm=cmk_gone_arm(),
+                   http=FakeHttp(dict(healthy_answers(), **{'/v2/': slow_forbidden})))
     entries, built = run(ctx)
     assert statuses(entries) == ['passed', 'passed', 'failed', 'skipped', 'skipped', 'skipped']
     assert entries['challenge']['code'] == 'CONNECTIVITY_FORBIDDEN_ERROR'
@@ -154,13 +136,7 @@ def test_stop_at_first_failure_follows_plan_order_not_finishing_order():
 
 
 def test_with_ignore_errors_both_failures_are_reported():
-    identity_id = '/subscriptions/s/resourceGroups/g/providers/Microsoft.ManagedIdentity/' \
-                  'userAssignedIdentities/gone'
-    registry = arm_registry(
-        identity={'type': 'UserAssigned', 'userAssignedIdentities': {identity_id: {
-            'clientId': 'c1'}}},
-        encryption={'status': 'enabled', 'keyVaultProperties': {'identity': 'c1'}})
-    ctx = make_ctx(arm=FakeArm({NAME: registry}, {identity_id: None}), ignore_errors=True,
+    ctx = make_ctx(arm=cmk_gone_arm(), ignore_errors=True,
                    http=FakeHttp(dict(healthy_answers(), **{'/v2/': response(403)})))
     entries, built = run(ctx)
     assert entries['cmk']['code'] == 'CMK_ERROR'

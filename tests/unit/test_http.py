@@ -9,6 +9,7 @@ import pytest
 from azext_acrhealth._http import MAX_BODY, HttpClient, HttpError, bearer_params, parse_challenges
 
 from .connectivity_fakes import answering, http_answer
+from .fakes import in_thread
 
 PROXY_VARIABLES = ('HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'ALL_PROXY',
                    'all_proxy', 'NO_PROXY', 'no_proxy', 'REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE')
@@ -25,25 +26,9 @@ def client(pki, timeout=3.0, **kwargs):
 
 
 def timed(call, limit=10.0):
-    """``(answer or HttpError, seconds)`` of ``call()``, run on a thread so that a client
-    that does not keep its deadline fails the test instead of hanging it."""
-    box = {}
-
-    def target():
-        try:
-            box['value'] = call()
-        except HttpError as ex:
-            box['value'] = ex
-        except Exception as ex:  # pylint: disable=broad-except
-            box['unexpected'] = ex
-    started = time.monotonic()
-    thread = threading.Thread(target=target, daemon=True)
-    thread.start()
-    thread.join(limit)
-    assert not thread.is_alive(), 'the HTTP call did not end within {} s'.format(limit)
-    if 'unexpected' in box:
-        raise box['unexpected']
-    return box['value'], time.monotonic() - started
+    """``(answer or HttpError, seconds)`` of ``call()``: a client that does not keep its
+    deadline fails the test instead of hanging it."""
+    return in_thread(call, limit, expected=HttpError)
 
 
 def test_challenge_answer_with_several_www_authenticate_headers(pki, serve):

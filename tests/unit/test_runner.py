@@ -7,6 +7,7 @@ import pytest
 
 from azext_acrhealth import runner
 from azext_acrhealth.checks.base import Check, CheckResult
+from .fakes import in_thread
 
 PASS = CheckResult('docker.client.found', {'path': '/x'})
 FAIL = CheckResult('docker.daemon.unreachable', {'error': 'down'})
@@ -34,22 +35,7 @@ def mk(check_id, run, requires=(), after=(), budget=1, code='DOCKER_PULL_ERROR')
 
 def run_bounded(plan, context=None, limit=10.0, **kwargs):
     """run_plan in a thread, so a runner bug fails the test instead of hanging it."""
-    box = {}
-
-    def target():
-        try:
-            box['value'] = runner.run_plan(plan, context or ctx(), **kwargs)
-        except Exception as ex:  # pylint: disable=broad-except
-            box['error'] = ex
-    thread = threading.Thread(target=target, daemon=True)
-    started = time.monotonic()
-    thread.start()
-    thread.join(limit)
-    assert not thread.is_alive(), 'run_plan did not return within {} s'.format(limit)
-    box['seconds'] = time.monotonic() - started
-    if 'error' in box:
-        raise box['error']
-    return box['value'], box['seconds']
+    return in_thread(lambda: runner.run_plan(plan, context or ctx(), **kwargs), limit)
 
 
 def by_id(outcomes):

@@ -183,6 +183,16 @@ class _Run:  # pylint: disable=too-many-instance-attributes  # the scheduler's s
         skip = _prerequisite_skip(check, self.finals, self.titles)
         return (skip or CheckResult(STOPPED)).timed(0)
 
+    def explained(self, check, result):
+        """``result`` with the explanation of the checks that explain it (earlier in the plan,
+        so already final): joined here, so the check itself never waited for them."""
+        if check.explain is None or not all(e in self.finals for e in check.explained_by):
+            return result
+        try:
+            return check.explain(result, {e: self.finals[e] for e in check.explained_by})
+        except Exception:  # pylint: disable=broad-except  # an explanation is a bonus
+            return result
+
     def announce(self):
         """Report every check, in plan order, whose result is final."""
         while self.announced < len(self.plan):
@@ -192,6 +202,7 @@ class _Run:  # pylint: disable=too-many-instance-attributes  # the scheduler's s
             result = self.final(check)
             if result is None:
                 break
+            result = self.explained(check, result)
             self.finals[check.id] = result
             self.announced += 1
             if self.on_result:

@@ -45,7 +45,7 @@ class CheckResult:
 
 
 @dataclass(frozen=True)
-class Check:
+class Check:  # pylint: disable=too-many-instance-attributes  # a record of what a step is
     """One step of the plan.
 
     ``run(ctx, results)`` returns a :class:`CheckResult`; ``results`` maps the ids of its
@@ -55,6 +55,8 @@ class Check:
     in ``--timeout`` units: the bounded calls it makes in sequence, each counted at its own
     limit (an ARM call or the AAD token may retry once: 2). Its calls are cut to what is left
     of it (``_bounded``), so the check ends in time and reports its own "timed out" finding.
+    ``explained_by`` checks come before it in the plan; the runner joins their explanation to
+    its result as it reports it.
     """
     id: str
     title: str
@@ -63,6 +65,11 @@ class Check:
     requires: Tuple[str, ...] = ()
     after: Tuple[str, ...] = ()
     budget: int = 1
+    # Checks whose results explain this one's (the role assignments a refused token), joined
+    # by ``explain(result, {id: result})`` once both are done: the check never waits for them.
+    explained_by: Tuple[str, ...] = ()
+    explain: Optional[Callable[..., CheckResult]] = field(default=None, repr=False,
+                                                          compare=False)
 
 
 @dataclass(frozen=True)

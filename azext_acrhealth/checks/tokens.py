@@ -50,7 +50,7 @@ def check_refresh_token(ctx, results):
     form = {'grant_type': 'access_token', 'service': challenge['service'], 'tenant': tenant,
             'access_token': token}
     answer = request_token(ctx, url, form, 'refresh_token', facts)
-    return _refused(_result(answer, _REFRESH), results, ['pull'])
+    return _refused(_result(answer, _REFRESH), results)
 
 
 # What the registry's network settings say about a 403 (publicNetworkAccess, the network rules).
@@ -96,7 +96,7 @@ def check_access_token(ctx, results):
             'refresh_token': results['refresh-token'].data}
     result = _result(request_token(ctx, url, form, 'access_token', facts), _ACCESS)
     if not result.passed:
-        return _refused(result, results, ['pull'])
+        return _refused(result, results)
     registry = results['login-server'].data or {}
     if not repository:
         if registry.get('roleAssignmentMode') == ABAC_MODE:
@@ -110,8 +110,7 @@ def check_access_token(ctx, results):
     missing = [action for action in REPOSITORY_ACTIONS if action not in granted]
     facts = dict(result.facts, repository=repository, granted=granted, missing=missing)
     if missing:
-        return _refused(CheckResult('connectivity.access.missing_actions', facts), results,
-                        [_GRANT_OF_ACTION[action] for action in missing])
+        return _refused(CheckResult('connectivity.access.missing_actions', facts), results)
     return CheckResult('connectivity.access.ok_repository', facts)
 
 
@@ -139,6 +138,17 @@ def with_role_advice(result, results, needed):
         needed=', '.join(needed), askFor=ask_for(mode, needed)), data=result.data)
 
 
+def explain_refusal(result, explainers):
+    """A refused token's result with the role advice of the caller's role assignments (the
+    runner joins it once both are done): for every grant the refusal lacks (the missing
+    actions of --repository, else pull)."""
+    missing = result.facts.get('missing') if result.finding == \
+        'connectivity.access.missing_actions' else None
+    needed = [_GRANT_OF_ACTION[action] for action in missing or ()
+              if action in _GRANT_OF_ACTION] or ['pull']
+    return with_role_advice(result, explainers, needed)
+
+
 # ---- the clock -------------------------------------------------------------------------------
 
 # Azure AD refuses a client assertion, and a registry a token, whose times are off by more than
@@ -162,10 +172,11 @@ def check_clock_skew(ctx, results):
     return CheckResult('clock.skewed' if abs(worst) > MAX_SKEW_SECONDS else 'clock.ok', facts)
 
 
-def _refused(result, results, needed):
-    """A refused token with what explains it: the network, else the caller's role assignments;
-    and first of all a clock that is off, which makes every token look invalid."""
-    result = with_role_advice(network_denied(result, results), results, needed)
+def _refused(result, results):
+    """A refused token with what explains it now: the network; and first of all a clock that is
+    off, which makes every token look invalid. The caller's role assignments join it later
+    (:func:`explain_refusal`), so the token checks never wait for them."""
+    result = network_denied(result, results)
     clock = results.get('clock-skew')
     if result.passed or clock is None or clock.finding != 'clock.skewed':
         return result
@@ -206,12 +217,15 @@ def tokens_plan():
         # Budgets (x --timeout): the AAD token (2), the exchange, a Retry-After wait (at most one
         # --timeout) and one retry; the token call, the wait and its retry. Each names every
         # result it reads: the runner passes only those. The direct prerequisite comes first.
+        # A refusal is explained by the role assignments once both are done (never waited for).
         Check('refresh-token', 'Refresh token', 'CONNECTIVITY_REFRESH_TOKEN_ERROR',
               check_refresh_token, requires=('challenge', 'login-server', 'dns'),
-              after=('clock-skew',), budget=5),
+              after=('clock-skew',), budget=5, explained_by=('role-assignments',),
+              explain=explain_refusal),
         Check('access-token', 'Access token', 'CONNECTIVITY_ACCESS_TOKEN_ERROR',
               check_access_token, requires=('refresh-token', 'challenge', 'login-server', 'dns'),
-              after=('clock-skew',), budget=3),
+              after=('clock-skew',), budget=3, explained_by=('role-assignments',),
+              explain=explain_refusal),
     ]
 
 

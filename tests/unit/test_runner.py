@@ -274,3 +274,27 @@ def test_a_crash_of_a_check_whose_code_is_a_failure_stops_the_run():
         raise RuntimeError('pull exploded')
     plan = [mk('pull', boom, code='DOCKER_PULL_ERROR'), mk('next', returns(PASS), after=['pull'])]
     assert by_id(run_bounded(plan)[0])['next'].finding == 'runner.skipped.stopped'
+
+
+def test_an_explanation_joins_a_result_without_the_check_waiting_for_it():
+    # The role assignments explain a refused token: the token check starts as soon as its own
+    # inputs are ready, and the explanation is joined when both are done.
+    started = {}
+
+    def slow_explainer(_ctx, _results):
+        time.sleep(0.5)
+        return PASS
+
+    def refused(_ctx, _results):
+        started['refused'] = time.monotonic()
+        return FAIL
+
+    def explain(result, explainers):
+        return CheckResult(result.finding, dict(result.facts, explainedBy=sorted(explainers)))
+    plan = [mk('explainer', slow_explainer),
+            Check('refused', 'Refused', 'DOCKER_DAEMON_ERROR', refused, explained_by=('explainer',),
+                  explain=explain)]
+    began = time.monotonic()
+    outcomes, _ = run_bounded(plan, ignore_errors=True)
+    assert started['refused'] - began < 0.3  # it did not wait for the explainer
+    assert by_id(outcomes)['refused'].facts == {'error': 'down', 'explainedBy': ['explainer']}

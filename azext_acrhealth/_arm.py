@@ -71,10 +71,10 @@ class Arm:
     def _pipeline(self):
         if self._client is None:
             from azure.cli.core.commands.client_factory import get_mgmt_service_client
-            from azure.cli.core.profiles import ResourceType
+            from ._arm_pipeline import ArmClient
             try:
-                self._client = get_mgmt_service_client(
-                    self._cli_ctx, ResourceType.MGMT_CONTAINERREGISTRY, **self._call_options())
+                self._client = get_mgmt_service_client(self._cli_ctx, ArmClient,
+                                                       **self._call_options())
             except Exception as ex:  # pylint: disable=broad-except
                 # Not logged in, no subscription, a broken profile: ARM cannot be asked.
                 raise ArmError(plain_reason(ex)) from None

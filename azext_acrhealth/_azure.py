@@ -8,6 +8,7 @@
 
 import ipaddress
 import socket
+import threading
 
 from ._bounded import Overrun, no_answer, within
 from ._text import first_words, looks_like_repr, plain_reason
@@ -53,6 +54,20 @@ def acr_audience(cli_ctx):
         return configured if configured.startswith('https://') else \
             f'https://{configured}.azure.net'
     return ACR_AUDIENCE
+
+
+def once(work):
+    """``work()`` done once for all its callers (the identity and refresh-token checks both need
+    the CLI's AAD token): a success is kept; a failure is raised and the next caller tries
+    again. Callers that come while it runs wait for it (it is bounded itself)."""
+    lock, kept = threading.Lock(), []
+
+    def call():
+        with lock:
+            if not kept:
+                kept.append(work())
+            return kept[0]
+    return call
 
 
 def aad_token(cli_ctx, timeout):

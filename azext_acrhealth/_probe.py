@@ -6,6 +6,7 @@ presented is read (without trusting it) so a TLS-intercepting proxy shows itself
 issuer, names, expiry, and whether its issuer is in the bundle in use. Never sends a byte of
 HTTP, never a credential."""
 
+import functools
 import socket
 import ssl
 
@@ -84,7 +85,10 @@ def _connect(address, port, timeout, held):
     return sock
 
 
+@functools.lru_cache(maxsize=4)
 def _context(verify, cafile):
+    """One TLS context per trust setting for the whole run: loading a CA bundle costs a parse
+    of every certificate in it, and contexts are safe to share between threads."""
     if not verify:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         context.check_hostname = False

@@ -48,7 +48,7 @@ def build_context(cli_ctx, *, registry_name=None, yes=False, ignore_errors=False
         ctx.resolve = _azure.resolve
         ctx.http = HttpClient(ctx.timeout, verify=ctx.verify_tls)
         ctx.arm = _arm.Arm(cli_ctx, ctx.timeout)
-        ctx.aad_token = lambda: _azure.aad_token(cli_ctx, ctx.timeout)
+        ctx.aad_token = _azure.once(lambda: _azure.aad_token(cli_ctx, ctx.timeout))
         from azext_acrhealth import _probe
         bundle = _probe.ca_bundle(os.environ)
         ctx.probe = lambda host, address, seconds: _probe.probe(

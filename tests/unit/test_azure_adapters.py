@@ -465,3 +465,24 @@ def test_arm_keeps_the_date_it_answered_with():
     assert arm.date is None
     arm.find_registry('myreg')
     assert arm.date == 'Sun, 06 Dec 2026 23:00:00 GMT'
+
+
+def test_the_aad_token_is_asked_once_for_all_its_callers():
+    asked = []
+
+    def ask():
+        asked.append(1)
+        if len(asked) == 1:
+            raise _azure.AadTokenError('the first try fails')
+        time.sleep(0.2)
+        return 'token', 'tenant'
+    token = _azure.once(ask)
+    with pytest.raises(_azure.AadTokenError):
+        token()  # a failure is not kept: the next caller tries again
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(token())) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(5)
+    assert got == [('token', 'tenant')] * 3 and len(asked) == 2

@@ -9,6 +9,7 @@ import base64
 import binascii
 import json
 import os
+import sys
 
 from .base import Check, CheckResult, given_seconds
 
@@ -17,13 +18,21 @@ MAX_CONFIG = 1024 * 1024
 NOT_FOUND = 'credentials not found in native keychain'
 
 
-def config_files(environ):
-    """``[(kind, path)]`` of the credential files Docker and Podman read, in their order."""
-    home = environ.get('HOME') or os.path.expanduser('~')
+def config_files(environ, platform=None):
+    """``[(kind, path)]`` of the credential files Docker and Podman read, in their order, on
+    ``platform`` (``sys.platform`` by default)."""
+    platform = sys.platform if platform is None else platform
+    # Docker on Windows reads the user's profile, never HOME (which Git Bash sets): moby's
+    # pkg/homedir/homedir_windows.go uses os.UserHomeDir, that is USERPROFILE.
+    home = environ.get('USERPROFILE' if platform == 'win32' else 'HOME') or \
+        os.path.expanduser('~')
     docker_dir = environ.get('DOCKER_CONFIG') or os.path.join(home, '.docker')
     files = [('docker', os.path.join(docker_dir, 'config.json'))]
     podman = environ.get('REGISTRY_AUTH_FILE')
-    if not podman and environ.get('XDG_RUNTIME_DIR'):
+    if not podman and platform in ('win32', 'darwin'):
+        # containers-auth.json(5): $HOME/.config/containers/auth.json on Windows and macOS.
+        podman = os.path.join(home, '.config', 'containers', 'auth.json')
+    elif not podman and environ.get('XDG_RUNTIME_DIR'):  # Linux
         podman = os.path.join(environ['XDG_RUNTIME_DIR'], 'containers', 'auth.json')
     if podman:
         files.append(('podman', podman))

@@ -26,8 +26,14 @@ def load_arguments(loader, _command):
                    help='Also pull this image of the registry without Docker, as REPO:TAG or '
                         'REPO@sha256:DIGEST: its manifest and config blob, following the '
                         'registry\'s redirect to the host that serves its layers.')
+        c.argument('skip', options_list=['--skip'], nargs='+',
+                   help='Checks to leave out, by the ids the report gives (e.g. helm notary); a '
+                        'check that requires one is skipped too. Default: `az config set '
+                        'acrhealth.skip="helm notary"` (or AZURE_ACRHEALTH_SKIP).')
         # Set by the validator from a login-server form of --name; not an option of its own.
         c.ignore('login_server_hint')
+        # Set by the validator: where the ids to skip came from (--skip or the configuration).
+        c.ignore('skip_source')
         c.argument('timeout', options_list=['--timeout'], type=str,
                    help='Seconds allowed to any one network call or child process. '
                         f'Default: {DEFAULT_TIMEOUT}.')

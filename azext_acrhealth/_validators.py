@@ -179,6 +179,8 @@ def validate_check_health(cmd, namespace):
     validate_vnet(namespace)
     validate_image(namespace)
     validate_timeout(namespace)
+    from azext_acrhealth.skipping import validate_skip
+    validate_skip(cmd, namespace)
     if namespace.registry_name is None:
         from azure.cli.core.azclierror import RequiredArgumentMissingError
         for option, value in (('--repository', namespace.repository),

@@ -951,3 +951,11 @@ def render(key, facts):
 
 
 _DOUBLE_STOP = re.compile(r'(?<!\.)\.\.(?!\.)')
+
+
+# issue 18: checks skipped on request (--skip, acrhealth.skip).
+FINDINGS.update({
+    'runner.skipped.request': Finding(SKIPPED, None, 'Skipped on request ({skippedBy}).'),
+    'runner.skipped.request_prerequisite': Finding(
+        SKIPPED, None, 'It needs "{prerequisite}", which was skipped on request ({skippedBy}).'),
+})

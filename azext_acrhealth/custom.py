@@ -10,8 +10,8 @@ from azext_acrhealth._validators import DEFAULT_TIMEOUT
 # The CLI calls the handler with keyword arguments and derives the options from its signature.
 def acr_check_health(cmd, registry_name=None, yes=False, ignore_errors=False,  # pylint: disable=too-many-arguments,too-many-positional-arguments
                      repository=None, vnet=None, timeout=DEFAULT_TIMEOUT, image=None,
-                     login_server_hint=None):
-    from azext_acrhealth import report as reporting
+                     login_server_hint=None, skip=None, skip_source=None):
+    from azext_acrhealth import report as reporting, skipping
     from azext_acrhealth.checks import build_plan
     from azext_acrhealth.context import build_context
     from azext_acrhealth.runner import STOPPED, run_plan
@@ -20,9 +20,9 @@ def acr_check_health(cmd, registry_name=None, yes=False, ignore_errors=False,  #
     ctx = build_context(cmd.cli_ctx, registry_name=registry_name, yes=yes,
                         ignore_errors=ignore_errors, repository=repository, vnet=vnet,
                         timeout=timeout, login_server_hint=login_server_hint, image=image,
-                        ask=_ask)
+                        ask=skipping.asks_nothing_when_skipped(_ask, skip))
 
-    plan = build_plan(ctx)
+    plan = skipping.apply(build_plan(ctx), skip, skip_source)
     view = TerminalView(cmd.cli_ctx, plan)
     started = time.monotonic()
     outcomes = run_plan(plan, ctx, ignore_errors=ignore_errors,

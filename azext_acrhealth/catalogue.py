@@ -953,9 +953,21 @@ def render(key, facts):
 _DOUBLE_STOP = re.compile(r'(?<!\.)\.\.(?!\.)')
 
 
-# issue 18: checks skipped on request (--skip, acrhealth.skip).
+# issue 18: checks skipped on request (--skip, acrhealth.skip), and the advice for a Notary
+# client that does not say its version (Debian's and Ubuntu's `notary` print an empty one:
+# nothing tells that it is too new, so advising an older client would not follow).
 FINDINGS.update({
     'runner.skipped.request': Finding(SKIPPED, None, 'Skipped on request ({skippedBy}).'),
     'runner.skipped.request_prerequisite': Finding(
         SKIPPED, None, 'It needs "{prerequisite}", which was skipped on request ({skippedBy}).'),
+    'notary.unknown_version': FINDINGS['notary.unknown_version']._replace(
+        variant='notary-unknown'),
 })
+VARIANTS['notary-unknown'] = ErrorCode(
+    'NOTARY_VERSION_ERROR',
+    'If you sign images with Docker Content Trust, check that this Notary client works with your '
+    'registry (its version is unknown, so nothing here tells whether it is compatible); better, '
+    'sign and verify with Notation (https://aka.ms/acr/notation): Docker Content Trust is being '
+    'retired for ACR (no new registry may enable it since 2026-05-31; it is removed on '
+    '2028-03-31). If this machine does not sign images, --skip notary leaves the check out.',
+    WARNING)

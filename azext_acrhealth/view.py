@@ -14,6 +14,7 @@ import sys
 from . import catalogue
 from ._bounded import shown_seconds
 from ._text import shown
+from .actions import needs_action, optional_clients_note
 
 HEALTH_CHECK_URL = 'https://aka.ms/acr/health-check'
 
@@ -72,10 +73,8 @@ def summary_lines(report, seconds, fancy=True):
         ('passed', 'passed'), ('failed', 'failed'), ('warnings', 'with warnings'),
         ('skipped', 'skipped')) if summary[key])
     took = took_text(seconds)
-    # Every failure and warning, failures first, each in plan order.
-    actions = sorted((entry for entry in report['checks']
-                      if entry['status'] in (catalogue.FAILED, catalogue.WARNING)),
-                     key=lambda entry: entry['status'] != catalogue.FAILED)
+    # Failures, then warnings (the registry's before optional clients'), each in plan order.
+    actions = needs_action(report)
     lines = [[]]
     if not actions:
         lines.append([('success', f"No problem found ({counts}; {took}).")])
@@ -94,6 +93,8 @@ def summary_lines(report, seconds, fancy=True):
             else:  # a finding no code fits (role assignments that cannot be read, a crash)
                 lines.append([(_STYLES[status], f"{mark(status, fancy)} {entry['title']}"),
                               ('primary', f": {_one_line(entry['message'])}")])
+    if optional_clients_note(actions):
+        lines.append([('primary', optional_clients_note(actions))])
     lines.append([('primary', 'Please refer to '), ('hyperlink', HEALTH_CHECK_URL),
                   ('primary', ' for more information.')])
     return [_safe(line) for line in lines]

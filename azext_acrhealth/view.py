@@ -68,10 +68,7 @@ def stopped_line(titles, fancy=True):
 def summary_lines(report, seconds, fancy=True):
     """``[[(style, text)]]``: the verdict, each code that needs action with its fix and link,
     and the health-check link."""
-    summary = report['summary']
-    counts = ', '.join(f'{summary[key]} {word}' for key, word in (
-        ('passed', 'passed'), ('failed', 'failed'), ('warnings', 'with warnings'),
-        ('skipped', 'skipped')) if summary[key])
+    counts = counts_text(report['summary'])
     took = took_text(seconds)
     # Failures, then warnings (the registry's before optional clients'), each in plan order.
     actions = needs_action(report)
@@ -100,6 +97,13 @@ def summary_lines(report, seconds, fancy=True):
     return [_safe(line) for line in lines]
 
 
+def counts_text(summary):
+    """'1 passed, 1 failed, 5 skipped': the report's counts that are not zero."""
+    return ', '.join(f'{summary[key]} {word}' for key, word in (
+        ('passed', 'passed'), ('failed', 'failed'), ('warnings', 'with warnings'),
+        ('skipped', 'skipped')) if summary[key])
+
+
 def took_text(seconds):
     """'3.2 s', or '40 ms' under a second's tenth (never '0 s')."""
     if seconds < 0.1:
@@ -116,14 +120,25 @@ def Style(name):  # pylint: disable=invalid-name  # the CLI's enum, imported whe
     return CliStyle(name)
 
 
-class TerminalView:
-    """Prints the progress lines and the summary to stderr, unless ``--only-show-errors``."""
+def listed_by_table(cli_ctx):
+    """Whether the CLI will print our table (``-o table`` without ``--query``): it lists every
+    check, so the progress lines would list them a second time on the same screen."""
+    data = getattr(getattr(cli_ctx, 'invocation', None), 'data', None) or {}
+    return data.get('output') == 'table' and not data.get('query_active')
 
-    def __init__(self, cli_ctx, plan, stream=None):
+
+class TerminalView:
+    """Prints the progress lines and the summary to stderr, unless ``--only-show-errors``.
+
+    ``listing``: print a line per check as it finishes (not when the table lists them)."""
+
+    def __init__(self, cli_ctx, plan, stream=None, listing=True):
         self._quiet = bool(getattr(cli_ctx, 'only_show_errors', False))
         self._stream = stream
         self._width = max((len(check.title) for check in plan), default=0)
         self._stopped = []
+        self._listing = listing
+        self._told_stopped = False
 
     def _print(self, styled):
         if self._quiet:
@@ -145,11 +160,16 @@ class TerminalView:
         the summary."""
         if stopped:
             self._stopped.append(entry['title'])
-        else:
+        elif self._listing:
             self._print(progress_line(entry, self._width, self._fancy()))
 
-    def summary(self, report, seconds):
-        if self._stopped:
+    def end_of_run(self):
+        """The checks the run stopped before, in one line after the progress lines."""
+        if self._stopped and self._listing and not self._told_stopped:
             self._print(stopped_line(self._stopped, self._fancy()))
+        self._told_stopped = True
+
+    def summary(self, report, seconds):
+        self.end_of_run()
         for line in summary_lines(report, seconds, self._fancy()):
             self._print(line)

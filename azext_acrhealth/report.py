@@ -85,7 +85,10 @@ def table_transformer(result, width=None):
             'Message': f"{endpoint['host']} ({catalogue.endpoint_role(endpoint['role'])}; "
                        f"{', '.join(endpoint['addresses']) or 'no address'}): {steps}{error}",
         })
-    # A message, a host or an error may hold any character a server sent (see _text).
+    # A message, a host or an error may hold any character a server sent (see _text), and in a
+    # CI runner's log a command of the runner's (see pipelines.inert), on any line of a cell.
+    from .pipelines import inert
     from .tablefit import fit, terminal_width
-    return fit([{key: shown(value, TABLE_MESSAGE) for key, value in row.items()}
-                for row in rows], terminal_width() if width is None else width)
+    rows = fit([{key: shown(value, TABLE_MESSAGE) for key, value in row.items()} for row in rows],
+               terminal_width() if width is None else width)
+    return [{key: inert(value) for key, value in row.items()} for row in rows]

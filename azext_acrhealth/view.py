@@ -15,6 +15,7 @@ from . import catalogue
 from ._bounded import shown_seconds
 from ._text import shown
 from .actions import needs_action, optional_clients_note
+from .pipelines import inert
 
 HEALTH_CHECK_URL = 'https://aka.ms/acr/health-check'
 
@@ -42,7 +43,7 @@ def mark(status, fancy=True):
 def _safe(styled):
     """Every piece as a terminal may show it: a message, a host or a role name may hold any
     character a server sent (see _text)."""
-    return [(style, shown(text)) for style, text in styled]
+    return [(style, inert(shown(text))) for style, text in styled]
 
 
 def progress_line(entry, width, fancy=True):

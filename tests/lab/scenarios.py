@@ -287,7 +287,7 @@ SCENARIOS = [
     Scenario('escrolename', 'escrolename', 'A custom role whose name holds escape sequences and a forged '
              'line; healthy.', None, arm={'roles': (('AcrPush', 'resourceGroup'), ('Lab Hostile Role', 'registry'))}),
     Scenario('escregistryerror', 'escregistryerror', 'Network rules deny by default; /oauth2/exchange answers '
-             '403 DENIED with a message holding escape sequences and a forged line.',
+             '403 DENIED with a message holding escape sequences, a forged line and CI runners\' commands.',
              'CONNECTIVITY_REFRESH_TOKEN_ERROR', behaviour='exchange-denied-escapes', arm={'firewall': True}),
 ]
 

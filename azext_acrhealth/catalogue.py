@@ -953,10 +953,20 @@ def render(key, facts):
 _DOUBLE_STOP = re.compile(r'(?<!\.)\.\.(?!\.)')
 
 
-# issue 18: checks skipped on request (--skip, acrhealth.skip), and the advice for a Notary
+# issue 18: checks skipped on request (--skip, acrhealth.skip); the advice for a Notary
 # client that does not say its version (Debian's and Ubuntu's `notary` print an empty one:
-# nothing tells that it is too new, so advising an older client would not follow).
+# nothing tells that it is too new, so advising an older client would not follow); a Notary
+# client or a credential helper that PATH finds in the current directory is refused, as Docker
+# and Helm are (Windows searches the current directory first).
 FINDINGS.update({
+    'notary.in_cwd': Finding(
+        WARNING, 'NOTARY_VERSION_ERROR',
+        'Refusing to use {path}: it is in the current directory ({cwd}), where a cloned '
+        'repository could have planted it.'),
+    'credentials.helper_in_cwd': Finding(
+        WARNING, 'DOCKER_CREDENTIALS_ERROR',
+        'Refusing to run {path} (the credential helper {file} names): it is in the current '
+        'directory ({cwd}), where a cloned repository could have planted it.'),
     'runner.skipped.request': Finding(SKIPPED, None, 'Skipped on request ({skippedBy}).'),
     'runner.skipped.request_prerequisite': Finding(
         SKIPPED, None, 'It needs "{prerequisite}", which was skipped on request ({skippedBy}).'),

@@ -12,6 +12,7 @@ import os
 import sys
 
 from .base import Check, CheckResult, given_seconds
+from .environment import find_client
 
 MAX_CONFIG = 1024 * 1024
 # What docker-credential-helpers print (on stdout, exit 1) when they hold nothing for a server.
@@ -105,12 +106,25 @@ def miskeyed(auths, login_server):
     return found
 
 
+def find_helper(ctx, helper):
+    """``(path, None)`` of the credential helper Docker would run, or ``(None, (finding,
+    facts))`` when it cannot be asked: not on PATH, or found in the current directory, which
+    Windows searches first (a cloned repository could have planted it: refused, never run)."""
+    executable = f"docker-credential-{helper}"
+    _, path, refused = find_client(ctx, [executable])
+    if not path:
+        return None, ('credentials.helper_missing', {'helper': helper, 'executable': executable})
+    if refused:
+        return None, ('credentials.helper_in_cwd', {'helper': helper, 'path': path,
+                                                    'cwd': ctx.cwd})
+    return path, None
+
+
 def ask_helper(ctx, helper, login_server):
     """``(finding, facts)`` of ``docker-credential-<helper> get`` for the login server."""
-    executable = f"docker-credential-{helper}"
-    path = ctx.which(executable)
-    if not path:
-        return 'credentials.helper_missing', {'helper': helper, 'executable': executable}
+    path, unusable = find_helper(ctx, helper)
+    if unusable:
+        return unusable
     proc = ctx.run_process([path, 'get'], ctx.timeout, input=login_server.encode('utf-8'))
     facts = {'helper': helper, 'path': path}
     if proc.timed_out:

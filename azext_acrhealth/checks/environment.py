@@ -272,9 +272,11 @@ def check_helm(ctx, _results):
 
 
 def check_notary(ctx, _results):
-    path = ctx.which('notary')
+    _, path, refused = find_client(ctx, ['notary'])
     if not path:
         return CheckResult('notary.missing')
+    if refused:  # Windows searches the current directory first: a clone could plant notary.exe
+        return CheckResult('notary.in_cwd', {'path': path, 'cwd': ctx.cwd})
     proc = ctx.run_process([path, 'version'], ctx.timeout)
     version = parse_notary_version(proc.stdout) if not proc.timed_out else ''
     parsed = version_tuple(version)

@@ -163,3 +163,42 @@ def test_podman_on_macos_reads_its_config_dir_and_on_linux_the_runtime_dir():
 def test_the_default_platform_is_this_one(monkeypatch):
     monkeypatch.setattr(sys, 'platform', 'win32')
     assert config_files({'USERPROFILE': 'P'})[0][1].startswith('P')
+
+
+# ---- executables Windows would find in the current directory ----------------------------------
+# Windows' search (and shutil.which there) looks in the current directory first: a cloned
+# repository could plant notary.exe or docker-credential-desktop.exe. Like docker and helm, they
+# are refused there and never run.
+
+def test_a_notary_in_the_current_directory_is_refused_and_not_run(tmp_path):
+    from azext_acrhealth.checks.environment import check_notary
+    planted = tmp_path / 'notary.exe'
+    ctx, processes = make_ctx(tools={'notary': str(planted)}, cwd=str(tmp_path))
+    result = check_notary(ctx, {})
+    entry = report.check_entry(type('Check', (), {'id': 'notary', 'title': 'Notary',
+                                                  'code': 'NOTARY_VERSION_ERROR'}), result)
+    assert (entry['status'], entry['code']) == ('warning', 'NOTARY_VERSION_ERROR')
+    assert entry['message'] == (f'Refusing to use {planted}: it is in the current directory '
+                                f'({tmp_path}), where a cloned repository could have planted it.')
+    assert processes.calls == []
+
+
+def test_a_credential_helper_in_the_current_directory_is_refused_and_not_run(tmp_path):
+    import json
+    from azext_acrhealth.checks.base import CheckResult
+    from azext_acrhealth.checks.credentials import check_docker_credentials
+    (tmp_path / '.docker').mkdir()
+    (tmp_path / '.docker' / 'config.json').write_text(json.dumps({'credsStore': 'desktop'}))
+    planted = tmp_path / 'docker-credential-desktop.exe'
+    ctx, processes = make_ctx(tools={'docker-credential-desktop': str(planted)},
+                              cwd=str(tmp_path), environ={'HOME': str(tmp_path)})
+    login = {'login-server': CheckResult('registry.login_server.arm',
+                                         {'loginServer': 'r.azurecr.io', 'name': 'r'})}
+    result = check_docker_credentials(ctx, login)
+    assert result.finding == 'credentials.helper_in_cwd', result
+    entry = report.check_entry(type('Check', (), {'id': 'docker-credentials',
+                                                  'title': 'Docker credentials',
+                                                  'code': 'DOCKER_CREDENTIALS_ERROR'}), result)
+    assert (entry['status'], entry['code']) == ('warning', 'DOCKER_CREDENTIALS_ERROR')
+    assert entry['message'].startswith(f'Refusing to run {planted} (the credential helper ')
+    assert processes.calls == []

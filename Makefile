@@ -29,7 +29,9 @@ deps:
 	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
 	fi
 
-$(WHEEL): venv setup.py README.rst HISTORY.rst $(shell find azext_acrhealth -name '*.py' -o -name '*.json')
+# The wheel is rebuilt only when a file it is made of changed (not on every `make`: the
+# virtual environment is a file prerequisite here, `venv` is a phony target).
+$(WHEEL): $(VENV)/.installed setup.py README.rst HISTORY.rst $(shell find azext_acrhealth -name '*.py' -o -name '*.json')
 	rm -rf build dist *.egg-info
 	$(PY) -m pip wheel --quiet --no-deps --no-build-isolation --wheel-dir dist .
 	rm -rf build *.egg-info

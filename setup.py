@@ -19,6 +19,7 @@ setup(
                 'Container Registry does not work.',
     long_description=README + '\n\n' + HISTORY,
     long_description_content_type='text/x-rst',
+    # An SPDX license expression ('MIT'), no licence classifier: setuptools deprecates those.
     license='MIT',
     author='acrhealth developers',
     classifiers=[
@@ -26,7 +27,6 @@ setup(
         'Intended Audience :: Developers',
         'Environment :: Console',
         'Programming Language :: Python :: 3',
-        'License :: OSI Approved :: MIT License',
     ],
     # Everything it uses (knack, requests, msal, azure-mgmt-containerregistry) ships with
     # the Azure CLI itself.

@@ -21,19 +21,26 @@ long-summary: |
     Every problem is reported with a documented error code, what it means, what to do, and a
     link to https://aka.ms/acr/errors.
 
-    A line per check goes to stderr as it finishes (a mark, the check, its code, the message),
-    then a summary of what needs action, each with its fix and link; --only-show-errors hides
-    them. The report goes to stdout: -o table reads best in a terminal, -o json in a pipeline.
+    A line per check goes to stderr as it finishes (a mark, the check, its code, the message);
+    after the report, a summary of what needs action, each with its fix and link, so the last
+    lines on screen are what to do. --only-show-errors hides them. The report goes to stdout:
+    -o table reads best in a terminal (the table, as wide as the terminal, then lists the
+    checks instead of the progress lines), -o json in a pipeline. In GitHub Actions and Azure
+    Pipelines each failure and warning is also an annotation, and the run leaves a step summary.
     The exit code is 1 when any check failed, 0 otherwise, also with --ignore-errors. Without
     --yes and without a terminal, the sample pull is skipped rather than waiting for an answer.
+    --skip leaves checks out by their ids in the report (helm, notary, ...), and so does
+    `az config set acrhealth.skip="helm notary"` (or AZURE_ACRHEALTH_SKIP) for every run.
     No network call or child process takes longer than --timeout seconds (two for an ARM call
     or the Azure AD token, which may retry once), and each check ends within its own budget of
     them, reporting what timed out.
 examples:
   - name: Check the environment and a registry, answering the pull question interactively.
     text: az acr check-health --name myregistry
-  - name: In a pipeline, never prompt, keep the JSON report and fail the step on any failure.
+  - name: In a pipeline (annotations and a step summary in GitHub Actions and Azure Pipelines), never prompt, keep the JSON report and fail the step on any failure.
     text: az acr check-health --name myregistry --yes --ignore-errors -o json
+  - name: On a machine without Helm or Notary, leave their checks out.
+    text: az acr check-health --name myregistry --yes --skip helm notary
   - name: List only the codes of the checks that failed.
     text: az acr check-health --name myregistry --yes --query "checks[?status=='failed'].code" -o tsv
   - name: Check that you may pull and push a repository.

@@ -11,7 +11,7 @@ import re
 from urllib.parse import urljoin, urlsplit
 
 from ._text import bounded
-from ._validators import is_host_name
+from ._urls import is_host_name
 
 # Digests of the two algorithms the OCI image-spec (descriptor.md, Digests) names, sha256 and
 # sha512, each with its encoding in lower-case hex (ACR writes sha256).

@@ -48,6 +48,12 @@ def shown(text, limit=MAX_SHOWN):
     return escaped
 
 
+def quoted(value, limit=80):
+    """A user's value quoted for an error line: cut, and without control characters."""
+    text = ''.join(ch if ch.isprintable() else '?' for ch in str(value))
+    return repr(text if len(text) <= limit else f"{text[:limit]}...")
+
+
 def bounded(value, limit):
     """A server's string as a fact: at most ``limit`` characters (cut with "…"); None when it
     is not a string. Kept as it came otherwise: what shows it escapes it (:func:`shown`)."""

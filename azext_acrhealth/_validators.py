@@ -3,16 +3,17 @@
 recommendation; the command validator runs them all (knack runs a command-level validator
 instead of argument-level ones)."""
 
-import ipaddress
 import math
 import re
 from collections import namedtuple
 
 from knack.log import get_logger
 
+from ._defaults import DEFAULT_TIMEOUT
+from ._text import quoted as _shown
+
 logger = get_logger(__name__)
 
-DEFAULT_TIMEOUT = 30.0
 MAX_TIMEOUT = 600.0
 
 # fullmatch, not match: '$' also matches before a trailing newline ('name\n' would pass).
@@ -29,12 +30,6 @@ _VNET_NAME = re.compile(r'^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9_])$')
 def _invalid(message, recommendation):
     from azure.cli.core.azclierror import InvalidArgumentValueError
     return InvalidArgumentValueError(message, recommendation=recommendation)
-
-
-def _shown(value, limit=80):
-    """A user value quoted for an error line, cut and without control characters."""
-    text = ''.join(ch if ch.isprintable() else '?' for ch in str(value))
-    return repr(text if len(text) <= limit else f"{text[:limit]}...")
 
 
 def validate_registry_name(cmd, namespace):
@@ -105,28 +100,6 @@ def parse_image(image):
     return ImageReference(image, repository, reference)
 
 
-# A DNS label: letters, digits and hyphens, at most 63, neither first nor last a hyphen (RFC 1123).
-_HOST_LABEL = re.compile(r'[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?')
-
-
-def is_host_name(text):
-    """Whether ``text`` names a host a client could connect to: an IP address, or a DNS name of
-    labels (letters, digits, hyphens; at most 63 each) joined by dots, at most 253 in all (a
-    final root dot allowed), whose last label is not all digits (that would be a broken
-    address)."""
-    if not isinstance(text, str) or not text:
-        return False
-    try:
-        ipaddress.ip_address(text)
-        return True
-    except ValueError:
-        pass
-    name = text[:-1] if text.endswith('.') else text
-    labels = name.split('.')
-    return len(name) <= 253 and all(_HOST_LABEL.fullmatch(label) for label in labels) and \
-        not labels[-1].isdigit()
-
-
 def validate_image(namespace):
     image = namespace.image
     if image is None:
@@ -192,6 +165,8 @@ def validate_check_health(cmd, namespace):
     validate_vnet(namespace)
     validate_image(namespace)
     validate_timeout(namespace)
+    from azext_acrhealth.skipping import validate_skip
+    validate_skip(cmd, namespace)
     if namespace.registry_name is None:
         from azure.cli.core.azclierror import RequiredArgumentMissingError
         for option, value in (('--repository', namespace.repository),

@@ -11,7 +11,7 @@ from collections import namedtuple
 
 from ._roles import role_advice as _role_advice
 from ._text import as_text as _shown
-from ._validators import is_host_name
+from ._urls import is_host_name
 
 
 DOCS_URL = 'https://aka.ms/acr/errors#{anchor}'
@@ -251,6 +251,17 @@ VARIANTS = {
         'Location header through unchanged; otherwise try again later and report it to Azure '
         'support if it persists.',
         FAILED),
+    # A Notary client that does not say its version (Debian's and Ubuntu's `notary` print an
+    # empty one): nothing tells that it is too new, so advising an older client would not follow.
+    'notary-unknown': ErrorCode(
+        'NOTARY_VERSION_ERROR',
+        'If you sign images with Docker Content Trust, check that this Notary client works with '
+        'your registry (its version is unknown, so nothing here tells whether it is compatible); '
+        'better, sign and verify with Notation (https://aka.ms/acr/notation): Docker Content '
+        'Trust is being retired for ACR (no new registry may enable it since 2026-05-31; it is '
+        'removed on 2028-03-31). If this machine does not sign images, --skip notary leaves the '
+        'check out.',
+        WARNING),
     # Private DNS not routing to the private endpoints: a name resolves, but to a public address
     # (or another one than its private endpoint's).
     'private-dns': ErrorCode(
@@ -397,6 +408,10 @@ findings({
         FAILED, None, 'The check stopped on an unexpected error: {error}.'),
     'runner.failed.timeout': Finding(
         FAILED, None, 'The check did not finish within {seconds} s.'),
+    # Checks left out on request (--skip, acrhealth.skip), and those that need one of them.
+    'runner.skipped.request': Finding(SKIPPED, None, 'Skipped on request ({skippedBy}).'),
+    'runner.skipped.request_prerequisite': Finding(
+        SKIPPED, None, 'It needs "{prerequisite}", which was skipped on request ({skippedBy}).'),
 
 })
 

@@ -8,22 +8,24 @@ from azext_acrhealth._validators import DEFAULT_TIMEOUT
 
 
 # The CLI calls the handler with keyword arguments and derives the options from its signature.
-def acr_check_health(cmd, registry_name=None, yes=False, ignore_errors=False,  # pylint: disable=too-many-arguments,too-many-positional-arguments
+def acr_check_health(cmd, registry_name=None, yes=False, ignore_errors=False,  # pylint: disable=too-many-arguments,too-many-positional-arguments,too-many-locals
                      repository=None, vnet=None, timeout=DEFAULT_TIMEOUT, image=None,
-                     login_server_hint=None):
-    from azext_acrhealth import report as reporting
+                     login_server_hint=None, skip=None, skip_source=None):
+    from azext_acrhealth import report as reporting, skipping
     from azext_acrhealth.checks import build_plan
+    from azext_acrhealth.closing import close_after_output
     from azext_acrhealth.context import build_context
+    from azext_acrhealth.pipelines import inert_report
     from azext_acrhealth.runner import STOPPED, run_plan
-    from azext_acrhealth.view import TerminalView
+    from azext_acrhealth.view import TerminalView, listed_by_table
 
     ctx = build_context(cmd.cli_ctx, registry_name=registry_name, yes=yes,
                         ignore_errors=ignore_errors, repository=repository, vnet=vnet,
                         timeout=timeout, login_server_hint=login_server_hint, image=image,
-                        ask=_ask)
+                        ask=skipping.asks_nothing_when_skipped(_ask, skip))
 
-    plan = build_plan(ctx)
-    view = TerminalView(cmd.cli_ctx, plan)
+    plan = skipping.apply(build_plan(ctx), skip, skip_source)
+    view = TerminalView(cmd.cli_ctx, plan, listing=not listed_by_table(cmd.cli_ctx))
     started = time.monotonic()
     outcomes = run_plan(plan, ctx, ignore_errors=ignore_errors,
                         on_result=lambda check, result: view.progress(
@@ -33,7 +35,9 @@ def acr_check_health(cmd, registry_name=None, yes=False, ignore_errors=False,  #
     result = reporting.build_report(outcomes, ctx.environment_summary(),
                                     registry=ctx.registry_summary(outcomes),
                                     image=ctx.options.image)
-    view.summary(result, time.monotonic() - started)
+    result = inert_report(result)  # in a CI runner's log, no text a server sent is a command
+    view.end_of_run()
+    close_after_output(cmd.cli_ctx, view, result, time.monotonic() - started)
     failed = reporting.failed_count(result)
     if failed:
         _exit_one_after_output(cmd.cli_ctx, failed)

@@ -63,8 +63,9 @@ def failed_count(report):
     return report['summary']['failed']
 
 
-def table_transformer(result):
-    """``-o table``: one row per check."""
+def table_transformer(result, width=None):
+    """``-o table``: one row per check, as wide as the terminal (``width`` columns: see
+    tablefit)."""
     rows = []
     for check in (result or {}).get('checks', []):
         rows.append({
@@ -85,5 +86,10 @@ def table_transformer(result):
             'Message': f"{endpoint['host']} ({endpoint_role(endpoint['role'])}; "
                        f"{', '.join(endpoint['addresses']) or 'no address'}): {steps}{error}",
         })
-    # A message, a host or an error may hold any character a server sent (see _text).
-    return [{key: shown(value, TABLE_MESSAGE) for key, value in row.items()} for row in rows]
+    # A message, a host or an error may hold any character a server sent (see _text), and in a
+    # CI runner's log a command of the runner's (see pipelines.inert), on any line of a cell.
+    from .pipelines import inert
+    from .tablefit import fit, terminal_width
+    rows = fit([{key: shown(value, TABLE_MESSAGE) for key, value in row.items()} for row in rows],
+               terminal_width() if width is None else width)
+    return [{key: inert(value) for key, value in row.items()} for row in rows]

@@ -19,6 +19,7 @@ from . import catalogue
 from ._text import looks_like_repr
 from ._bounded import running_until, shown_seconds
 from .checks.base import CheckResult
+from .skipping import REQUESTED
 
 GRACE_SECONDS = 2.0
 STOPPED = 'runner.skipped.stopped'
@@ -179,7 +180,10 @@ class _Run:  # pylint: disable=too-many-instance-attributes  # the scheduler's s
         """The reported result of a check, or None while it is not known yet."""
         if self.position[check.id] <= self.stop_at:
             return self.results.get(check.id)
-        # After the first failure: every result is replaced, in plan order.
+        kept = self.results.get(check.id)
+        if kept is not None and kept.finding in REQUESTED:
+            return kept  # skipped on request: --ignore-errors would not run it either
+        # After the first failure: every other result is replaced, in plan order.
         skip = _prerequisite_skip(check, self.finals, self.titles)
         return (skip or CheckResult(STOPPED)).timed(0)
 

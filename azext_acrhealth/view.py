@@ -12,8 +12,9 @@ of it (the report on stdout and the closing error stay).
 import sys
 
 from . import catalogue
-from ._bounded import shown_seconds
 from ._text import shown
+from .actions import counts_text, needs_action, optional_clients_note, took_text
+from .pipelines import inert
 
 HEALTH_CHECK_URL = 'https://aka.ms/acr/health-check'
 
@@ -41,7 +42,7 @@ def mark(status, fancy=True):
 def _safe(styled):
     """Every piece as a terminal may show it: a message, a host or a role name may hold any
     character a server sent (see _text)."""
-    return [(style, shown(text)) for style, text in styled]
+    return [(style, inert(shown(text))) for style, text in styled]
 
 
 def progress_line(entry, width, fancy=True):
@@ -67,15 +68,10 @@ def stopped_line(titles, fancy=True):
 def summary_lines(report, seconds, fancy=True):
     """``[[(style, text)]]``: the verdict, each code that needs action with its fix and link,
     and the health-check link."""
-    summary = report['summary']
-    counts = ', '.join(f'{summary[key]} {word}' for key, word in (
-        ('passed', 'passed'), ('failed', 'failed'), ('warnings', 'with warnings'),
-        ('skipped', 'skipped')) if summary[key])
+    counts = counts_text(report['summary'])
     took = took_text(seconds)
-    # Every failure and warning, failures first, each in plan order.
-    actions = sorted((entry for entry in report['checks']
-                      if entry['status'] in (catalogue.FAILED, catalogue.WARNING)),
-                     key=lambda entry: entry['status'] != catalogue.FAILED)
+    # Failures, then warnings (the registry's before optional clients'), each in plan order.
+    actions = needs_action(report)
     lines = [[]]
     if not actions:
         lines.append([('success', f"No problem found ({counts}; {took}).")])
@@ -94,16 +90,11 @@ def summary_lines(report, seconds, fancy=True):
             else:  # a finding no code fits (role assignments that cannot be read, a crash)
                 lines.append([(_STYLES[status], f"{mark(status, fancy)} {entry['title']}"),
                               ('primary', f": {_one_line(entry['message'])}")])
+    if optional_clients_note(actions):
+        lines.append([('primary', optional_clients_note(actions))])
     lines.append([('primary', 'Please refer to '), ('hyperlink', HEALTH_CHECK_URL),
                   ('primary', ' for more information.')])
     return [_safe(line) for line in lines]
-
-
-def took_text(seconds):
-    """'3.2 s', or '40 ms' under a second's tenth (never '0 s')."""
-    if seconds < 0.1:
-        return f'{max(1, int(round(seconds * 1000)))} ms'
-    return f'{shown_seconds(seconds)} s'
 
 
 def _one_line(text):
@@ -115,14 +106,25 @@ def Style(name):  # pylint: disable=invalid-name  # the CLI's enum, imported whe
     return CliStyle(name)
 
 
-class TerminalView:
-    """Prints the progress lines and the summary to stderr, unless ``--only-show-errors``."""
+def listed_by_table(cli_ctx):
+    """Whether the CLI will print our table (``-o table`` without ``--query``): it lists every
+    check, so the progress lines would list them a second time on the same screen."""
+    data = getattr(getattr(cli_ctx, 'invocation', None), 'data', None) or {}
+    return data.get('output') == 'table' and not data.get('query_active')
 
-    def __init__(self, cli_ctx, plan, stream=None):
+
+class TerminalView:
+    """Prints the progress lines and the summary to stderr, unless ``--only-show-errors``.
+
+    ``listing``: print a line per check as it finishes (not when the table lists them)."""
+
+    def __init__(self, cli_ctx, plan, stream=None, listing=True):
         self._quiet = bool(getattr(cli_ctx, 'only_show_errors', False))
         self._stream = stream
         self._width = max((len(check.title) for check in plan), default=0)
         self._stopped = []
+        self._listing = listing
+        self._told_stopped = False
 
     def _print(self, styled):
         if self._quiet:
@@ -144,11 +146,16 @@ class TerminalView:
         the summary."""
         if stopped:
             self._stopped.append(entry['title'])
-        else:
+        elif self._listing:
             self._print(progress_line(entry, self._width, self._fancy()))
 
-    def summary(self, report, seconds):
-        if self._stopped:
+    def end_of_run(self):
+        """The checks the run stopped before, in one line after the progress lines."""
+        if self._stopped and self._listing and not self._told_stopped:
             self._print(stopped_line(self._stopped, self._fancy()))
+        self._told_stopped = True
+
+    def summary(self, report, seconds):
+        self.end_of_run()
         for line in summary_lines(report, seconds, self._fancy()):
             self._print(line)

@@ -7,7 +7,7 @@ from typing import Any, Callable, Mapping, Optional, Tuple
 
 from .. import catalogue
 from .._bounded import shown_seconds
-from .._validators import DEFAULT_TIMEOUT
+from .._defaults import DEFAULT_TIMEOUT
 
 
 def given_seconds(proc, ctx):

@@ -9,24 +9,34 @@ import base64
 import binascii
 import json
 import os
+import sys
 
 from .. import catalogue
 from ..catalogue import Finding, PASSED, WARNING
 from .._text import as_text
 from .base import Check, CheckResult, given_seconds
+from .._clients import find_client
 
 MAX_CONFIG = 1024 * 1024
 # What docker-credential-helpers print (on stdout, exit 1) when they hold nothing for a server.
 NOT_FOUND = 'credentials not found in native keychain'
 
 
-def config_files(environ):
-    """``[(kind, path)]`` of the credential files Docker and Podman read, in their order."""
-    home = environ.get('HOME') or os.path.expanduser('~')
+def config_files(environ, platform=None):
+    """``[(kind, path)]`` of the credential files Docker and Podman read, in their order, on
+    ``platform`` (``sys.platform`` by default)."""
+    platform = sys.platform if platform is None else platform
+    # Docker on Windows reads the user's profile, never HOME (which Git Bash sets): moby's
+    # pkg/homedir/homedir_windows.go uses os.UserHomeDir, that is USERPROFILE.
+    home = environ.get('USERPROFILE' if platform == 'win32' else 'HOME') or \
+        os.path.expanduser('~')
     docker_dir = environ.get('DOCKER_CONFIG') or os.path.join(home, '.docker')
     files = [('docker', os.path.join(docker_dir, 'config.json'))]
     podman = environ.get('REGISTRY_AUTH_FILE')
-    if not podman and environ.get('XDG_RUNTIME_DIR'):
+    if not podman and platform in ('win32', 'darwin'):
+        # containers-auth.json(5): $HOME/.config/containers/auth.json on Windows and macOS.
+        podman = os.path.join(home, '.config', 'containers', 'auth.json')
+    elif not podman and environ.get('XDG_RUNTIME_DIR'):  # Linux
         podman = os.path.join(environ['XDG_RUNTIME_DIR'], 'containers', 'auth.json')
     if podman:
         files.append(('podman', podman))
@@ -99,12 +109,25 @@ def miskeyed(auths, login_server):
     return found
 
 
+def find_helper(ctx, helper):
+    """``(path, None)`` of the credential helper Docker would run, or ``(None, (finding,
+    facts))`` when it cannot be asked: not on PATH, or found in the current directory, which
+    Windows searches first (a cloned repository could have planted it: refused, never run)."""
+    executable = f"docker-credential-{helper}"
+    _, path, refused = find_client(ctx, [executable])
+    if not path:
+        return None, ('credentials.helper_missing', {'helper': helper, 'executable': executable})
+    if refused:
+        return None, ('credentials.helper_in_cwd', {'helper': helper, 'path': path,
+                                                    'cwd': ctx.cwd})
+    return path, None
+
+
 def ask_helper(ctx, helper, login_server):
     """``(finding, facts)`` of ``docker-credential-<helper> get`` for the login server."""
-    executable = f"docker-credential-{helper}"
-    path = ctx.which(executable)
-    if not path:
-        return 'credentials.helper_missing', {'helper': helper, 'executable': executable}
+    path, unusable = find_helper(ctx, helper)
+    if unusable:
+        return unusable
     proc = ctx.run_process([path, 'get'], ctx.timeout, input=login_server.encode('utf-8'))
     facts = {'helper': helper, 'path': path}
     if proc.timed_out:
@@ -181,6 +204,10 @@ FINDINGS = catalogue.findings({
             f"docker-credential-{f['helper']}" if f.get('helper') else str(f.get('file'))) +
         f": user {as_text(f.get('username'))}, " + (
             'with a secret.' if f.get('hasSecret') else 'but no secret.')),
+    'credentials.helper_in_cwd': Finding(
+        WARNING, 'DOCKER_CREDENTIALS_ERROR',
+        'Refusing to run {path} (the credential helper {file} names): it is in the current '
+        'directory ({cwd}), where a cloned repository could have planted it.'),
     'credentials.helper_missing': Finding(
         WARNING, 'DOCKER_CREDENTIALS_ERROR',
         '{file} names the credential helper "{helper}", but {executable} is not on PATH: Docker '

@@ -72,9 +72,11 @@ def check_helm(ctx, _results):
 
 
 def check_notary(ctx, _results):
-    path = ctx.which('notary')
+    _, path, refused = find_client(ctx, ['notary'])
     if not path:
         return CheckResult('notary.missing')
+    if refused:  # Windows searches the current directory first: a clone could plant notary.exe
+        return CheckResult('notary.in_cwd', {'path': path, 'cwd': ctx.cwd})
     proc = ctx.run_process([path, 'version'], ctx.timeout)
     version = parse_notary_version(proc.stdout) if not proc.timed_out else ''
     parsed = version_tuple(version)
@@ -125,5 +127,10 @@ FINDINGS = catalogue.findings({
         WARNING, 'NOTARY_VERSION_ERROR', 'Notary {version} is {minimum} or later: {path}.'),
     'notary.unknown_version': Finding(
         WARNING, 'NOTARY_VERSION_ERROR',
-        'The Notary version could not be determined (`notary version` printed: {output}).'),
+        'The Notary version could not be determined (`notary version` printed: {output}).',
+        variant='notary-unknown'),
+    'notary.in_cwd': Finding(
+        WARNING, 'NOTARY_VERSION_ERROR',
+        'Refusing to use {path}: it is in the current directory ({cwd}), where a cloned '
+        'repository could have planted it.'),
 })

@@ -42,8 +42,14 @@ def test_help_shows_our_long_summary_examples_and_every_option(az):
     assert 'Checks the local environment (Docker client and daemon' in text  # long summary
     assert 'also with --ignore-errors' in text
     for option in ('--name -n', '--yes -y', '--ignore-errors', '--repository', '--vnet',
-                   '--timeout'):
+                   '--timeout', '--skip'):
         assert option in text, option
+    # The CLI adds the default itself: once. The login-server form of --name works, so the help
+    # no longer says otherwise.
+    assert text.count('Default: 30.0.') == 1, text
+    assert 'Name of the registry to check, or its login server (NAME.azurecr.io).' in text
+    assert '(not its login server)' not in text
+    assert 'acrhealth.skip="helm notary"' in text
     examples = text.split('Examples', 1)[1]
     for example in ('az acr check-health --name myregistry --yes --ignore-errors -o json',
                     "--query \"checks[?status=='failed'].code\"",

@@ -95,7 +95,9 @@ def test_image_pull(lab, ext, pull):
 
 
 def test_the_table_shows_the_endpoints(lab, ext):
-    result = run(lab, ext, 'dataendpoints', '--image', S.IMAGE, output='table')
+    # Wide enough for whole rows (a table is cut to the terminal's width, 120 without one).
+    result = run(lab, ext, 'dataendpoints', '--image', S.IMAGE, output='table',
+                 env={'COLUMNS': '250'})
     rows = [line for line in result.stdout.splitlines() if line.startswith('Endpoint ')]
     assert [row.split()[2] for row in rows] == [
         lab.scenario('dataendpoints').login_server, S.data_host('dataendpoints'),

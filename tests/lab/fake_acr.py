@@ -383,7 +383,8 @@ class AcrMixin:
         if sc.behaviour == 'exchange-denied-escapes':  # hostile: the same error, its text forged
             return self._json(403, _acr_errors('DENIED', "client with IP '{}' is not allowed access.{} Refer "
                                                'https://aka.ms/acr/firewall to grant access.'.format(
-                                                   S.PUBLIC_CLIENT_IP, S.HOSTILE_TEXT)), hdr)
+                                                   S.PUBLIC_CLIENT_IP,
+                                                   S.HOSTILE_TEXT + S.RUNNER_COMMANDS)), hdr)
 
         def refresh_token():
             # The claims (and their capitalisation) of a real ACR refresh token, recorded in the Azure

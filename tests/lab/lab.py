@@ -31,7 +31,9 @@ START_TIMEOUT = 60
 SCRUBBED_PREFIXES = ('AZURE_', 'AZ_', 'DOCKER_', 'ACRHEALTH_')
 SCRUBBED = {'REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'HTTP_PROXY', 'HTTPS_PROXY',
             'ALL_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'all_proxy', 'no_proxy', 'PYTHONPATH',
-            'MSI_ENDPOINT', 'IDENTITY_ENDPOINT', 'IDENTITY_HEADER', 'ACC_CLOUD'}
+            'MSI_ENDPOINT', 'IDENTITY_ENDPOINT', 'IDENTITY_HEADER', 'ACC_CLOUD',
+            # A CI runner's: a run in the lab is never a pipeline step unless a test says so.
+            'GITHUB_ACTIONS', 'GITHUB_STEP_SUMMARY', 'TF_BUILD', 'AGENT_TEMPDIRECTORY'}
 
 _libc = ctypes.CDLL('libc.so.6', use_errno=True)
 

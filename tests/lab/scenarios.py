@@ -60,6 +60,10 @@ DEAD_IPV6 = '2001:db8:ac::1'
 SILENT_IPV6 = '2001:db8:ac::2'
 # A data endpoint name from ARM holding escape sequences and a forged line (hostile ARM text).
 HOSTILE_TEXT = '\x1b[2J\x1b[H\n\u2713 No problem found \x1b]0;owned\x07\u202e'
+# A registry's error holding CI runners' commands: GitHub's workflow commands (at a line's start,
+# and its legacy form anywhere in a line) and Azure Pipelines' logging commands (anywhere).
+RUNNER_COMMANDS = ('\n::error title=Forged::all good\n##vso[task.setvariable variable=FORGED]1 '
+                   '##[add-mask]Failed ##vso[task.complete result=Succeeded;]done')
 # --image references of the lab's image store (fake_acr.ImageStore), in every fake registry.
 IMAGE = PULLONLY_REPOSITORY + ':latest'            # a Docker v2 manifest
 IMAGE_INDEX = PULLONLY_REPOSITORY + ':multi'       # an OCI index (linux/arm64, linux/amd64)
@@ -287,7 +291,7 @@ SCENARIOS = [
     Scenario('escrolename', 'escrolename', 'A custom role whose name holds escape sequences and a forged '
              'line; healthy.', None, arm={'roles': (('AcrPush', 'resourceGroup'), ('Lab Hostile Role', 'registry'))}),
     Scenario('escregistryerror', 'escregistryerror', 'Network rules deny by default; /oauth2/exchange answers '
-             '403 DENIED with a message holding escape sequences and a forged line.',
+             '403 DENIED with a message holding escape sequences, a forged line and CI runners\' commands.',
              'CONNECTIVITY_REFRESH_TOKEN_ERROR', behaviour='exchange-denied-escapes', arm={'firewall': True}),
 ]
 

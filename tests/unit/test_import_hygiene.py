@@ -48,12 +48,13 @@ def forbidden(modules):
 def test_loading_the_command_imports_nothing_heavy():
     data = loaded()
     assert data['commands'] == ['acr check-health']
-    # login_server_hint: ignored (hidden), set only by the validator from --name
+    # login_server_hint, skip_source: ignored (hidden), set only by the validator
     assert data['arguments'] == ['ignore_errors', 'image', 'login_server_hint', 'registry_name',
-                                 'repository', 'timeout', 'vnet', 'yes']
+                                 'repository', 'skip', 'skip_source', 'timeout', 'vnet', 'yes']
     assert forbidden(data['new']) == []
     ours = sorted(m for m in data['new'] if m.startswith('azext_acrhealth'))
-    assert ours == ['azext_acrhealth', 'azext_acrhealth._help', 'azext_acrhealth._params',
+    assert ours == ['azext_acrhealth', 'azext_acrhealth._defaults', 'azext_acrhealth._help',
+                    'azext_acrhealth._params', 'azext_acrhealth._text',
                     'azext_acrhealth._validators', 'azext_acrhealth.commands']
 
 

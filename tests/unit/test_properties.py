@@ -254,8 +254,9 @@ def _terminal_text(report_dict):
     lines = [plain(view.progress_line(entry, width)) for entry in report_dict['checks']]
     lines += [plain(line) for line in view.summary_lines(report_dict, 1.0)]
     lines.append(plain(view.stopped_line([entry['title'] for entry in report_dict['checks']])))
-    rows = report.table_transformer(report_dict)
-    return lines, [value for row in rows for value in row.values()]
+    rows = report.table_transformer(report_dict, width=100)
+    # A message that needs action is wrapped over the lines of its row: each is a cell's line.
+    return lines, [line for row in rows for value in row.values() for line in value.split('\n')]
 
 
 def _assert_safe(lines, cells):

@@ -196,7 +196,7 @@ def test_the_report_lists_every_endpoint_and_the_table_shows_them():
     built = report.build_report(outcomes, ctx.environment_summary())
     assert [(e['host'], e['role']) for e in built['endpoints']] == [
         (LOGIN, 'loginServer'), (DATA, 'dataEndpoint'), (DATA, 'redirect')]
-    rows = report.table_transformer(built)
+    rows = report.table_transformer(built, width=200)
     assert [r['Check'] for r in rows[-3:]] == ['Endpoint'] * 3
     assert [r['Message'].split(' (')[0] for r in rows[-3:]] == [LOGIN, DATA, DATA]
     assert rows[-2]['Message'] == (f'{DATA} (data endpoint; 20.62.129.1): DNS passed, '

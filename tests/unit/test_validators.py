@@ -230,7 +230,7 @@ def test_image_needs_a_registry():
     'labacrstore.blob.core.windows.net.', 'a' * 63 + '.io', '.'.join(['a' * 63] * 3 + ['b' * 61]),
     '20.62.128.10', '::1', '2001:db8::7', 'a-b.c-d.io', '0a.io'])
 def test_a_host_name_or_address_is_a_host(host):
-    from azext_acrhealth._validators import is_host_name
+    from azext_acrhealth._urls import is_host_name
     assert is_host_name(host)
 
 
@@ -239,5 +239,5 @@ def test_a_host_name_or_address_is_a_host(host):
     '-a.io', 'a-.io', 'a..io', '.io', 'a_b.io', 'bücher.de', 'host:443', 'user@host',
     '1.2.3.999', '256.1.1.1', 'host/path', 'host\n', None, 5, ['myreg.azurecr.io']])
 def test_anything_else_is_not_a_host(host):
-    from azext_acrhealth._validators import is_host_name
+    from azext_acrhealth._urls import is_host_name
     assert not is_host_name(host)

@@ -4,7 +4,7 @@ registries (with a per-request latency so the fake Azure looks like a network), 
 the median wall time of each and their ratio. Usage (from the repository root):
 
     .venv/bin/python -m bench.compare --wheel dist/acrhealth-1.0.0b4-py3-none-any.whl \
-        [--rounds 5] [--latency-ms 50] [--registry healthy ...]
+        [--rounds 5] [--latency-ms 50] [--registry healthy ...] [--cached-pull]
 
 Ratios, not seconds, are what to compare between machines.
 """
@@ -18,7 +18,16 @@ import time
 from tests.lab.lab import Lab, preflight
 
 
-def timed(lab, argv, **kwargs):
+def forget_sample(lab):
+    """Remove the sample image from the lab's Docker (untimed), so the next pull is a real one:
+    what a fresh build agent does, and what the floor's pull alone measures."""
+    from tests.lab import scenarios as S
+    lab.run(['docker', 'image', 'rm', '-f', S.SAMPLE_IMAGE], timeout=120)
+
+
+def timed(lab, argv, real_pull=False, **kwargs):
+    if real_pull:
+        forget_sample(lab)
     started = time.monotonic()
     result = lab.run(argv, timeout=300, **kwargs)
     return time.monotonic() - started, result.returncode
@@ -34,10 +43,12 @@ def floor_report(lab, ext, args, medians):
     from tests.lab import scenarios as S
     help_run = statistics.median(timed(lab, ['az', 'acr', 'check-health', '-h'],
                                        extension_dir=ext)[0] for _ in range(args.rounds))
-    pull = statistics.median(timed(lab, ['docker', 'pull', '-q', S.SAMPLE_IMAGE])[0]
-                             for _ in range(args.rounds))
+    pull = statistics.median(timed(lab, ['docker', 'pull', '-q', S.SAMPLE_IMAGE],
+                                   real_pull=args.real_pull)[0] for _ in range(args.rounds))
     trips = 3 * args.latency_ms / 1000.0
     floor = help_run + max(pull, trips)
+    if args.real_pull:
+        forget_sample(lab)
     lab.clear_requests()
     result = lab.run(['az', 'acr', 'check-health', '-n', 'healthy', '--yes', '-o', 'json'],
                      extension_dir=ext, timeout=300)
@@ -79,6 +90,9 @@ def main(argv=None):
     parser.add_argument('--rounds', type=int, default=5)
     parser.add_argument('--latency-ms', type=int, default=50)
     parser.add_argument('--registry', action='append')
+    parser.add_argument('--cached-pull', dest='real_pull', action='store_false',
+                        help='keep the sample image between runs (by default it is removed before '
+                             'each timed run, so every sample pull is a real one)')
     args = parser.parse_args(argv)
     reason = preflight()
     if reason:
@@ -97,8 +111,8 @@ def main(argv=None):
                        '-o', 'none']
             theirs, ours = [], []
             for _ in range(args.rounds):  # alternate, so drift hits both alike
-                theirs.append(timed(lab, command)[0])
-                ours.append(timed(lab, command, extension_dir=ext)[0])
+                theirs.append(timed(lab, command, real_pull=args.real_pull)[0])
+                ours.append(timed(lab, command, real_pull=args.real_pull, extension_dir=ext)[0])
             builtin_median, ours_median = statistics.median(theirs), statistics.median(ours)
             medians[registry] = ours_median
             print('{:<16} {:>12.2f} {:>12.2f} {:>8.2f}'.format(

@@ -160,6 +160,15 @@ def uploaded(stderr, tmp_path):
         return handle.read()
 
 
+def run_in_azure_pipelines(az, tools, tmp_path):
+    """``(result, stderr, summary)`` of a run as an Azure Pipelines agent runs it: stderr with
+    the uploaded file's path made stable, and the Markdown that file holds."""
+    result = az.run('acr', 'check-health', '--yes', '-o', 'json', bin_dir=tools.path,
+                    **runner_env('azure', tmp_path))
+    summary = uploaded(result.stderr, tmp_path)
+    return result, UPLOAD.sub('##vso[task.uploadsummary]<file>', result.stderr), summary
+
+
 def test_github_actions_a_failing_run(az, tools, tmp_path):
     failing(tools)
     result = az.run('acr', 'check-health', '--yes', '-o', 'json', bin_dir=tools.path,
@@ -173,11 +182,8 @@ def test_github_actions_a_failing_run(az, tools, tmp_path):
 
 def test_azure_pipelines_a_failing_run(az, tools, tmp_path):
     failing(tools)
-    result = az.run('acr', 'check-health', '--yes', '-o', 'json', bin_dir=tools.path,
-                    **runner_env('azure', tmp_path))
+    result, stderr, summary = run_in_azure_pipelines(az, tools, tmp_path)
     assert result.returncode == 1, result
-    summary = uploaded(result.stderr, tmp_path)
-    stderr = UPLOAD.sub('##vso[task.uploadsummary]<file>', result.stderr)
     assert normal(stderr, tools) == (NOTICE + PROGRESS + AZURE_ERROR + '\n'
                                      '##vso[task.uploadsummary]<file>\n' + SUMMARY)
     assert markdown_of(summary, tools) == FAILING_MARKDOWN
@@ -197,11 +203,8 @@ def test_github_actions_a_healthy_run_with_optional_clients_left(az, tools, tmp_
 
 def test_azure_pipelines_a_healthy_run_with_optional_clients_left(az, tools, tmp_path):
     healthy(tools)
-    result = az.run('acr', 'check-health', '--yes', '-o', 'json', bin_dir=tools.path,
-                    **runner_env('azure', tmp_path))
+    result, stderr, summary = run_in_azure_pipelines(az, tools, tmp_path)
     assert result.returncode == 0, result
-    summary = uploaded(result.stderr, tmp_path)
-    stderr = UPLOAD.sub('##vso[task.uploadsummary]<file>', result.stderr)
     assert normal(stderr, tools) == (NOTICE + healthy_progress() + AZURE_WARNINGS +
                                      '##vso[task.uploadsummary]<file>\n' + HEALTHY_SUMMARY)
     assert markdown_of(summary, tools) == healthy_markdown()

@@ -228,6 +228,14 @@ class Arm:
                                                     missing_ok=True), 2 * self._timeout)
 
 
+def private_only(registry):
+    """Whether the registry (:func:`registry_facts`, or any facts holding its
+    ``publicNetworkAccess``) takes connections through private endpoints only (public network
+    access disabled), so every endpoint must resolve to a private address from a client that
+    can pull. With public access enabled, a private endpoint is one path among two."""
+    return str(registry.get('publicNetworkAccess') or '').lower() == 'disabled'
+
+
 def _get(data, *path):
     for key in path:
         if not isinstance(data, dict):

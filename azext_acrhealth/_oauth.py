@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from ._bounded import limit
 from ._http import HttpError
-from ._oci import registry_error
+from ._oci import json_object, registry_error
 
 REPOSITORY_ACTIONS = ('pull', 'push', 'metadata_read', 'metadata_write', 'delete')
 MAX_RETRY_WAIT = 5  # seconds: longer Retry-After waits are reported, not slept
@@ -35,12 +35,9 @@ def same_host(url, host):
 
 def _json_field(body, name):
     """``(value, problem)``: a non-empty string field of a JSON object body."""
-    try:
-        data = json.loads(body.decode('utf-8'))
-    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: "[[[[..."
-        return None, 'the answer is not JSON'
-    if not isinstance(data, dict):
-        return None, 'the answer is not a JSON object'
+    data, problem = json_object(body)
+    if problem:  # "it is not JSON" -> "the answer is not JSON"
+        return None, 'the answer ' + problem.split(' ', 1)[1]
     value = data.get(name)
     if not isinstance(value, str) or not value:
         return None, f'the answer has no "{name}" string'

@@ -50,9 +50,10 @@ def manifest_digest(reference, body, header):
 
 
 def json_object(body):
-    """``(document, problem)``: the JSON object in ``body``, or why there is none."""
+    """``(document, problem)``: the JSON object in ``body`` (bytes or text), or why there is
+    none. Any input: "[[[[..." past the recursion limit is not JSON either."""
     try:
-        document = json.loads(body.decode('utf-8'))
+        document = json.loads(body.decode('utf-8') if isinstance(body, bytes) else body)
     except (ValueError, UnicodeError, RecursionError):
         return None, 'it is not JSON'
     if not isinstance(document, dict):

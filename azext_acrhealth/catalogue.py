@@ -9,6 +9,7 @@ the status and, for failures and warnings, the documented code with its remediat
 import re
 from collections import namedtuple
 
+from ._arm import private_only
 from ._roles import role_advice as _role_advice
 from ._text import as_text as _shown
 from ._urls import is_host_name
@@ -31,7 +32,7 @@ Finding = namedtuple('Finding', 'status code template variant codeless', default
 def _forbidden(facts):
     """What lets this client in: with public network access disabled, only a private endpoint
     (network rules then do nothing); otherwise the network rules."""
-    if facts.get('publicNetworkAccess') == 'Disabled':
+    if private_only(facts):
         return ('Public network access to <registry> is disabled, so network rules do not apply: '
                 'connect from a network with a private endpoint of the registry, where <host> '
                 'resolves to its private address (`nslookup <host>`; `az acr check-health --name '

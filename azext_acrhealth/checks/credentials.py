@@ -7,13 +7,13 @@ whether a secret exists: never the secret."""
 
 import base64
 import binascii
-import json
 import os
 import sys
 
 from .. import catalogue
 from ..catalogue import Finding, PASSED, WARNING
 from .._text import as_text
+from .._oci import json_object
 from .base import Check, CheckResult, given_seconds
 from .._clients import find_client
 
@@ -54,11 +54,8 @@ def _read(path):
         return None, f'it cannot be read ({ex.strerror or type(ex).__name__})'
     if len(raw) > MAX_CONFIG:
         return None, 'it is larger than 1 MiB'
-    try:
-        data = json.loads(raw.decode('utf-8'))
-    except (ValueError, UnicodeError, RecursionError):
-        return None, 'it is not valid JSON'
-    return (data, None) if isinstance(data, dict) else (None, 'it is not a JSON object')
+    data, problem = json_object(raw)
+    return data, problem and problem.replace('not JSON', 'not valid JSON')
 
 
 def _normal(key):
@@ -138,11 +135,8 @@ def ask_helper(ctx, helper, login_server):
             return 'credentials.none', dict(facts, store='helper')
         return 'credentials.helper_failed', dict(facts, exitCode=proc.returncode,
                                                  said=(said[0][:200] if said else ''))
-    try:
-        answer = json.loads(proc.stdout)
-    except ValueError:
-        answer = None
-    if not isinstance(answer, dict):
+    answer, _ = json_object(proc.stdout)
+    if answer is None:
         return 'credentials.helper_failed', dict(facts, exitCode=0,
                                                  said='an answer that is not JSON')
     username = answer.get('Username') if isinstance(answer.get('Username'), str) else None

@@ -2,13 +2,13 @@
 """Docker (or Podman, as the Azure CLI allows) as ``az acr login`` and ``docker pull`` use it.
 Each check returns a CheckResult naming a finding and its facts."""
 
-import json
 import os
 import re
 
 from .. import catalogue
 from ..catalogue import FAILED, Finding, PASSED, SKIPPED, WARNING
 from .base import Check, CheckResult, PULL_ALLOWED, PULL_DECLINED, given_seconds
+from .._oci import json_object
 from .._clients import docker_candidates, find_client
 from .._text import error_line, first_line, output_lines
 
@@ -30,11 +30,8 @@ def parse_docker_server_version(output):
         line = line.strip()
         if not line.startswith('{'):
             continue
-        try:
-            data = json.loads(line)
-        except ValueError:
-            continue
-        server = data.get('Server') if isinstance(data, dict) else None
+        data, _ = json_object(line)
+        server = data.get('Server') if data else None
         if isinstance(server, dict):
             version = server.get('Version')
             if not version:

@@ -17,6 +17,7 @@ from .._bounded import gather, spawn
 from .connectivity import login_server_steps
 from .._urls import without_userinfo
 from .._azure import DnsError, address_kind
+from .._arm import private_only
 from .._probe import FAILED, PASSED, SKIPPED
 
 ROLE_LOGIN, ROLE_DATA, ROLE_REDIRECT = 'loginServer', 'dataEndpoint', 'redirect'
@@ -46,13 +47,6 @@ def inventory(results):
                 seen.add(host.lower())
                 hosts.append((host.lower(), role, region_of(host.lower())))
     return hosts
-
-
-def private_only(registry):
-    """Whether the registry takes connections through private endpoints only (public network
-    access disabled), so every endpoint must resolve to a private address from a client that
-    can pull. With public access enabled, a private endpoint is one path among two."""
-    return str(registry.get('publicNetworkAccess') or '').lower() == 'disabled'
 
 
 def endpoint_entry(host, role, region):

@@ -5,6 +5,7 @@ the DNS routing to the registry's private endpoints in a virtual network (--vnet
 from .. import catalogue
 from ..catalogue import FAILED, Finding, PASSED, SKIPPED, WARNING
 from .base import Check, CheckResult
+from .._arm import private_only
 from .._azure import ArmError, DnsError
 
 SYSTEM_IDENTITY = 'system'
@@ -108,7 +109,7 @@ def check_private_endpoints(ctx, results):  # pylint: disable=too-many-return-st
         waiting = registry.get('privateEndpointConnections') or []
         if waiting:  # a connection not (yet) approved carries no traffic
             # With public access enabled the registry still works on the public path.
-            public = str(registry.get('publicNetworkAccess')).lower() != 'disabled'
+            public = not private_only(registry)
             connections = [{'privateEndpoint': str(c.get('privateEndpoint')).rsplit('/', 1)[-1][:80],
                             'status': c.get('status') or 'unknown'} for c in waiting[:MAX_ENDPOINTS]]
             return CheckResult('registry.pe.not_approved_public' if public else

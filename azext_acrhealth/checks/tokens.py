@@ -12,6 +12,7 @@ from .._oauth import (DENIED, MALFORMED, OK, REPOSITORY_ACTIONS, THROTTLED, UNRE
                       access_scope, granted_actions, http_date, request_token, same_host,
                       token_claims)
 from .._roles import ABAC_MODE, GRANTS, ask_for
+from .._arm import private_only
 from .._azure import AadTokenError
 
 # The finding of each answer of a token request, for each token (literal keys: grep finds them).
@@ -75,7 +76,7 @@ def network_denied(result, results):
     said = str(result.facts.get('registryMessage') or '').lower()
     kinds = (results['dns'].facts.get('kinds') or {}).values() if 'dns' in results else ()
     public_path = 'private' not in kinds
-    closed = public_path and (str(settings['publicNetworkAccess']).lower() == 'disabled' or
+    closed = public_path and (private_only(settings) or
                               str(settings['networkDefaultAction']).lower() == 'deny')
     if not (closed or 'not allowed access' in said or 'aka.ms/acr/firewall' in said):
         return result

@@ -86,6 +86,7 @@ def test_cred_helpers_win_over_creds_store(tmp_path):
     (fail(stdout='error getting credentials - err: exit status 1, out: `dbus unavailable`\n'),
      'credentials.helper_failed'),
     (ok('not json'), 'credentials.helper_failed'),
+    (ok('[' * 100000), 'credentials.helper_failed'),  # nested past Python's recursion limit
 ])
 def test_a_helper_that_fails_or_hangs_is_a_warning(tmp_path, answer, finding):
     result, entry, _ = check(

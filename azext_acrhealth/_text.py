@@ -183,3 +183,8 @@ def first_words(text, limit=200):
         return line
     cut = line[:limit - 1]
     return (cut.rsplit(' ', 1)[0] if ' ' in cut[limit // 2:] else cut) + '\u2026'
+
+
+def one_line(text):
+    """``text`` with every run of white space (line breaks included) as one space."""
+    return ' '.join(str(text or '').split())

@@ -11,6 +11,10 @@ assignments (``details.roleAssignments``), which then need no entry of their own
 from . import catalogue
 from ._bounded import shown_seconds
 
+# A status as a mark (the terminal view has plain ones too, for a console that cannot show these).
+MARKS = {catalogue.PASSED: '\u2713', catalogue.FAILED: '\u2717', catalogue.WARNING: '!',
+         catalogue.SKIPPED: '-'}
+
 # Clients some machines do not need: their findings are warnings, and --skip leaves them out.
 OPTIONAL_CLIENTS = {'helm': 'Helm', 'notary': 'Notary'}
 
@@ -29,15 +33,10 @@ def needs_action(report):
     return failures + sorted(warnings, key=lambda entry: entry['id'] in OPTIONAL_CLIENTS)
 
 
-def only_optional_clients(actions):
-    """Whether everything left to do is about optional clients (then --skip can silence it)."""
-    return bool(actions) and all(entry['id'] in OPTIONAL_CLIENTS for entry in actions)
-
-
 def optional_clients_note(actions):
-    """One line when only optional clients need action, naming the --skip that leaves them
-    out; None otherwise."""
-    if not only_optional_clients(actions):
+    """One line when only optional clients need action (then --skip can silence them), naming
+    the --skip that leaves them out; None otherwise."""
+    if not actions or any(entry['id'] not in OPTIONAL_CLIENTS for entry in actions):
         return None
     ids = [check_id for check_id in OPTIONAL_CLIENTS if any(
         entry['id'] == check_id for entry in actions)]
@@ -59,3 +58,14 @@ def took_text(seconds):
     if seconds < 0.1:
         return f'{max(1, int(round(seconds * 1000)))} ms'
     return f'{shown_seconds(seconds)} s'
+
+
+def verdict(report, seconds, actions):
+    """'No problem found (counts; time)' or 'N of M checks need action (counts; time)': the
+    first line of a summary, without its closing punctuation."""
+    counts = f"{counts_text(report['summary'])}; {took_text(seconds)}"
+    if not actions:
+        return f'No problem found ({counts})'
+    total = len(report['checks'])
+    needs = 'needs' if len(actions) == 1 else 'need'
+    return f"{len(actions)} of {total} check{'' if total == 1 else 's'} {needs} action ({counts})"

@@ -33,13 +33,11 @@ import re
 import sys
 
 from . import catalogue
-from ._text import shown
-from .actions import counts_text, needs_action, optional_clients_note, took_text
+from ._text import one_line, shown
+from .actions import MARKS, needs_action, optional_clients_note, verdict
 
 GITHUB = 'github'
 AZURE = 'azure'
-_MARKS = {catalogue.PASSED: '\u2713', catalogue.FAILED: '\u2717', catalogue.WARNING: '!',
-          catalogue.SKIPPED: '-'}
 _COMMAND_IN_LINE = re.compile(r'##(?=(?:vso)?\[)', re.IGNORECASE)
 _COMMAND_AT_START = re.compile(r'^(\s*):(?=:)', re.MULTILINE)
 _MARKDOWN = re.compile(r'([\\`*_\[\]<>!|~$&])')
@@ -96,17 +94,13 @@ def azure_escaped(text):
             .replace('\n', '%0A').replace(']', '%5D'))
 
 
-def _one_line(text):
-    return shown(' '.join(str(text or '').split()))
-
-
 def annotation_text(entry):
     """``(title, text)`` of an entry's annotation: "CODE (Check)" and three lines: the
     message, the fix and the link."""
     title = shown(f"{entry['code']} ({entry['title']})" if entry['code'] else entry['title'])
     lines = [shown(entry['message'])]  # a server's line breaks shown as text, as on stderr
     if entry.get('remediation'):
-        lines.append(f"Fix: {_one_line(entry['remediation'])}")
+        lines.append(f"Fix: {shown(one_line(entry['remediation']))}")
     if entry.get('docsUrl'):
         lines.append(shown(entry['docsUrl']))
     return title, '\n'.join(lines)
@@ -134,30 +128,21 @@ def md(text):
     return _MARKDOWN.sub(r'\\\1', shown(str(text or '')))
 
 
-def _verdict(report, seconds, actions):
-    counts = f"{counts_text(report['summary'])}; {took_text(seconds)}"
-    if not actions:
-        return f'No problem found ({counts}).'
-    total = len(report['checks'])
-    needs = 'needs' if len(actions) == 1 else 'need'
-    return f"{len(actions)} of {total} check{'' if total == 1 else 's'} {needs} action ({counts})."
-
-
 def markdown(report, seconds):
     """The step summary: the verdict, a table of every check, then each fix with its link."""
     actions = needs_action(report)
     name = (report.get('registry') or {}).get('name')
     subject = f"az acr check-health --name {md(name)}" if name else 'az acr check-health'
-    lines = [f"### {subject}: {md(report['status'])}", '', _verdict(report, seconds, actions), '',
+    lines = [f"### {subject}: {md(report['status'])}", '', verdict(report, seconds, actions) + '.', '',
              '| Check | Status | Code | Message |', '| --- | --- | --- | --- |']
     for entry in report['checks']:
         status = entry['status']
-        lines.append(f"| {md(entry['title'])} | {_MARKS.get(status, '')} {md(status)} | "
+        lines.append(f"| {md(entry['title'])} | {MARKS.get(status, '')} {md(status)} | "
                      f"{md(entry['code'] or '')} | {md(entry['message'])} |")
     if actions:
         lines += ['', '**What to do**', '']
     for entry in actions:
-        mark = _MARKS[entry['status']]
+        mark = MARKS[entry['status']]
         if entry['code']:
             lines.append(f"- {mark} **{md(entry['code'])}** ({md(entry['title'])}): "
                          f"{md(entry['remediation'])} <{shown(entry['docsUrl'])}>")

@@ -12,15 +12,15 @@ of it (the report on stdout and the closing error stay).
 import sys
 
 from . import catalogue
-from ._text import shown
-from .actions import counts_text, needs_action, optional_clients_note, took_text
+from ._text import one_line, shown
+from .actions import MARKS, needs_action, optional_clients_note, verdict
 from .pipelines import inert
 
 HEALTH_CHECK_URL = 'https://aka.ms/acr/health-check'
 
 # Marks as a terminal that can show them reads them, and plain ones for one that cannot.
-_MARKS = {catalogue.PASSED: ('\u2713', '+'), catalogue.FAILED: ('\u2717', 'x'),
-          catalogue.WARNING: ('!', '!'), catalogue.SKIPPED: ('-', '-')}
+_PLAIN_MARKS = {catalogue.PASSED: '+', catalogue.FAILED: 'x', catalogue.WARNING: '!',
+                catalogue.SKIPPED: '-'}
 _STYLES = {catalogue.PASSED: 'success', catalogue.FAILED: 'error',
            catalogue.WARNING: 'warning', catalogue.SKIPPED: 'secondary'}
 
@@ -36,7 +36,7 @@ def can_show(text, stream):
 
 
 def mark(status, fancy=True):
-    return _MARKS[status][0 if fancy else 1]
+    return (MARKS if fancy else _PLAIN_MARKS)[status]
 
 
 def _safe(styled):
@@ -68,37 +68,29 @@ def stopped_line(titles, fancy=True):
 def summary_lines(report, seconds, fancy=True):
     """``[[(style, text)]]``: the verdict, each code that needs action with its fix and link,
     and the health-check link."""
-    counts = counts_text(report['summary'])
-    took = took_text(seconds)
     # Failures, then warnings (the registry's before optional clients'), each in plan order.
     actions = needs_action(report)
     lines = [[]]
     if not actions:
-        lines.append([('success', f"No problem found ({counts}; {took}).")])
+        lines.append([('success', verdict(report, seconds, actions) + '.')])
     else:
-        needs = 'needs' if len(actions) == 1 else 'need'
-        total = len(report['checks'])
-        lines.append([('primary', f"{len(actions)} of {total} check{'' if total == 1 else 's'} "
-                                  f"{needs} action ({counts}; {took}):")])
+        lines.append([('primary', verdict(report, seconds, actions) + ':')])
         for entry in actions:
             status = entry['status']
             if entry['code']:
                 lines.append([(_STYLES[status], f"{mark(status, fancy)} {entry['code']}"),
                               ('primary', f" ({entry['title']}): "
-                                          f"{_one_line(entry['remediation'])}")])
+                                          f"{one_line(entry['remediation'])}")])
                 lines.append([('hyperlink', f"  {entry['docsUrl']}")])
             else:  # a finding no code fits (role assignments that cannot be read, a crash)
                 lines.append([(_STYLES[status], f"{mark(status, fancy)} {entry['title']}"),
-                              ('primary', f": {_one_line(entry['message'])}")])
-    if optional_clients_note(actions):
-        lines.append([('primary', optional_clients_note(actions))])
+                              ('primary', f": {one_line(entry['message'])}")])
+    note = optional_clients_note(actions)
+    if note:
+        lines.append([('primary', note)])
     lines.append([('primary', 'Please refer to '), ('hyperlink', HEALTH_CHECK_URL),
                   ('primary', ' for more information.')])
     return [_safe(line) for line in lines]
-
-
-def _one_line(text):
-    return ' '.join(str(text or '').split())
 
 
 def Style(name):  # pylint: disable=invalid-name  # the CLI's enum, imported when first used
@@ -139,7 +131,7 @@ class TerminalView:
             self._quiet = True
 
     def _fancy(self):
-        return can_show(''.join(m for m, _ in _MARKS.values()), self._stream or sys.stderr)
+        return can_show(''.join(MARKS.values()), self._stream or sys.stderr)
 
     def progress(self, entry, stopped=False):
         """A check's line; the checks the run ``stopped`` before are told in one line, with

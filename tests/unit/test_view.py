@@ -3,7 +3,7 @@ import io
 
 from azure.cli.core.style import format_styled_text
 
-from azext_acrhealth import report, view
+from azext_acrhealth import actions, report, view
 from tests.unit.test_report import CLIENT, DAEMON_DOWN, ENVIRONMENT, HELM_MISSING, PULL_SKIPPED
 
 WIDTH = len('Docker client')
@@ -64,7 +64,7 @@ def test_summary_lists_only_what_needs_action_and_ends_with_the_health_check_lin
 
 
 def test_run_time_as_people_read_it():
-    assert [view.took_text(s) for s in (0.0001, 0.042, 0.1, 2.46, 61)] == \
+    assert [actions.took_text(s) for s in (0.0001, 0.042, 0.1, 2.46, 61)] == \
         ['1 ms', '42 ms', '0.1 s', '2.5 s', '61 s']
 
 

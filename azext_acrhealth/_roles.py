@@ -7,10 +7,9 @@ it is not counted), at most MAX_LISTED of them in a line."""
 from ._text import as_text as _shown
 
 # A registry's role assignment modes (its roleAssignmentMode), and their names in messages.
-ABAC_MODE = 'AbacRepositoryPermissions'
-LEGACY_MODE = 'LegacyRegistryPermissions'
-MODES = {ABAC_MODE: 'ABAC repository permissions', LEGACY_MODE: 'RBAC registry permissions'}
-ABAC, LEGACY = ABAC_MODE, LEGACY_MODE
+ABAC = 'AbacRepositoryPermissions'
+LEGACY = 'LegacyRegistryPermissions'
+MODES = {ABAC: 'ABAC repository permissions', LEGACY: 'RBAC registry permissions'}
 GRANTS = ('pull', 'push', 'delete')
 
 # Built-in roles (Microsoft's built-in-roles/containers article): id -> (name, grants, modes).
@@ -81,7 +80,7 @@ def role_advice(facts):
                 'refusal has another cause: run `az login` again (stale credentials) and check '
                 'the conditions on the assignments.')
     where = 'on the registry' + (', or on the repository with an ABAC condition' if (
-        facts.get('registryMode') == ABAC_MODE) else '')
+        facts.get('registryMode') == ABAC) else '')
     if not assignments:
         return (f'No role assignment of yours applies to this registry, which uses '
                 f'{mode_name(facts)}. Ask for {ask} {where}; then run `az login` again.')

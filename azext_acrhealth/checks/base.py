@@ -44,6 +44,11 @@ class CheckResult:
         return replace(self, duration_ms=duration_ms)
 
 
+def login_server(results):
+    """The login server the ``login-server`` check settled on (for checks that require it)."""
+    return results['login-server'].facts['loginServer']
+
+
 @dataclass(frozen=True)
 class Check:  # pylint: disable=too-many-instance-attributes  # a record of what a step is
     """One step of the plan.

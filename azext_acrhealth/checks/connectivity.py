@@ -6,7 +6,7 @@ the challenge is an anonymous GET."""
 from .. import catalogue
 from ..catalogue import FAILED, Finding, PASSED
 from .._text import as_text
-from .base import Check, CheckResult
+from .base import Check, CheckResult, login_server
 from .._urls import without_userinfo
 from .._azure import ArmError, DnsError, address_kind
 from .._http import HttpError, bearer_params, parse_challenges
@@ -14,10 +14,6 @@ from .._probe import FAILED as STEP_FAILED, PASSED as STEP_PASSED, SKIPPED as ST
 
 PROXY_VARIABLES = ('HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY',
                    'no_proxy', 'REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE')
-
-
-def _login_server(results):
-    return results['login-server'].facts['loginServer']
 
 
 # ---- 1. login server ------------------------------------------------------------------------
@@ -36,28 +32,28 @@ def check_login_server(ctx, _results):
             facts.update(arm='notFound', subscriptionId=subscription.get('id'),
                          subscriptionName=subscription.get('name'))
     if registry is not None:
-        login_server = (registry.get('loginServer') or '').strip().rstrip('/')
-        if login_server:
+        host = (registry.get('loginServer') or '').strip().rstrip('/')
+        if host:
             return CheckResult('registry.login_server.arm', dict(
-                facts, loginServer=login_server, resolvedBy='arm', resourceId=registry.get('id')),
+                facts, loginServer=host, resolvedBy='arm', resourceId=registry.get('id')),
                 data=registry)
         facts.update(arm='noLoginServer', resourceId=registry.get('id'))
     if not ctx.acr_suffix:
         return CheckResult('registry.login_server.none', dict(facts, cloud=ctx.cloud_name))
     # The login server given with --name (a domain-name-label one cannot be built) or, as the
     # Azure CLI does, the name and the cloud's suffix.
-    login_server = ctx.options.login_server_hint or name.lower() + ctx.acr_suffix
+    host = ctx.options.login_server_hint or name.lower() + ctx.acr_suffix
     finding = 'registry.login_server.given' if ctx.options.login_server_hint else \
         'registry.login_server.suffix'
     return CheckResult(finding, dict(
-        facts, loginServer=login_server, resolvedBy='cloudSuffix', suffix=ctx.acr_suffix),
+        facts, loginServer=host, resolvedBy='cloudSuffix', suffix=ctx.acr_suffix),
         data=registry)
 
 
 # ---- 2. DNS ---------------------------------------------------------------------------------
 
 def check_dns(ctx, results):
-    host = _login_server(results)
+    host = login_server(results)
     facts = {'loginServer': host}
     try:
         addresses = ctx.speculation.resolve(host, ctx.timeout) if ctx.speculation else None
@@ -85,7 +81,7 @@ def proxy_settings(environ):
 
 
 def check_challenge(ctx, results):  # pylint: disable=too-many-return-statements  # a check: one return per finding
-    host = _login_server(results)
+    host = login_server(results)
     url = f'https://{host}/v2/'
     facts = {'loginServer': host, 'url': url}
     try:

@@ -14,7 +14,7 @@ from .. import catalogue
 from ..catalogue import Finding, PASSED, WARNING
 from .._text import as_text
 from .._oci import json_object
-from .base import Check, CheckResult, given_seconds
+from .base import Check, CheckResult, given_seconds, login_server
 from .._clients import find_client
 
 MAX_CONFIG = 1024 * 1024
@@ -83,16 +83,16 @@ def _has_secret(entry):
                for key in ('auth', 'password', 'identitytoken', 'registrytoken'))
 
 
-def miskeyed(auths, login_server):
+def miskeyed(auths, server):
     """Keys of ``auths`` meant for the login server that Docker will not match: upper case, a
     port, or a path (Docker looks the login server up as it is written, in lower case)."""
     found = []
     for key in auths:
-        if not isinstance(key, str) or key == login_server:
+        if not isinstance(key, str) or key == server:
             continue
         host = _normal(key)
         bare = host.rsplit(':', 1)[0] if ':' in host else host
-        if bare.lower() != login_server:
+        if bare.lower() != server:
             continue
         reasons = []
         if bare != bare.lower():
@@ -120,12 +120,12 @@ def find_helper(ctx, helper):
     return path, None
 
 
-def ask_helper(ctx, helper, login_server):
+def ask_helper(ctx, helper, host):
     """``(finding, facts)`` of ``docker-credential-<helper> get`` for the login server."""
     path, unusable = find_helper(ctx, helper)
     if unusable:
         return unusable
-    proc = ctx.run_process([path, 'get'], ctx.timeout, input=login_server.encode('utf-8'))
+    proc = ctx.run_process([path, 'get'], ctx.timeout, input=host.encode('utf-8'))
     facts = {'helper': helper, 'path': path}
     if proc.timed_out:
         return 'credentials.helper_timeout', dict(facts, seconds=given_seconds(proc, ctx))
@@ -145,7 +145,7 @@ def ask_helper(ctx, helper, login_server):
 
 
 def check_docker_credentials(ctx, results):
-    login_server = results['login-server'].facts['loginServer'].lower()
+    host = login_server(results).lower()
     findings = []
     for kind, path in config_files(ctx.environ):
         config, problem = _read(path)
@@ -155,21 +155,21 @@ def check_docker_credentials(ctx, results):
         if config is None:
             continue
         auths = config.get('auths') if isinstance(config.get('auths'), dict) else {}
-        for entry in miskeyed(auths, login_server):
+        for entry in miskeyed(auths, host):
             findings.append(('credentials.miskeyed', dict(entry, file=path)))
         helpers = config.get('credHelpers') if isinstance(config.get('credHelpers'), dict) \
             else {}
-        helper = helpers.get(login_server) or config.get('credsStore')
+        helper = helpers.get(host) or config.get('credsStore')
         if isinstance(helper, str) and helper:
-            finding, facts = ask_helper(ctx, helper, login_server)
+            finding, facts = ask_helper(ctx, helper, host)
             findings.append((finding, dict(facts, file=path, client=kind)))
-        elif isinstance(auths.get(login_server), dict):
-            entry = auths[login_server]
+        elif isinstance(auths.get(host), dict):
+            entry = auths[host]
             findings.append(('credentials.saved', {
                 'file': path, 'client': kind, 'store': 'file', 'username': _username(entry),
                 'hasSecret': _has_secret(entry)}))
-    facts = {'loginServer': login_server, 'entries': [dict(facts, finding=finding)
-                                                      for finding, facts in findings]}
+    facts = {'loginServer': host, 'entries': [dict(facts, finding=finding)
+                                              for finding, facts in findings]}
     problems = [(finding, f) for finding, f in findings if finding not in (
         'credentials.saved', 'credentials.none')]
     if problems:

@@ -10,7 +10,7 @@ from .. import _oci as oci
 from .. import catalogue
 from ..catalogue import Finding  # step states: _probe's, the same words
 from .._text import as_text
-from .base import Check, CheckResult
+from .base import Check, CheckResult, login_server
 from .._oci import pick_platform
 from .._urls import shown_url
 from .._oauth import OK, THROTTLED, UNREACHABLE, request_token
@@ -38,7 +38,7 @@ class _Pull:
 
     def __init__(self, ctx, results):
         self.ctx = ctx
-        self.host = results['login-server'].facts['loginServer']
+        self.host = login_server(results)
         self.challenge = results['challenge'].data
         self.refresh_token = results['refresh-token'].data
         image = ctx.options.image

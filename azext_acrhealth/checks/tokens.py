@@ -7,11 +7,11 @@ when the registry's settings say so; the documented code stays."""
 from .. import catalogue
 from ..catalogue import FAILED, Finding, PASSED, SKIPPED, WARNING
 from .._text import as_text
-from .base import Check, CheckResult
+from .base import Check, CheckResult, login_server
 from .._oauth import (DENIED, MALFORMED, OK, REPOSITORY_ACTIONS, THROTTLED, UNREACHABLE,
                       access_scope, granted_actions, http_date, request_token, same_host,
                       token_claims)
-from .._roles import ABAC_MODE, GRANTS, ask_for
+from .._roles import ABAC, GRANTS, ask_for
 from .._arm import private_only
 from .._azure import AadTokenError
 
@@ -24,10 +24,6 @@ _ACCESS = {OK: 'connectivity.access.ok', UNREACHABLE: 'connectivity.access.unrea
            MALFORMED: 'connectivity.access.malformed'}
 
 
-def _login_server(results):
-    return results['login-server'].facts['loginServer']
-
-
 def _result(answer, findings):
     return CheckResult(findings[answer.outcome], answer.facts, data=answer.value)
 
@@ -35,7 +31,7 @@ def _result(answer, findings):
 # ---- refresh token ----------------------------------------------------------------------------
 
 def check_refresh_token(ctx, results):
-    host = _login_server(results)
+    host = login_server(results)
     challenge = results['challenge'].data
     url = f'https://{host}/oauth2/exchange'
     facts = {'loginServer': host, 'url': url}
@@ -87,7 +83,7 @@ def network_denied(result, results):
 # ---- access token -----------------------------------------------------------------------------
 
 def check_access_token(ctx, results):
-    host = _login_server(results)
+    host = login_server(results)
     challenge = results['challenge'].data
     repository = ctx.options.repository
     scope = access_scope(repository)
@@ -100,7 +96,7 @@ def check_access_token(ctx, results):
         return _refused(result, results)
     registry = results['login-server'].data or {}
     if not repository:
-        if registry.get('roleAssignmentMode') == ABAC_MODE:
+        if registry.get('roleAssignmentMode') == ABAC:
             return CheckResult('connectivity.access.ok_abac', result.facts)
         return CheckResult('connectivity.access.ok', result.facts)
     try:
@@ -161,7 +157,7 @@ def check_clock_skew(ctx, results):
     """This machine's clock against what the login server and ARM said the time was: the Date
     headers of answers this run already had (no request is made for them)."""
     dates = {'login server': (getattr(ctx.http, 'dates', None) or {}).get(
-        _login_server(results).lower()), 'ARM': getattr(ctx.arm, 'date', None)}
+        login_server(results).lower()), 'ARM': getattr(ctx.arm, 'date', None)}
     now = ctx.now()
     skews = {source: round(now - when) for source, when in (
         (source, http_date(header) if header else None) for source, header in dates.items())

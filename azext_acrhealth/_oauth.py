@@ -11,7 +11,7 @@ from collections import namedtuple
 from urllib.parse import urlsplit
 
 from ._bounded import limit
-from ._http import HttpError
+from ._http import HttpError, header_value
 from ._oci import json_object, registry_error
 
 REPOSITORY_ACTIONS = ('pull', 'push', 'metadata_read', 'metadata_write', 'delete')
@@ -57,10 +57,9 @@ def http_date(value):
 def retry_after_seconds(headers, now):
     """Seconds a Retry-After header asks to wait (delay-seconds, or an HTTP-date against
     ``now``, seconds since the epoch), or None."""
-    value = next((v for k, v in (headers or {}).items() if k.lower() == 'retry-after'), None)
-    if value is None:
+    value = header_value(headers, 'Retry-After').strip()
+    if not value:
         return None
-    value = str(value).strip()
     if value.isdigit():
         try:
             return int(value)

@@ -74,7 +74,9 @@ def _validate(plan):
         unknown = [dep for dep in deps if dep not in ids]
         if unknown:
             raise ValueError(f'check {check.id} depends on unknown checks {unknown}')
-        later = [dep for dep in deps if dep not in seen]
+        # An explanation joins a result only once it is final: the explaining check comes first.
+        later = [dep for dep in deps + tuple(d for d in check.explained_by if d in ids)
+                 if dep not in seen]
         if later:
             raise ValueError(f'check {check.id} depends on later checks {later}')
         seen.add(check.id)

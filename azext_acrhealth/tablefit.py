@@ -10,12 +10,13 @@ as its widest line and at least its header and two.
 
 import textwrap
 
-from ._text import ELLIPSIS
+from .catalogue import FAILED, WARNING
+from ._text import bounded
 
 DEFAULT_WIDTH = 120   # without a terminal (a pipe, a CI log): a width logs show whole
 MIN_MESSAGE = 30
 _GAP = 2
-_NEEDS_ACTION = ('failed', 'warning')
+_NEEDS_ACTION = (FAILED, WARNING)
 
 
 def terminal_width():
@@ -45,7 +46,7 @@ def _fitted(text, room, wrap):
         return text
     if wrap:
         return '\n'.join(textwrap.wrap(text, room, break_on_hyphens=False)) or text[:room]
-    return text[:room - 1] + ELLIPSIS
+    return bounded(text, room)
 
 
 def fit(rows, width):

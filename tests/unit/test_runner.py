@@ -232,6 +232,15 @@ def test_a_dependency_on_a_later_check_or_a_cycle_raises_instead_of_hanging(plan
         run_bounded(plan, limit=3)
 
 
+def test_an_explanation_from_a_later_check_raises_and_one_not_in_the_plan_is_none():
+    from dataclasses import replace
+    explained = replace(mk('token', returns(PASS)), explained_by=('roles',))
+    with pytest.raises(ValueError, match='roles'):
+        run_bounded([explained, mk('roles', returns(PASS))])
+    # A plan without the explaining check (no registry, say) runs: nothing to join.
+    assert by_id(run_bounded([explained])[0])['token'].passed
+
+
 def test_a_check_after_the_first_failure_in_plan_order_is_stopped_even_if_it_ran():
     # Deterministic reports: whatever ran after the first failure (in plan order) is reported
     # as stopped, so the same machine gives the same report run after run.

@@ -2,14 +2,15 @@
 """The closing summary is printed after the CLI has written the report, so the last lines a
 person sees are what needs action, not the end of a long JSON document.
 
-It uses the event the exit-1 error uses (knack's ``EVENT_CLI_SUCCESSFUL_EXECUTE``, raised once
-the output is written), registered for every run: first the runner's annotations and step
-summary (in GitHub Actions or Azure Pipelines), then the summary. The exit-1 handler, when a
-check failed, is registered after this one and so raises after it.
+One handler of knack's ``EVENT_CLI_SUCCESSFUL_EXECUTE`` (raised once the output is written)
+does it all, in order: the runner's annotations and step summary (in GitHub Actions or Azure
+Pipelines), the summary, then, when a check failed, the error that makes the command exit 1
+(the CLI gives every returned result exit code 0; raising from this event is the one workable
+way to keep the report on stdout and still exit 1).
 """
 
 
-def close_after_output(cli_ctx, view, report, seconds):
+def close_after_output(cli_ctx, view, report, seconds, failed=0):
     """Register the one-shot handler that closes the run after the report is written."""
     from knack.events import EVENT_CLI_SUCCESSFUL_EXECUTE
 
@@ -18,5 +19,10 @@ def close_after_output(cli_ctx, view, report, seconds):
         from azext_acrhealth.pipelines import announce
         announce(report, seconds, quiet=bool(getattr(cli_ctx, 'only_show_errors', False)))
         view.summary(report, seconds)
+        if failed:
+            from azure.cli.core.azclierror import UnclassifiedUserFault
+            checks = 'check' if failed == 1 else 'checks'
+            raise UnclassifiedUserFault(
+                f'{failed} {checks} failed: the registry workflow is broken here (see the report).')
 
     cli_ctx.register_event(EVENT_CLI_SUCCESSFUL_EXECUTE, close)

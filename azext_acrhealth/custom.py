@@ -37,10 +37,8 @@ def acr_check_health(cmd, registry_name=None, yes=False, ignore_errors=False,  #
                                     image=ctx.options.image)
     result = inert_report(result)  # in a CI runner's log, no text a server sent is a command
     view.end_of_run()
-    close_after_output(cmd.cli_ctx, view, result, time.monotonic() - started)
-    failed = reporting.failed_count(result)
-    if failed:
-        _exit_one_after_output(cmd.cli_ctx, failed)
+    close_after_output(cmd.cli_ctx, view, result, time.monotonic() - started,
+                       failed=reporting.failed_count(result))
     return result
 
 
@@ -65,20 +63,3 @@ def _ask(question):
             return True
         if answer in ('n', 'no'):
             return False
-
-
-def _exit_one_after_output(cli_ctx, failed):
-    """Make the command exit 1 after the CLI has printed the report.
-
-    The CLI gives every returned result exit code 0; the one workable way to keep the report
-    on stdout and still exit 1 is to raise from the event that follows the output."""
-    from knack.events import EVENT_CLI_SUCCESSFUL_EXECUTE
-
-    def raise_failure(cli, **_kwargs):
-        cli.unregister_event(EVENT_CLI_SUCCESSFUL_EXECUTE, raise_failure)
-        from azure.cli.core.azclierror import UnclassifiedUserFault
-        checks = 'check' if failed == 1 else 'checks'
-        raise UnclassifiedUserFault(
-            f'{failed} {checks} failed: the registry workflow is broken here (see the report).')
-
-    cli_ctx.register_event(EVENT_CLI_SUCCESSFUL_EXECUTE, raise_failure)

@@ -11,7 +11,6 @@ from knack.events import EVENT_CLI_SUCCESSFUL_EXECUTE
 
 from azext_acrhealth import report, view
 from azext_acrhealth.closing import close_after_output
-from azext_acrhealth.custom import _exit_one_after_output
 from tests.unit.test_report import CLIENT, DAEMON_DOWN, ENVIRONMENT, HELM_MISSING, PULL_SKIPPED
 
 
@@ -30,9 +29,7 @@ def closing(outcomes, only_show_errors=False):
     stream = Stream()
     shown = view.TerminalView(cli, [check for check, _ in outcomes], stream=stream)
     built = report.build_report(outcomes, ENVIRONMENT)
-    close_after_output(cli, shown, built, 1.0)
-    if report.failed_count(built):
-        _exit_one_after_output(cli, report.failed_count(built))
+    close_after_output(cli, shown, built, 1.0, failed=report.failed_count(built))
     return cli, stream
 
 

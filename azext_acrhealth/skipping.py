@@ -67,6 +67,8 @@ def validate_skip(cmd, namespace):
     not a check's is bad input, whatever its source."""
     ids, source = requested(cmd.cli_ctx, getattr(namespace, 'skip', None))
     namespace.skip, namespace.skip_source = tuple(ids), source
+    if not ids:
+        return
     valid = all_check_ids()
     unknown = [check_id for check_id in ids if check_id not in valid]
     if not unknown:

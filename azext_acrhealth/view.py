@@ -116,7 +116,6 @@ class TerminalView:
         self._width = max((len(check.title) for check in plan), default=0)
         self._stopped = []
         self._listing = listing
-        self._told_stopped = False
 
     def _print(self, styled):
         if self._quiet:
@@ -143,9 +142,9 @@ class TerminalView:
 
     def end_of_run(self):
         """The checks the run stopped before, in one line after the progress lines."""
-        if self._stopped and self._listing and not self._told_stopped:
+        if self._stopped and self._listing:
             self._print(stopped_line(self._stopped, self._fancy()))
-        self._told_stopped = True
+        self._stopped = []  # said once
 
     def summary(self, report, seconds):
         self.end_of_run()

@@ -18,6 +18,9 @@ class AcrHealthCommandsLoader(AzCommandsLoader):
                          resource_type=ResourceType.MGMT_CONTAINERREGISTRY)
 
     def load_command_table(self, args):
+        # `az acr check-health -n NAME`: the registry's lookup starts now, while the CLI parses.
+        from azext_acrhealth._early import start
+        start(self.cli_ctx, args)
         from azext_acrhealth.commands import load_command_table
         load_command_table(self, args)
         return self.command_table

@@ -9,7 +9,7 @@ import threading
 from urllib.parse import quote, urlsplit
 
 from ._azure import ArmError
-from ._bounded import Overrun, within
+from ._bounded import Overrun, Task, within
 from ._text import first_words, plain_reason
 
 MAX_PAGES = 100
@@ -45,14 +45,17 @@ def _arm_status_reason(response):
     return reason
 
 
-class Arm:
+class Arm:  # pylint: disable=too-many-instance-attributes  # one run's ARM state, each named
     """ARM calls for one command run, through the CLI's client factory (its subscription,
     --subscription included, its credentials, cloud and safe logging)."""
 
-    def __init__(self, cli_ctx, timeout):
+    def __init__(self, cli_ctx, timeout, command=None):
         self._cli_ctx = cli_ctx
         self._timeout = float(timeout)
+        # Started before the CLI parsed the command (_early): what its requests say of it.
+        self._command = command
         self._client = None
+        self._lookup = None  # (name, Task): find_registry(name) started early
         self._subscription = None
         # One request at a time: they then share one keep-alive connection (a second, parallel
         # request would open another TLS connection, which costs as much as waiting). After a
@@ -72,9 +75,10 @@ class Arm:
         if self._client is None:
             from azure.cli.core.commands.client_factory import get_mgmt_service_client
             from ._arm_pipeline import ArmClient
+            extra = {'acrhealth_command': self._command} if self._command else {}
             try:
                 self._client = get_mgmt_service_client(self._cli_ctx, ArmClient,
-                                                       **self._call_options())
+                                                       **self._call_options(), **extra)
             except Exception as ex:  # pylint: disable=broad-except
                 # Not logged in, no subscription, a broken profile: ARM cannot be asked.
                 raise ArmError(plain_reason(ex)) from None
@@ -132,10 +136,23 @@ class Arm:
         except Exception:  # pylint: disable=broad-except
             return ''
 
+    def start_lookup(self, name):
+        """Start :meth:`find_registry` for ``name`` now, on a thread of its own: the call for
+        the same name then takes its answer (waiting for it within the check's time)."""
+        self._lookup = (name, Task(lambda: self._look_up(name), 'acrhealth-early-arm'))
+
     def find_registry(self, name):
         """The registry called ``name`` in the subscription, as :func:`registry_facts`, or
         None. Two requests whatever the subscription holds: the resources list filtered by
         type and name, then one GET (the Azure CLI pages through every registry instead)."""
+        if self._lookup and self._lookup[0] == name:
+            try:
+                return self._lookup[1].result_in_time()
+            except Overrun as ex:
+                raise ArmError(str(ex)) from None
+        return self._look_up(name)
+
+    def _look_up(self, name):
         self._pipeline()
         sub_id = self.subscription()['id']
         return self._bounded(lambda: self._find_registry(sub_id, name), 2 * self._timeout)

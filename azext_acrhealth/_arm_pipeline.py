@@ -15,6 +15,7 @@ class ArmClient:  # pylint: disable=too-few-public-methods  # one call: a pipeli
         from azure.mgmt.core import ARMPipelineClient
         from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy, ARMHttpLoggingPolicy
         del subscription_id  # every path here is a whole resource ID
+        _as_the_cli_will_say(kwargs, kwargs.pop('acrhealth_command', None))
         scopes = kwargs.pop('credential_scopes', None) or [base_url.rstrip('/') + '/.default']
         redirect = kwargs.get('redirect_policy') or policies.RedirectPolicy(**kwargs)
         chain = [policies.RequestIdPolicy(**kwargs),
@@ -34,3 +35,17 @@ class ArmClient:  # pylint: disable=too-few-public-methods  # one call: a pipeli
     def send_request(self, request, **kwargs):
         request.url = self._client.format_url(request.url)
         return self._client.send_request(request, **kwargs)
+
+
+def _as_the_cli_will_say(kwargs, command):
+    """A client made before the CLI parsed the command (``_early``) does not find the command in
+    the CLI's context yet: ``command`` (``{'name', 'parameters'}``) says what the CLI will put
+    there, so its requests carry the headers the CLI's would (``CommandName``,
+    ``ParameterSetName``)."""
+    if not command:
+        return
+    headers = dict(kwargs.get('headers') or {})
+    headers['CommandName'] = command['name']
+    if command.get('parameters'):
+        headers['ParameterSetName'] = ' '.join(command['parameters'])
+    kwargs['headers'] = headers

@@ -112,6 +112,15 @@ class Task:
             raise self._error
         return self._value
 
+    def result_in_time(self):
+        """:meth:`result`, waiting no longer than the running check's time left: raises
+        :class:`Overrun` when that runs out first (work started before the check, for it: the
+        work itself is bounded by its own adapter's limit)."""
+        seconds, cut = limit(float('inf'))
+        if not self.join(None if seconds == float('inf') else seconds):
+            raise Overrun(seconds, cut)
+        return self.result()
+
 
 def within(work, seconds, on_overrun=None):
     """``work()`` on a daemon thread, raced against ``seconds`` cut to the running check's time

@@ -5,22 +5,7 @@ is being asked. The DNS and challenge checks take these results when ARM confirm
 server; when ARM names another one (a domain-name-label registry, a custom suffix), they ask
 again for it. Either way a check reports the same thing: only when its work happens changes."""
 
-from ._bounded import Overrun, Task, limit, no_answer
-
-
-class _Call:  # pylint: disable=too-few-public-methods  # a task, waited for in budget
-    """``work()`` started now; ``result()`` waits for it within the running check's time."""
-
-    def __init__(self, work):
-        self._task = Task(work, 'acrhealth-speculation')
-
-    def result(self):
-        """The work's value; its exception; or :class:`Overrun` when the running check's time
-        runs out first (the work itself is bounded by its adapter: resolve, HttpClient)."""
-        seconds, cut = limit(float('inf'))
-        if not self._task.join(None if seconds == float('inf') else seconds):
-            raise Overrun(seconds, cut)
-        return self._task.result()
+from ._bounded import Overrun, Task, no_answer
 
 
 class Speculation:
@@ -28,16 +13,16 @@ class Speculation:
 
     def __init__(self, host, resolve, http, timeout):
         self.host = host.lower()
-        self._addresses = _Call(lambda: resolve(self.host, timeout))
+        self._addresses = Task(lambda: resolve(self.host, timeout), 'acrhealth-speculation')
 
         def challenge():
             # Only after the name resolved to a usable address, as the checks would do it
             # (never to 0.0.0.0, which connects to this machine).
             from azext_acrhealth._azure import address_kind
-            if all(address_kind(a) == 'unusable' for a in self._addresses.result()):
+            if all(address_kind(a) == 'unusable' for a in self._addresses.result_in_time()):
                 return None
             return http.request('GET', f'https://{self.host}/v2/', read_body=False)
-        self._challenge = _Call(challenge)
+        self._challenge = Task(challenge, 'acrhealth-speculation')
 
     def resolve(self, host, timeout):
         """``resolve(host, timeout)``, from the speculation when it is about the same host."""
@@ -46,7 +31,7 @@ class Speculation:
         del timeout  # the speculative lookup has its own, the same --timeout
         from azext_acrhealth._azure import DnsError
         try:
-            return self._addresses.result()
+            return self._addresses.result_in_time()
         except Overrun as ex:
             raise DnsError(no_answer(ex.seconds, ex.cut, 'answer')) from None
 
@@ -56,11 +41,11 @@ class Speculation:
         if host.lower() != self.host:
             return None
         try:
-            self._addresses.result()
+            self._addresses.result_in_time()
         except Exception:  # pylint: disable=broad-except  # the DNS check's finding, not ours
             return None
         from azext_acrhealth._http import HttpError
         try:
-            return self._challenge.result()
+            return self._challenge.result_in_time()
         except Overrun as ex:
             raise HttpError('timeout', str(ex)) from None

@@ -32,13 +32,18 @@ def _invalid(message, recommendation):
     return InvalidArgumentValueError(message, recommendation=recommendation)
 
 
+def is_registry_name(text):
+    """Whether ``text`` is a registry name as such (not its login server)."""
+    return isinstance(text, str) and bool(_REGISTRY_NAME.fullmatch(text))
+
+
 def validate_registry_name(cmd, namespace):
     """A registry name, or its login server (``NAME.<suffix>``, or the domain-name-label form
     ``NAME-<hash>.<suffix>``) in the current cloud, as every ``az acr`` command accepts: the
     suffix is dropped with a warning and the login server kept as a hint for the checks."""
     name = namespace.registry_name
     namespace.login_server_hint = None
-    if name is None or _REGISTRY_NAME.fullmatch(name):
+    if name is None or is_registry_name(name):
         return
     label, dot, rest = name.partition('.')
     registry, dash, dnl_hash = label.partition('-')

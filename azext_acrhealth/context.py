@@ -40,25 +40,17 @@ def build_context(cli_ctx, *, registry_name=None, yes=False, ignore_errors=False
                        cloud_shell=cloud_shell)
     ctx.pull_consent = pull_consent(ctx, ask)
     if registry_name:
-        from azure.cli.core.util import should_disable_connection_verify
-        from azext_acrhealth import _arm, _azure
-        from azext_acrhealth._http import HttpClient
-        ctx.verify_tls = not should_disable_connection_verify()
-        ctx.acr_suffix = _azure.acr_suffix(cli_ctx)
+        from azext_acrhealth import _azure, _early, _probe
+        adapters = _early.taken(cli_ctx, registry_name, options.timeout, login_server_hint) or \
+            _early.registry_adapters(cli_ctx, registry_name, options.timeout, login_server_hint)
+        ctx.verify_tls, ctx.acr_suffix = adapters.verify_tls, adapters.acr_suffix
+        ctx.http, ctx.arm, ctx.aad_token = adapters.http, adapters.arm, adapters.aad_token
+        ctx.speculation = adapters.speculation
         ctx.resolve = _azure.resolve
-        ctx.http = HttpClient(ctx.timeout, verify=ctx.verify_tls)
-        ctx.arm = _arm.Arm(cli_ctx, ctx.timeout)
-        ctx.aad_token = _azure.once(lambda: _azure.aad_token(cli_ctx, ctx.timeout))
-        from azext_acrhealth import _probe
         bundle = _probe.ca_bundle(os.environ)
         ctx.probe = lambda host, address, seconds: _probe.probe(
             host, address, seconds, verify=ctx.verify_tls, cafile=bundle)
         ctx.proxy_for = _probe.proxy_for
-        speculated = login_server_hint or (
-            registry_name.lower() + ctx.acr_suffix if ctx.acr_suffix else None)
-        if speculated:
-            from azext_acrhealth._speculation import Speculation
-            ctx.speculation = Speculation(speculated, ctx.resolve, ctx.http, ctx.timeout)
     return ctx
 
 

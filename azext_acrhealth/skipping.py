@@ -48,12 +48,12 @@ def all_check_ids():
     return [check.id for check in build_plan(everything)]
 
 
-def requested(cli_ctx, given):
-    """``(ids, source)``: the ids ``--skip`` gave, else those of ``acrhealth.skip``; source
-    names where they came from (``--skip``, ``acrhealth.skip`` or the environment variable)."""
+def requested(config, given):
+    """``(ids, source)``: the ids ``--skip`` gave, else those of ``acrhealth.skip`` in the
+    CLI's ``config``; source names where they came from (``--skip``, ``acrhealth.skip`` or the
+    environment variable)."""
     if given is not None:
         return parse_ids(given), OPTION
-    config = getattr(cli_ctx, 'config', None)
     text = config.get(CONFIG_SECTION, CONFIG_OPTION, fallback=None) if config else None
     if text is None:
         return [], None
@@ -65,7 +65,8 @@ def requested(cli_ctx, given):
 def validate_skip(cmd, namespace):
     """Sets ``namespace.skip`` (a tuple of ids) and ``namespace.skip_source``; an id that is
     not a check's is bad input, whatever its source."""
-    ids, source = requested(cmd.cli_ctx, getattr(namespace, 'skip', None))
+    ids, source = requested(getattr(cmd.cli_ctx, 'config', None),
+                            getattr(namespace, 'skip', None))
     namespace.skip, namespace.skip_source = tuple(ids), source
     if not ids:
         return

@@ -415,3 +415,37 @@ def test_a_healthy_run_makes_one_tls_handshake_per_host(lab, ext, name):
     assert handshakes[login_server] == 1 and handshakes[S.ARM_HOST] == 1
     if name == 'dataendpoints':
         assert handshakes[S.data_host(name)] == 1  # the probe: a handshake, no request
+
+
+# ---- the registry's lookup started while the CLI parses (_early) ----------------------------
+
+def test_arm_hears_the_command_as_the_cli_names_it_early_or_not(lab, ext):
+    """Started while the CLI parses (the default) or once it parsed (not early with
+    --subscription), the lookup is made once and every ARM request carries what the CLI says of
+    its command: CommandName, ParameterSetName, its user agent."""
+    seen = {}
+    for extra in ((), ('--subscription', S.SUBSCRIPTION_ID)):
+        lab.clear_requests()
+        result = lab.run(['az', 'acr', 'check-health', '-n', 'healthy', '--yes', '-o', 'none'] +
+                         list(extra), extension_dir=ext, timeout=120)
+        assert result.returncode == 0, result.stderr[-1500:]
+        arm = [e for e in lab.requests() if e.get('host') == S.ARM_HOST and 'event' not in e]
+        assert len([e for e in arm if e['path'].endswith('/resources')]) == 1
+        seen[extra] = {(e['commandName'], e['parameterSetName'], e['userAgent']) for e in arm}
+    early, late = seen[()], seen[('--subscription', S.SUBSCRIPTION_ID)]
+    assert {(name, params) for name, params, _ in early} == {('acr check-health', '-n --yes -o')}
+    assert {(name, params) for name, params, _ in late} == \
+        {('acr check-health', '-n --yes -o --subscription')}
+    assert len({agent for _, _, agent in early | late}) == 1
+
+
+@pytest.mark.parametrize('argv', [
+    ['-n', 'healthy', '-h'],
+    ['-n', 'healthy', '--timeout', '0'],  # refused by the validator: nothing started early
+])
+def test_help_and_refused_input_send_nothing(lab, ext, argv):
+    lab.clear_requests()
+    result = lab.run(['az', 'acr', 'check-health'] + argv, extension_dir=ext, timeout=120)
+    time.sleep(0.3)  # anything started would have reached the lab by now
+    assert result.returncode in (0, 1, 2) and 'Traceback' not in result.stderr
+    assert lab.requests() == []

@@ -153,6 +153,10 @@ class Handler(AadMixin, ArmMixin, AcrMixin, HostileMixin, BaseHTTPRequestHandler
                  'formFields': sorted(form),
                  'authorization': 'Authorization' in self.headers,
                  'sni': getattr(self.connection, 'lab_sni', None)}
+        if host in (S.ARM_HOST, S.ARM_HOST_NOSUFFIX):  # what the CLI says of its command to ARM
+            entry.update(commandName=self.headers.get('CommandName'),
+                         parameterSetName=self.headers.get('ParameterSetName'),
+                         userAgent=self.headers.get('User-Agent'))
         self._entry = entry
         try:
             if host == S.AAD_HOST:

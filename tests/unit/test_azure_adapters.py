@@ -3,6 +3,7 @@ import socket
 import threading
 import time
 from types import SimpleNamespace
+from urllib.parse import unquote
 
 import pytest
 
@@ -486,3 +487,64 @@ def test_the_aad_token_is_asked_once_for_all_its_callers():
     for thread in threads:
         thread.join(5)
     assert got == [('token', 'tenant')] * 3 and len(asked) == 2
+
+
+# ---- the lookup started early (_early: while the CLI parses) --------------------------------
+
+def slow(status_and_body, seconds):
+    def answer(_request):
+        time.sleep(seconds)
+        return Answer(status_code=status_and_body[0], body=status_and_body[1],
+                      headers={'Content-Type': 'application/json'})
+    return answer
+
+
+def test_a_lookup_started_early_is_what_find_registry_answers_for_that_name():
+    item = resource_item('myreg')
+    pipeline = Pipeline((LIST, slow((200, {'value': [item]}), 0.2)),
+                        (item['id'], (200, registry_json('myreg'))))
+    arm = arm_with(pipeline)
+    arm.start_lookup('myreg')
+    assert arm.find_registry('myreg')['name'] == 'myreg'
+    assert len(pipeline.sent) == 2  # asked once, not again by the check
+
+
+def test_a_lookup_started_early_for_another_name_is_not_taken():
+    pipeline = Pipeline((LIST, (200, {'value': []})))
+    arm = arm_with(pipeline)
+    arm.start_lookup('other')
+    assert arm.find_registry('myreg') is None
+    assert any("substringof('myreg', name)" in unquote(url) for url in pipeline.sent)
+
+
+def test_an_early_lookup_is_waited_for_only_within_the_check_budget():
+    from azext_acrhealth._bounded import running_until
+    arm = arm_with(Pipeline((LIST, slow((200, {'value': []}), 30))), timeout=20)
+    arm.start_lookup('myreg')
+    started = time.monotonic()
+    with running_until(time.monotonic() + 0.5):
+        with pytest.raises(ArmError, match="left of the check's time budget"):
+            arm.find_registry('myreg')
+    assert time.monotonic() - started < 2
+
+
+def test_an_early_lookup_failure_is_the_check_failure():
+    arm = arm_with(Pipeline((LIST, (403, {'error': {'code': 'AuthorizationFailed'}}))))
+    arm.start_lookup('myreg')
+    with pytest.raises(ArmError, match='403 AuthorizationFailed'):
+        arm.find_registry('myreg')
+
+
+def test_an_arm_client_made_before_the_cli_parsed_says_what_the_cli_will_say():
+    from azext_acrhealth._arm_pipeline import _as_the_cli_will_say
+    kwargs = {'headers': {'x-ms-client-request-id': 'abc', 'CommandName': 'unknown'},
+              'user_agent': 'AZURECLI/2.91.0 (PIP)'}
+    _as_the_cli_will_say(kwargs, {'name': 'acr check-health',
+                                  'parameters': ['-n', '--yes', '-o']})
+    assert kwargs == {'headers': {'x-ms-client-request-id': 'abc',
+                                  'CommandName': 'acr check-health',
+                                  'ParameterSetName': '-n --yes -o'},
+                      'user_agent': 'AZURECLI/2.91.0 (PIP)'}
+    untouched = {'headers': {'CommandName': 'acr check-health'}}
+    _as_the_cli_will_say(untouched, None)
+    assert untouched == {'headers': {'CommandName': 'acr check-health'}}

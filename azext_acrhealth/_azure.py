@@ -59,14 +59,35 @@ def acr_audience(cli_ctx):
 def once(work):
     """``work()`` done once for all its callers (the identity and refresh-token checks both need
     the CLI's AAD token): a success is kept; a failure is raised and the next caller tries
-    again. Callers that come while it runs wait for it (it is bounded itself)."""
-    lock, kept = threading.Lock(), []
+    again. Callers that come while it runs wait for it (it is bounded itself).
+
+    ``call.start()`` does it now, on a thread of its own, for the first caller to take: its
+    failure is that caller's (so starting early never adds a try)."""
+    lock, kept, started = threading.Lock(), [], []
 
     def call():
         with lock:
+            if started:
+                outcome = started.pop()
+                if outcome[1] is not None:
+                    raise outcome[1]
+                kept.append(outcome[0])
             if not kept:
                 kept.append(work())
             return kept[0]
+
+    def start():
+        def ahead():
+            with lock:
+                if kept or started:
+                    return
+                try:
+                    started.append((work(), None))
+                except Exception as ex:  # pylint: disable=broad-except  # the first caller's
+                    started.append((None, ex))
+        from ._bounded import Task
+        Task(ahead, 'acrhealth-early-aad')
+    call.start = start
     return call
 
 

@@ -1,21 +1,21 @@
 # acrhealth (MIT licence). The registry's side of a run, started while the CLI still parses.
 """Between handing the command line to our loader and calling the handler, the CLI spends about
 200 ms of its own: it loads the acr command table, parses, validates. The registry's ARM lookup
-(two dependent requests), its DNS lookup and its anonymous ``/v2/`` challenge depend only on the
-registry name, the cloud, the subscription and ``--timeout``; so the loader starts them then
-(:func:`start`), on daemon threads, for the command line :func:`parse` understands.
+(two dependent requests), the CLI's AAD token for ACR, the DNS lookup and the anonymous ``/v2/``
+challenge of the likely login server depend only on the registry name, the cloud, the
+subscription and ``--timeout``; so the loader starts them then (:func:`start`), on daemon
+threads, for the command line :func:`parse` understands.
 
 The handler's context takes them (:func:`taken`) only when its validated options are the ones
 they started with; otherwise they are left to end on their own and the checks ask again. Sent
-early is only what the checks send anyway (read-only ARM GETs, the anonymous ``/v2/`` GET; no
-credential goes to the registry before ARM names its login server); nothing is written or
-printed, and no check runs before the options are validated.
+early is only what the checks send anyway (read-only ARM GETs, the AAD token request, the
+anonymous ``/v2/`` GET; no credential goes to the registry before ARM names its login
+server); nothing is written or printed, and no check runs before the options are validated.
 
 Imported by the loader for every acr command: nothing heavy at the top.
 """
 
 import threading
-
 
 COMMAND = ('acr', 'check-health')
 # With these nothing starts early: help, the CLI's debug log (written as it parses), another
@@ -144,8 +144,9 @@ def registry_adapters(cli_ctx, name, timeout, login_server_hint=None, *, look_up
                       command=None):
     """What the registry's checks talk through, for one run: ``verify_tls``, ``acr_suffix``,
     ``http`` (one HttpClient: the challenge's connection serves the token requests), ``arm``
-    (its lookup of ``name`` started first when ``look_up``), ``aad_token`` (asked once) and
-    ``speculation`` (DNS and ``/v2/`` of the likely login server, started now)."""
+    (its lookup of ``name`` started first when ``look_up``), ``aad_token`` (asked once; started
+    now when ``look_up``) and ``speculation`` (DNS and ``/v2/`` of the likely login server,
+    started now)."""
     from types import SimpleNamespace
     from . import _arm
     arm = _arm.Arm(cli_ctx, timeout, command=command)
@@ -159,8 +160,10 @@ def registry_adapters(cli_ctx, name, timeout, login_server_hint=None, *, look_up
     suffix = _azure.acr_suffix(cli_ctx)
     http = HttpClient(timeout, verify=verify)
     speculated = login_server_hint or (name.lower() + suffix if suffix else None)
+    aad_token = _azure.once(lambda: _azure.aad_token(cli_ctx, timeout))
+    if look_up:  # asked of AAD on a machine where the CLI has not cached it yet
+        aad_token.start()
     return SimpleNamespace(
-        verify_tls=verify, acr_suffix=suffix, http=http, arm=arm,
-        aad_token=_azure.once(lambda: _azure.aad_token(cli_ctx, timeout)),
+        verify_tls=verify, acr_suffix=suffix, http=http, arm=arm, aad_token=aad_token,
         speculation=Speculation(speculated, _azure.resolve, http, timeout) if speculated
         else None)

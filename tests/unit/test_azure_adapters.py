@@ -548,3 +548,47 @@ def test_an_arm_client_made_before_the_cli_parsed_says_what_the_cli_will_say():
     untouched = {'headers': {'CommandName': 'acr check-health'}}
     _as_the_cli_will_say(untouched, None)
     assert untouched == {'headers': {'CommandName': 'acr check-health'}}
+
+
+def test_the_aad_token_started_early_is_the_first_callers_answer():
+    asked = []
+
+    def ask():
+        asked.append(1)
+        time.sleep(0.1)
+        return 'token', 'tenant'
+    token = _azure.once(ask)
+    token.start()
+    assert token() == ('token', 'tenant') and token() == ('token', 'tenant')
+    assert len(asked) == 1
+
+
+def test_a_failure_of_the_aad_token_started_early_is_the_first_callers_and_adds_no_try():
+    asked = []
+
+    def ask():
+        asked.append(1)
+        if len(asked) == 1:
+            raise _azure.AadTokenError('AAD did not answer')
+        return 'token', 'tenant'
+    token = _azure.once(ask)
+    token.start()
+    with pytest.raises(_azure.AadTokenError, match='did not answer'):
+        token()  # the early try's failure, not a second try of its own
+    assert len(asked) == 1
+    assert token() == ('token', 'tenant') and len(asked) == 2  # the next caller tries again
+
+
+def test_a_caller_before_the_early_aad_token_began_asks_once_in_all():
+    asked = []
+
+    def ask():
+        asked.append(1)
+        return 'token', 'tenant'
+    token = _azure.once(ask)
+    # The caller takes the turn before the early start does: the early start then finds the
+    # token kept and asks nothing.
+    assert token() == ('token', 'tenant')
+    token.start()
+    time.sleep(0.2)  # the early start's thread has long ended
+    assert token() == ('token', 'tenant') and len(asked) == 1

@@ -210,24 +210,28 @@ def test_azure_pipelines_a_healthy_run_with_optional_clients_left(az, tools, tmp
     assert markdown_of(summary, tools) == healthy_markdown()
 
 
+def run_only_show_errors(az, tools, tmp_path, kind):
+    """A run with --only-show-errors in a runner: its result and the stderr lines besides the
+    step summary's upload."""
+    result = az.run('acr', 'check-health', '--yes', '-o', 'json', '--only-show-errors',
+                    bin_dir=tools.path, **runner_env(kind, tmp_path))
+    return result, [line for line in result.stderr.splitlines()
+                    if not line.startswith('##vso[task.uploadsummary]')]
+
+
 @pytest.mark.parametrize('kind', ['github', 'azure'])
 def test_only_show_errors_leaves_out_the_warning_annotations(az, tools, tmp_path, kind):
     healthy(tools)
-    result = az.run('acr', 'check-health', '--yes', '-o', 'json', '--only-show-errors',
-                    bin_dir=tools.path, **runner_env(kind, tmp_path))
+    result, lines = run_only_show_errors(az, tools, tmp_path, kind)
     assert result.returncode == 0, result
-    assert [line for line in result.stderr.splitlines()
-            if not line.startswith('##vso[task.uploadsummary]')] == []  # no warning annotation
+    assert lines == []  # no warning annotation
 
 
 @pytest.mark.parametrize('kind', ['github', 'azure'])
 def test_only_show_errors_keeps_an_error_annotation(az, tools, tmp_path, kind):
     failing(tools)
-    result = az.run('acr', 'check-health', '--yes', '-o', 'json', '--only-show-errors',
-                    bin_dir=tools.path, **runner_env(kind, tmp_path))
+    result, lines = run_only_show_errors(az, tools, tmp_path, kind)
     assert result.returncode == 1, result
-    lines = [line for line in result.stderr.splitlines()
-             if not line.startswith('##vso[task.uploadsummary]')]
     assert normal('\n'.join(lines), tools) == '\n'.join(
         [GITHUB_ERROR if kind == 'github' else AZURE_ERROR, ERROR])
 

@@ -468,15 +468,22 @@ def test_arm_keeps_the_date_it_answered_with():
     assert arm.date == 'Sun, 06 Dec 2026 23:00:00 GMT'
 
 
-def test_the_aad_token_is_asked_once_for_all_its_callers():
+def counted_aad(fail_first=None, seconds=0.0):
+    """An AAD token request that counts its tries (``asked``): the first fails with
+    ``fail_first`` when given; each success takes ``seconds``."""
     asked = []
 
     def ask():
         asked.append(1)
-        if len(asked) == 1:
-            raise _azure.AadTokenError('the first try fails')
-        time.sleep(0.2)
+        if fail_first and len(asked) == 1:
+            raise _azure.AadTokenError(fail_first)
+        time.sleep(seconds)
         return 'token', 'tenant'
+    return ask, asked
+
+
+def test_the_aad_token_is_asked_once_for_all_its_callers():
+    ask, asked = counted_aad(fail_first='the first try fails', seconds=0.2)
     token = _azure.once(ask)
     with pytest.raises(_azure.AadTokenError):
         token()  # a failure is not kept: the next caller tries again
@@ -551,12 +558,7 @@ def test_an_arm_client_made_before_the_cli_parsed_says_what_the_cli_will_say():
 
 
 def test_the_aad_token_started_early_is_the_first_callers_answer():
-    asked = []
-
-    def ask():
-        asked.append(1)
-        time.sleep(0.1)
-        return 'token', 'tenant'
+    ask, asked = counted_aad(seconds=0.1)
     token = _azure.once(ask)
     token.start()
     assert token() == ('token', 'tenant') and token() == ('token', 'tenant')
@@ -564,13 +566,7 @@ def test_the_aad_token_started_early_is_the_first_callers_answer():
 
 
 def test_a_failure_of_the_aad_token_started_early_is_the_first_callers_and_adds_no_try():
-    asked = []
-
-    def ask():
-        asked.append(1)
-        if len(asked) == 1:
-            raise _azure.AadTokenError('AAD did not answer')
-        return 'token', 'tenant'
+    ask, asked = counted_aad(fail_first='AAD did not answer')
     token = _azure.once(ask)
     token.start()
     with pytest.raises(_azure.AadTokenError, match='did not answer'):
@@ -580,11 +576,7 @@ def test_a_failure_of_the_aad_token_started_early_is_the_first_callers_and_adds_
 
 
 def test_a_caller_before_the_early_aad_token_began_asks_once_in_all():
-    asked = []
-
-    def ask():
-        asked.append(1)
-        return 'token', 'tenant'
+    ask, asked = counted_aad()
     token = _azure.once(ask)
     # The caller takes the turn before the early start does: the early start then finds the
     # token kept and asks nothing.

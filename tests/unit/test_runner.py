@@ -307,3 +307,51 @@ def test_an_explanation_joins_a_result_without_the_check_waiting_for_it():
     outcomes, _ = run_bounded(plan, ignore_errors=True)
     assert started['refused'] - began < 0.3  # it did not wait for the explainer
     assert by_id(outcomes)['refused'].facts == {'error': 'down', 'explainedBy': ['explainer']}
+
+
+# ---- a check run beside a prerequisite (the sample pull beside `docker version`) ------------
+
+def beside_plan(daemon_result, daemon_delay, pulled):
+    """client -> daemon, and a pull that requires both but runs beside the daemon."""
+    def pull(_ctx, results):
+        assert set(results) == {'client'}  # the daemon's result is not waited for
+        pulled.append(time.monotonic())
+        return PASS
+    return [mk('client', returns(PASS)),
+            mk('daemon', returns(daemon_result, daemon_delay), requires=['client']),
+            Check('pull', 'Title pull', 'DOCKER_PULL_ERROR', pull,
+                  requires=('client', 'daemon'), beside=('daemon',))]
+
+
+def test_a_check_beside_a_prerequisite_starts_without_waiting_for_it():
+    pulled = []
+    started = time.monotonic()
+    outcomes, _ = run_bounded(beside_plan(PASS, 0.5, pulled))
+    assert pulled and pulled[0] - started < 0.4
+    assert by_id(outcomes)['pull'] == PASS.timed(by_id(outcomes)['pull'].duration_ms)
+
+
+@pytest.mark.parametrize('ignore_errors', [True, False])
+def test_a_check_beside_a_prerequisite_that_failed_is_reported_as_if_it_had_waited(
+        ignore_errors):
+    pulled = []
+    outcomes, _ = run_bounded(beside_plan(FAIL, 0.2, pulled), ignore_errors=ignore_errors)
+    results = by_id(outcomes)
+    assert pulled  # it ran, beside the daemon
+    assert results['daemon'].finding == FAIL.finding
+    assert results['pull'].finding == 'runner.skipped.prerequisite'
+    assert results['pull'].facts == {'prerequisite': 'Title daemon'}
+    assert results['pull'].duration_ms == 0
+
+
+def test_beside_names_only_checks_it_requires():
+    plan = [mk('a', returns(PASS)),
+            Check('b', 'Title b', 'DOCKER_PULL_ERROR', returns(PASS), beside=('a',))]
+    with pytest.raises(ValueError, match='beside'):
+        runner.run_plan(plan, ctx())
+
+
+def test_waits_for_leaves_out_what_a_check_runs_beside():
+    check = Check('pull', 'Pull', 'DOCKER_PULL_ERROR', returns(PASS),
+                  requires=('client', 'daemon'), after=('version',), beside=('daemon',))
+    assert runner.waits_for(check) == ('client', 'version')

@@ -74,8 +74,6 @@ def _validate(plan):
         unknown = [dep for dep in deps if dep not in ids]
         if unknown:
             raise ValueError(f'check {check.id} depends on unknown checks {unknown}')
-        if not set(check.beside) <= set(check.requires):
-            raise ValueError(f'check {check.id} runs beside checks it does not require')
         # An explanation joins a result only once it is final: the explaining check comes first.
         later = [dep for dep in deps + tuple(d for d in check.explained_by if d in ids)
                  if dep not in seen]
@@ -84,16 +82,8 @@ def _validate(plan):
         seen.add(check.id)
 
 
-def waits_for(check):
-    """The checks ``check`` starts after: its ``requires`` and ``after``, but those it runs
-    ``beside``."""
-    return tuple(dep for dep in check.requires + check.after if dep not in check.beside)
-
-
 def _prerequisite_skip(check, results, titles):
-    # A prerequisite run beside the check may not be in ``results`` yet: judged when it is.
-    unmet = next((dep for dep in check.requires if dep in results and not results[dep].passed),
-                 None)
+    unmet = next((dep for dep in check.requires if not results[dep].passed), None)
     if unmet is None:
         return None
     if results[unmet].finding == STOPPED:  # its prerequisite did not run: neither does it
@@ -152,7 +142,7 @@ class _Run:  # pylint: disable=too-many-instance-attributes  # the scheduler's s
                 if check.id in self.results or check.id in self.running or \
                         self.position[check.id] >= self.stop_at:
                     continue
-                deps = waits_for(check)
+                deps = check.requires + check.after
                 if any(dep not in self.results for dep in deps):
                     continue
                 progressed = True
@@ -191,11 +181,7 @@ class _Run:  # pylint: disable=too-many-instance-attributes  # the scheduler's s
     def final(self, check):
         """The reported result of a check, or None while it is not known yet."""
         if self.position[check.id] <= self.stop_at:
-            result = self.results.get(check.id)
-            # Run beside a prerequisite that did not pass: reported as if it had waited.
-            skip = _prerequisite_skip(check, self.finals, self.titles) \
-                if result is not None and check.beside else None
-            return result if skip is None else skip.timed(0)
+            return self.results.get(check.id)
         kept = self.results.get(check.id)
         if kept is not None and kept.finding in REQUESTED:
             return kept  # skipped on request: --ignore-errors would not run it either

@@ -118,7 +118,7 @@ def apply(plan, ids, source):
             result = CheckResult(FOR_REQUEST, {'prerequisite': because[check.id],
                                                'skippedBy': source})
         return replace(check, run=lambda _ctx, _results: result, requires=(), after=(),
-                       beside=(), budget=0)
+                       budget=0)
 
     return [skipped(check) if check.id in because else check for check in plan]
 

@@ -64,17 +64,16 @@ def floor_report(lab, ext, args, medians):
 
 def critical_path(report):
     """Which check waited for which, and for how long: each check starts when the checks it
-    waits for (``requires`` and ``after`` in the plan, but those it runs ``beside``) are done,
-    so the longest chain of durations is what the run waited for."""
+    needs (``requires`` and ``after`` in the plan) are done, so the longest chain of durations
+    is what the run waited for."""
     from azext_acrhealth.checks import build_plan
     from azext_acrhealth.checks.base import CheckContext, Options
-    from azext_acrhealth.runner import waits_for
     plan = {check.id: check for check in build_plan(CheckContext(options=Options(
         registry_name='healthy')))}
     took = {entry['id']: (entry['durationMs'] or 0) for entry in report['checks']}
     done, came_from = {}, {}
     for check_id, check in plan.items():  # plan order: dependencies first
-        deps = [d for d in waits_for(check) if d in done]
+        deps = [d for d in check.requires + check.after if d in done]
         start = max((done[d] for d in deps), default=0)
         came_from[check_id] = max(deps, key=done.get) if deps else None
         done[check_id] = start + took.get(check_id, 0)

@@ -30,8 +30,7 @@ def build_plan(ctx):
     """The checks to run for ``ctx``, in plan (report) order."""
     plan = docker.docker_plan() + tools.tools_plan()
     if ctx.cloud_shell:
-        plan = [replace(check, run=_skipped_in_cloud_shell, requires=(), after=(), beside=(),
-                        budget=0)
+        plan = [replace(check, run=_skipped_in_cloud_shell, requires=(), after=(), budget=0)
                 for check in plan]
     if ctx.options.registry_name:
         plan += with_access(connectivity.connectivity_plan() + tokens.tokens_plan(),

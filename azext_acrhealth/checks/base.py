@@ -61,9 +61,7 @@ class Check:  # pylint: disable=too-many-instance-attributes  # a record of what
     limit (an ARM call or the AAD token may retry once: 2). Its calls are cut to what is left
     of it (``_bounded``), so the check ends in time and reports its own "timed out" finding.
     ``explained_by`` checks come before it in the plan; the runner joins their explanation to
-    its result as it reports it. Of its ``requires``, those named in ``beside`` it starts
-    beside, not after (they are not in ``results``); it is still reported skipped for them when
-    one did not pass, as if it had waited.
+    its result as it reports it.
     """
     id: str
     title: str
@@ -72,7 +70,6 @@ class Check:  # pylint: disable=too-many-instance-attributes  # a record of what
     requires: Tuple[str, ...] = ()
     after: Tuple[str, ...] = ()
     budget: int = 1
-    beside: Tuple[str, ...] = ()
     # Checks whose results explain this one's (the role assignments a refused token), joined
     # by ``explain(result, {id: result})`` once both are done: the check never waits for them.
     explained_by: Tuple[str, ...] = ()

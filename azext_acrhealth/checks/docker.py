@@ -160,10 +160,8 @@ def docker_plan():
         Check('docker-version', 'Docker version', 'DOCKER_VERSION_ERROR', check_docker_version,
               requires=('docker-client',), after=('docker-daemon',)),
         # docker-client too: a check sees only the results it names, and the pull needs its path.
-        # It starts beside `docker version` (a dead daemon fails the pull as fast; a pull is
-        # still reported skipped when the daemon check did not pass).
         Check('docker-pull', 'Docker pull', 'DOCKER_PULL_ERROR', check_docker_pull,
-              requires=('docker-client', 'docker-daemon'), beside=('docker-daemon',)),
+              requires=('docker-client', 'docker-daemon')),
     ]
 
 

@@ -24,22 +24,42 @@ def parse_docker_client_version(output):
     return match.group(1) if match else None
 
 
-def parse_docker_server_version(output):
-    """Server version from `docker version --format '{{json .}}'` output, or None."""
+def _version_part(output, part):
+    """The ``part`` object ('Client', 'Server') of `docker version --format '{{json .}}'`
+    output (its first JSON line), or None."""
     for line in (output or '').splitlines():
         line = line.strip()
         if not line.startswith('{'):
             continue
         data, _ = json_object(line)
-        server = data.get('Server') if data else None
-        if isinstance(server, dict):
-            version = server.get('Version')
-            if not version:
-                engine = [c for c in server.get('Components') or []
-                          if isinstance(c, dict) and c.get('Name') == 'Engine']
-                version = engine[0].get('Version') if engine else None
-            return version or None
+        value = data.get(part) if data else None
+        return value if isinstance(value, dict) else None
     return None
+
+
+def parse_docker_server_version(output):
+    """Server version from `docker version --format '{{json .}}'` output, or None."""
+    server = _version_part(output, 'Server')
+    if server is None:
+        return None
+    version = server.get('Version')
+    if not version:
+        engine = [c for c in server.get('Components') or []
+                  if isinstance(c, dict) and c.get('Name') == 'Engine']
+        version = engine[0].get('Version') if engine else None
+    return version or None
+
+
+_CLIENT_VERSION = re.compile(r'[^\s,]{1,64}')
+
+
+def parse_docker_client_version_json(output):
+    """Client version from `docker version --format '{{json .}}'` output (Docker and Podman
+    print it whether or not a server answered), or None: the same client's own word as
+    `docker --version`."""
+    client = _version_part(output, 'Client')
+    version = client.get('Version') if client else None
+    return version if isinstance(version, str) and _CLIENT_VERSION.fullmatch(version) else None
 
 
 # What a Windows-containers daemon says of the (Linux) sample image.
@@ -88,26 +108,30 @@ def check_docker_daemon(ctx, results):
     proc = ctx.run_process([path, 'version', '--format', '{{json .}}'], ctx.timeout)
     if proc.timed_out:
         return CheckResult('docker.daemon.timeout', {'seconds': given_seconds(proc, ctx)})
+    # The client's version, which the version check then need not ask again.
+    known = {'clientVersion': parse_docker_client_version_json(proc.stdout)}
     server = parse_docker_server_version(proc.stdout)
     if proc.returncode == 0 and server:
-        return CheckResult('docker.daemon.running', {'serverVersion': server})
+        return CheckResult('docker.daemon.running', {'serverVersion': server}, data=known)
     if proc.returncode == 0 and _is_podman(path):
         # Podman runs containers without a daemon: its version answers with a client only.
-        return CheckResult('docker.daemon.podman', {'path': path})
+        return CheckResult('docker.daemon.podman', {'path': path}, data=known)
     error = error_line(proc.stderr) or first_line(proc.stdout) or \
         f'exit code {proc.returncode}'
-    return CheckResult('docker.daemon.unreachable', {'error': error})
+    return CheckResult('docker.daemon.unreachable', {'error': error}, data=known)
 
 
 def check_docker_version(ctx, results):
-    proc = ctx.run_process([_docker(results), '--version'], ctx.timeout)
-    client = parse_docker_client_version(proc.stdout)
-    if proc.timed_out or proc.returncode != 0 or not client:
-        error = (f'timed out after {given_seconds(proc, ctx)} s' if proc.timed_out
-                 else error_line(proc.stderr) or first_line(proc.stdout) or
-                 f'exit code {proc.returncode}')
-        return CheckResult('docker.version.failed', {'error': error})
     daemon = results.get('docker-daemon')
+    client = (daemon.data or {}).get('clientVersion') if daemon else None
+    if not client:  # not in what the daemon check read: the client's own `--version`
+        proc = ctx.run_process([_docker(results), '--version'], ctx.timeout)
+        client = parse_docker_client_version(proc.stdout)
+        if proc.timed_out or proc.returncode != 0 or not client:
+            error = (f'timed out after {given_seconds(proc, ctx)} s' if proc.timed_out
+                     else error_line(proc.stderr) or first_line(proc.stdout) or
+                     f'exit code {proc.returncode}')
+            return CheckResult('docker.version.failed', {'error': error})
     server = daemon.facts.get('serverVersion') if daemon and daemon.passed else None
     return CheckResult('docker.version.found',
                        {'clientVersion': client, 'serverVersion': server or 'unknown'})

@@ -176,6 +176,29 @@ def test_docker_version_without_daemon_says_server_unknown():
     assert result.passed and result.facts['serverVersion'] == 'unknown'
 
 
+@pytest.mark.parametrize('answer, finding', [
+    (ok(DOCKER_28_JSON), 'docker.daemon.running'),
+    (fail(DAEMON_DOWN + '\n', DOCKER_NO_SERVER_JSON), 'docker.daemon.unreachable'),
+])
+def test_the_client_version_the_daemon_check_read_spares_a_second_process(answer, finding):
+    ctx, processes = make_ctx(answers={('docker', 'version'): answer})
+    daemon = docker.check_docker_daemon(ctx, CLIENT)
+    assert daemon.finding == finding and daemon.data == {'clientVersion': '28.2.2'}
+    result = docker.check_docker_version(ctx, dict(CLIENT, **{'docker-daemon': daemon}))
+    assert result.passed and result.facts['clientVersion'] == '28.2.2'
+    assert [argv[1] for argv, _ in processes.calls] == ['version']  # no `docker --version`
+
+
+@pytest.mark.parametrize('client', [
+    None, 28, ['28.2.2'], '', '28.2.2 build x', 'v' * 65, '28.2.2,extra'])
+def test_a_client_version_of_another_shape_is_asked_of_docker_version(client):
+    import json
+    output = json.dumps({'Client': {'Version': client}, 'Server': None})
+    assert docker.parse_docker_client_version_json(output) is None
+    assert docker.parse_docker_client_version_json('{"Client": "28.2.2"}') is None
+    assert docker.parse_docker_client_version_json('not json') is None
+
+
 @pytest.mark.parametrize('answer, error', [
     (fail('docker: unknown flag\n'), 'docker: unknown flag'),
     (ok('nerdctl version 1.7.6'), 'nerdctl version 1.7.6'),

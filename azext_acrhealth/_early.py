@@ -10,7 +10,8 @@ The handler's context takes them (:func:`taken`) only when its validated options
 they started with; otherwise they are left to end on their own and the checks ask again. Sent
 early is only what the checks send anyway (read-only ARM GETs, the AAD token request, the
 anonymous ``/v2/`` GET; no credential goes to the registry before ARM names its login
-server); nothing is written or printed, and no check runs before the options are validated.
+server); nothing is written or printed, and no check runs before the options are validated
+(a command line the validator refuses may have sent those requests already).
 
 Imported by the loader for every acr command: nothing heavy at the top.
 """

@@ -9,7 +9,7 @@ the status and, for failures and warnings, the documented code with its remediat
 import re
 from collections import namedtuple
 
-from ._arm import private_only
+from ._registry_json import private_only
 from ._roles import role_advice as _role_advice
 from ._text import as_text as _shown
 from ._urls import is_host_name

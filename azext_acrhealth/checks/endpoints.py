@@ -17,7 +17,7 @@ from .._bounded import gather, spawn
 from .connectivity import login_server_steps
 from .._urls import without_userinfo
 from .._azure import DnsError, address_kind
-from .._arm import private_only
+from .._registry_json import private_only
 from .._probe import FAILED, PASSED, SKIPPED
 
 ROLE_LOGIN, ROLE_DATA, ROLE_REDIRECT = 'loginServer', 'dataEndpoint', 'redirect'

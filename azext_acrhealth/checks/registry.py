@@ -5,7 +5,7 @@ the DNS routing to the registry's private endpoints in a virtual network (--vnet
 from .. import catalogue
 from ..catalogue import FAILED, Finding, PASSED, SKIPPED, WARNING
 from .base import Check, CheckResult
-from .._arm import private_only
+from .._registry_json import private_only
 from .._azure import ArmError, DnsError
 
 SYSTEM_IDENTITY = 'system'

@@ -12,7 +12,7 @@ from .._oauth import (DENIED, MALFORMED, OK, REPOSITORY_ACTIONS, THROTTLED, UNRE
                       access_scope, granted_actions, http_date, request_token, same_host,
                       token_claims)
 from .._roles import ABAC, GRANTS, ask_for
-from .._arm import private_only
+from .._registry_json import private_only
 from .._azure import AadTokenError
 
 # The finding of each answer of a token request, for each token (literal keys: grep finds them).

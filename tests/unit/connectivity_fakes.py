@@ -8,7 +8,7 @@ import re
 import time
 
 from azext_acrhealth import catalogue, report
-from azext_acrhealth._arm import registry_facts
+from azext_acrhealth._registry_json import registry_facts
 from azext_acrhealth._azure import AadTokenError, ArmError, DnsError
 from azext_acrhealth._http import HttpError, HttpResponse
 from azext_acrhealth.checks.base import CheckContext, Options
@@ -612,3 +612,8 @@ def answering(data):
     def handler(conn, _request, server):
         server.send(conn, data)
     return handler
+
+
+def answering_json(body=b'{"value": []}'):
+    """A TlsServer handler that answers 200 with a JSON ``body`` (an empty ARM list)."""
+    return answering(http_answer(200, headers=[('Content-Type', 'application/json')], body=body))

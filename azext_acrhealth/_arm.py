@@ -10,6 +10,7 @@ from urllib.parse import quote, urlsplit
 
 from ._azure import ArmError
 from ._bounded import Overrun, Task, within
+from ._http import open_connection, read_tickets
 from ._registry_json import registry_facts
 from ._text import first_words, plain_reason
 
@@ -56,6 +57,8 @@ class Arm:  # pylint: disable=too-many-instance-attributes  # one run's ARM stat
         # Started before the CLI parsed the command (_early): what its requests say of it.
         self._command = command
         self._client = None
+        self._session = None  # requests' session, its connection opened as the client is built
+        self._opened = None  # that connection, until the first request takes its turn
         self._lookup = None  # (name, Task): find_registry(name) started early
         self._subscription = None
         # One request at a time: they then share one keep-alive connection (a second, parallel
@@ -77,6 +80,8 @@ class Arm:  # pylint: disable=too-many-instance-attributes  # one run's ARM stat
             from azure.cli.core.commands.client_factory import get_mgmt_service_client
             from ._arm_pipeline import ArmClient
             extra = {'acrhealth_command': self._command} if self._command else {}
+            if self._session is not None:
+                extra['acrhealth_session'] = self._session
             try:
                 self._client = get_mgmt_service_client(self._cli_ctx, ArmClient,
                                                        **self._call_options(), **extra)
@@ -124,12 +129,42 @@ class Arm:  # pylint: disable=too-many-instance-attributes  # one run's ARM stat
         while self._in_turn and not taken:
             taken = self._one_at_a_time.acquire(timeout=TURN_POLL)  # pylint: disable=consider-using-with  # a wait that can stop is no `with`
         try:
+            if taken and self._opened is not None:
+                opened, self._opened = self._opened, None
+                read_tickets(opened)
             response = self._pipeline().send_request(request, **self._call_options())
             self.date = response.headers.get('Date') or self.date
             return response
         finally:
             if taken:
                 self._one_at_a_time.release()
+
+    def _open_connection(self):
+        """Open ARM's connection on a thread of its own while the pipeline is built (the CLI's
+        credential: msal's import and token cache take longer than a handshake): it takes the
+        first turn, so the first request finds the connection open in the pool and sends at
+        once. Only an optimisation: when it cannot, the first request connects as before."""
+        if self._client is not None or self._session is not None:
+            return
+        try:
+            from azure.core.pipeline.transport import RequestsTransport
+            from azure.cli.core.util import should_disable_connection_verify
+            bare = RequestsTransport()  # the session as azure-core makes it (adapter, retries)
+            bare.open()
+            url = self._cli_ctx.cloud.endpoints.resource_manager
+            verify = not should_disable_connection_verify()
+        except Exception:  # pylint: disable=broad-except  # an optimisation: the request connects
+            return
+        self._session = bare.session
+        self._one_at_a_time.acquire()  # pylint: disable=consider-using-with  # released by the opener
+        threading.Thread(target=self._connect, args=(bare.session, url, verify),
+                         name='acrhealth-arm-connect', daemon=True).start()
+
+    def _connect(self, session, url, verify):
+        try:
+            self._opened = open_connection(session, url, verify, self._timeout)
+        finally:
+            self._one_at_a_time.release()
 
     def _arm_host(self):
         try:
@@ -154,6 +189,7 @@ class Arm:  # pylint: disable=too-many-instance-attributes  # one run's ARM stat
         return self._look_up(name)
 
     def _look_up(self, name):
+        self._open_connection()
         self._pipeline()
         sub_id = self.subscription()['id']
         return self._bounded(lambda: self._find_registry(sub_id, name), 2 * self._timeout)

@@ -16,6 +16,12 @@ class ArmClient:  # pylint: disable=too-few-public-methods  # one call: a pipeli
         from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy, ARMHttpLoggingPolicy
         del subscription_id  # every path here is a whole resource ID
         _as_the_cli_will_say(kwargs, kwargs.pop('acrhealth_command', None))
+        session = kwargs.pop('acrhealth_session', None)
+        if session is not None and 'transport' not in kwargs:
+            # The session whose connection _arm opened while this was built: the transport
+            # azure-core would make from these arguments, on that session.
+            from azure.core.pipeline.transport import RequestsTransport
+            kwargs['transport'] = RequestsTransport(session=session, **kwargs)
         scopes = kwargs.pop('credential_scopes', None) or [base_url.rstrip('/') + '/.default']
         redirect = kwargs.get('redirect_policy') or policies.RedirectPolicy(**kwargs)
         chain = [policies.RequestIdPolicy(**kwargs),

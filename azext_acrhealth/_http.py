@@ -5,6 +5,9 @@ Every call has a deadline for the whole exchange (connect, headers and body), ne
 a redirect (a credential must not travel to another host), reads at most ``max_body`` bytes,
 honours the CLI's AZURE_CLI_DISABLE_CONNECTION_VERIFICATION and takes proxies and the CA
 bundle from the environment, as the CLI does.
+
+And a connection opened ahead in a ``requests`` session's pool (:func:`open_connection`,
+:func:`read_tickets`): ARM's, while the CLI builds its client.
 """
 
 import re
@@ -284,3 +287,51 @@ def bearer_params(challenges):
         if scheme.lower() == 'bearer':
             return params
     return None
+
+
+def open_connection(session, url, verify, timeout):
+    """Open one connection to ``url``'s host in ``session``'s pool, the one a request with
+    ``verify`` takes there (requests' own choice of pool: proxies, CA bundle and certificate
+    from the environment as its requests see them): the connection, idle in the pool, or None
+    when it could not be opened. Never raises."""
+    try:
+        from requests import Request
+        settings = session.merge_environment_settings(url, {}, None, verify, None)
+        adapter = session.get_adapter(url)
+        pool = adapter.get_connection_with_tls_context(
+            Request('GET', url).prepare(), settings['verify'], settings['proxies'],
+            settings['cert'])
+        adapter.cert_verify(pool, url, settings['verify'], settings['cert'])
+        # urllib3's pool keeps idle connections; a request takes the one put back here.
+        connection = pool._get_conn()  # pylint: disable=protected-access  # no public way to pre-open
+        try:
+            connection.timeout = timeout
+            connection.connect()
+            return connection
+        except Exception:  # pylint: disable=broad-except  # the request connects (and says why)
+            connection.close()
+            return None
+        finally:
+            pool._put_conn(connection)  # pylint: disable=protected-access
+    except Exception:  # pylint: disable=broad-except  # requests or urllib3 of another make
+        return None
+
+
+def read_tickets(connection):
+    """Read what a TLS 1.3 server sent after the handshake (its session tickets) on an idle
+    connection: urllib3 takes an idle connection with something to read for one the server
+    closed, and opens another. A non-blocking read takes them in; anything else there (data,
+    the server's close) closes the connection, which the request then opens again."""
+    sock = getattr(connection, 'sock', None)
+    if sock is None:
+        return
+    timeout = sock.gettimeout()
+    try:
+        sock.settimeout(0)
+        sock.recv(1)
+    except (ssl.SSLWantReadError, BlockingIOError):
+        sock.settimeout(timeout)  # nothing but tickets: ready for the request
+        return
+    except Exception:  # pylint: disable=broad-except  # a broken connection: closed below
+        pass
+    connection.close()

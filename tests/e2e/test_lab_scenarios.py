@@ -422,15 +422,18 @@ def test_a_healthy_run_makes_one_tls_handshake_per_host(lab, ext, name):
 def test_arm_hears_the_command_as_the_cli_names_it_early_or_not(lab, ext):
     """Started while the CLI parses (the default) or once it parsed (not early with
     --subscription), the lookup is made once and every ARM request carries what the CLI says of
-    its command: CommandName, ParameterSetName, its user agent."""
+    its command: CommandName, ParameterSetName, its user agent; and all of them go over the one
+    connection opened while the CLI built its client."""
     seen = {}
     for extra in ((), ('--subscription', S.SUBSCRIPTION_ID)):
         lab.clear_requests()
         result = lab.run(['az', 'acr', 'check-health', '-n', 'healthy', '--yes', '-o', 'none'] +
                          list(extra), extension_dir=ext, timeout=120)
         assert result.returncode == 0, result.stderr[-1500:]
-        arm = [e for e in lab.requests() if e.get('host') == S.ARM_HOST and 'event' not in e]
+        log = lab.requests()
+        arm = [e for e in log if e.get('host') == S.ARM_HOST and 'event' not in e]
         assert len([e for e in arm if e['path'].endswith('/resources')]) == 1
+        assert [e['sni'] for e in log if e.get('event') == 'tls-handshake'].count(S.ARM_HOST) == 1
         seen[extra] = {(e['commandName'], e['parameterSetName'], e['userAgent']) for e in arm}
     early, late = seen[()], seen[('--subscription', S.SUBSCRIPTION_ID)]
     assert {(name, params) for name, params, _ in early} == {('acr check-health', '-n --yes -o')}

@@ -8,9 +8,12 @@ from urllib.parse import unquote
 import pytest
 
 from azext_acrhealth import _arm, _azure
-from azext_acrhealth._arm import Arm, registry_facts
+from azext_acrhealth._arm import Arm
 from azext_acrhealth._azure import (ArmError, DnsError, acr_audience, acr_suffix, address_kind,
                                     resolve)
+from azext_acrhealth._registry_json import registry_facts
+
+from .connectivity_fakes import answering_json
 
 RID = '/subscriptions/s/resourceGroups/g/providers/Microsoft.ContainerRegistry/registries/r'
 UAI = '/subscriptions/s/resourceGroups/g/providers/Microsoft.ManagedIdentity/userAssignedIdentities/i'
@@ -555,6 +558,59 @@ def test_an_arm_client_made_before_the_cli_parsed_says_what_the_cli_will_say():
     untouched = {'headers': {'CommandName': 'acr check-health'}}
     _as_the_cli_will_say(untouched, None)
     assert untouched == {'headers': {'CommandName': 'acr check-health'}}
+
+
+# ---- ARM's connection, opened while the CLI builds its client ---------------------------------
+
+class Credential:  # pylint: disable=too-few-public-methods  # what ARM's policy asks of one
+    def get_token(self, *_scopes, **_kwargs):
+        from azure.core.credentials import AccessToken
+        return AccessToken('arm-token', int(time.time()) + 3600)
+
+
+def test_arm_opens_its_connection_while_its_client_is_built_and_the_first_request_takes_it(
+        serve, pki, monkeypatch):
+    from azure.cli.core.commands import client_factory
+    from azext_acrhealth._arm_pipeline import ArmClient
+    monkeypatch.setenv('REQUESTS_CA_BUNDLE', pki['ca'])
+    server = serve(answering_json())
+    connected_while_built = []
+
+    def build(_cli_ctx, client_type, **kwargs):
+        # The CLI's credential (msal's import, the token cache) takes this long; the connection
+        # is opened meanwhile, not after.
+        until = time.monotonic() + 5
+        while server.connections == 0 and time.monotonic() < until:
+            time.sleep(0.01)
+        connected_while_built.append(server.connections)
+        time.sleep(0.3)
+        return client_type(Credential(), SUB, base_url=server.url('/'), **kwargs)
+    monkeypatch.setattr(client_factory, 'get_mgmt_service_client', build)
+    cloud = SimpleNamespace(endpoints=SimpleNamespace(resource_manager=server.url('/')))
+    arm = Arm(cli_ctx=SimpleNamespace(cloud=cloud), timeout=4.0)
+    arm._subscription = {'id': SUB, 'name': 'Lab'}  # pylint: disable=protected-access
+    assert arm.find_registry('myreg') is None
+    assert connected_while_built == [1]
+    assert server.connections == 1 and len(server.requests) == 1
+    assert server.requests[0]['headers']['authorization'] == 'Bearer arm-token'
+    assert isinstance(arm._pipeline(), ArmClient)  # pylint: disable=protected-access
+
+
+def test_arm_asks_as_before_when_its_connection_cannot_be_opened_ahead(serve, pki, monkeypatch):
+    from azure.cli.core.commands import client_factory
+    server = serve(answering_json())
+    monkeypatch.setattr(client_factory, 'get_mgmt_service_client',
+                        lambda _ctx, client_type, **kwargs: client_type(
+                            Credential(), SUB, base_url=server.url('/'),
+                            connection_verify=pki['ca'], **kwargs))
+    # Opened ahead with the environment's CA bundle, which does not know the server's CA: the
+    # request (verified with the CLI's own setting) connects on its own.
+    monkeypatch.setenv('REQUESTS_CA_BUNDLE', pki['ca'] + '.missing')
+    cloud = SimpleNamespace(endpoints=SimpleNamespace(resource_manager=server.url('/')))
+    arm = Arm(cli_ctx=SimpleNamespace(cloud=cloud), timeout=4.0)
+    arm._subscription = {'id': SUB, 'name': 'Lab'}  # pylint: disable=protected-access
+    assert arm.find_registry('myreg') is None
+    assert len(server.requests) == 1
 
 
 def test_the_aad_token_started_early_is_the_first_callers_answer():

@@ -115,8 +115,32 @@ def taken(cli_ctx, name, timeout, login_server_hint=None):
     return early.adapters(timeout)
 
 
+# What the early threads would import: imported here first, on the CLI's thread. Two threads
+# importing one package at once can deadlock (urllib3, whose modules import each other, did:
+# Python then raises _DeadlockError in one of them, the CLI's own thread included), and the
+# CLI's thread imports requests and azure.mgmt.core as it loads acr's arguments meanwhile. The
+# threads then import only what is already there. Their CPU is spent either way.
+# (Another version of a library may import other modules: those are left to the threads.)
+_AHEAD = ('netrc', 'requests', 'azure.core.pipeline.transport._requests_basic',
+          'azure.core.rest._requests_basic', 'azure.mgmt.core', 'azure.mgmt.core.policies',
+          'azure.cli.core._profile', 'azure.cli.core.auth.identity',
+          'azure.cli.core.auth.binary_cache', 'azure.cli.core.commands.client_factory',
+          'azure.cli.core.sdk.policies', 'azure.cli.core.util', 'azext_acrhealth._arm',
+          'azext_acrhealth._arm_pipeline', 'azext_acrhealth._http', 'azext_acrhealth._speculation')
+
+
+def _import_ahead():
+    import importlib
+    for module in _AHEAD:
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            pass  # not in this version: the thread that needs it says so
+
+
 class _Early:  # pylint: disable=too-few-public-methods  # started; its adapters, once made
     def __init__(self, cli_ctx, name, timeout, args):
+        _import_ahead()
         self.name, self.timeout, self.cloud = name, timeout, cli_ctx.cloud
         self._made = threading.Event()
         self._adapters = None

@@ -442,6 +442,35 @@ def test_arm_hears_the_command_as_the_cli_names_it_early_or_not(lab, ext):
     assert len({agent for _, _, agent in early | late}) == 1
 
 
+# The CLI's entry point, recording which thread first imports each module (Python's per-module
+# import locks: two threads importing one package whose modules import each other can deadlock,
+# and Python then raises _DeadlockError in one of them).
+IMPORTS_BY_THREAD = r"""
+import atexit, importlib.abc, json, sys, threading
+seen, out = [], sys.argv.pop(1)
+class Recorder(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name not in sys.modules:
+            seen.append([threading.current_thread().name, name])
+sys.meta_path.insert(0, Recorder())
+atexit.register(lambda: open(out, 'w').write(json.dumps(seen)))
+from azure.cli.__main__ import *  # noqa
+"""
+
+
+def test_only_the_clis_thread_imports_while_the_registry_side_starts_early(lab, ext, tmp_path):
+    """Everything the early threads (and the checks) need is imported on the CLI's own thread
+    first: two threads importing urllib3 at once once made a run fail with _DeadlockError."""
+    script, out = tmp_path / 'az_imports.py', tmp_path / 'imports.json'
+    script.write_text(IMPORTS_BY_THREAD)
+    result = lab.run(['python', str(script), str(out), 'acr', 'check-health', '-n', 'healthy',
+                      '--yes', '-o', 'none'], extension_dir=ext, timeout=120)
+    assert result.returncode == 0, result.stderr[-1500:]
+    seen = json.loads(out.read_text())
+    assert ['MainThread', 'azext_acrhealth._early'] in seen  # started early, recorded
+    assert [name for thread, name in seen if thread != 'MainThread'] == []
+
+
 @pytest.mark.parametrize('argv', [
     ['-n', 'healthy', '-h'],
     ['-n', 'healthy', '--timeout', '0'],  # refused by the validator: nothing started early

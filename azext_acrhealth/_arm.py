@@ -139,7 +139,7 @@ class Arm:  # pylint: disable=too-many-instance-attributes  # one run's ARM stat
             if taken:
                 self._one_at_a_time.release()
 
-    def _open_connection(self):
+    def connect_ahead(self):
         """Open ARM's connection on a thread of its own while the pipeline is built (the CLI's
         credential: msal's import and token cache take longer than a handshake): it takes the
         first turn, so the first request finds the connection open in the pool and sends at
@@ -189,7 +189,7 @@ class Arm:  # pylint: disable=too-many-instance-attributes  # one run's ARM stat
         return self._look_up(name)
 
     def _look_up(self, name):
-        self._open_connection()
+        self.connect_ahead()
         self._pipeline()
         sub_id = self.subscription()['id']
         return self._bounded(lambda: self._find_registry(sub_id, name), 2 * self._timeout)

@@ -16,7 +16,6 @@ server); nothing is written or printed, and no check runs before the options are
 Imported by the loader for every acr command: nothing heavy at the top.
 """
 
-import threading
 
 COMMAND = ('acr', 'check-health')
 # With these nothing starts early: help, the CLI's debug log (written as it parses), another
@@ -112,83 +111,73 @@ def taken(cli_ctx, name, timeout, login_server_hint=None):
     if early is None or early.cloud is not getattr(cli_ctx, 'cloud', None) or \
             login_server_hint or early.name != name or early.timeout != float(timeout):
         return None
-    return early.adapters(timeout)
+    return early.adapters
 
 
 # What the early threads would import: imported here first, on the CLI's thread. Two threads
 # importing one package at once can deadlock (urllib3, whose modules import each other, did:
 # Python then raises _DeadlockError in one of them, the CLI's own thread included), and the
 # CLI's thread imports requests and azure.mgmt.core as it loads acr's arguments meanwhile. The
-# threads then import only what is already there. Their CPU is spent either way.
-# (Another version of a library may import other modules: those are left to the threads.)
-_AHEAD = ('netrc', 'requests', 'azure.core.pipeline.transport._requests_basic',
-          'azure.core.rest._requests_basic', 'azure.mgmt.core', 'azure.mgmt.core.policies',
-          'azure.cli.core._profile', 'azure.cli.core.auth.identity',
-          'azure.cli.core.auth.binary_cache', 'azure.cli.core.commands.client_factory',
-          'azure.cli.core.sdk.policies', 'azure.cli.core.util', 'azext_acrhealth._arm',
-          'azext_acrhealth._arm_pipeline', 'azext_acrhealth._http', 'azext_acrhealth._speculation')
+# threads then import only what is already there; their CPU is spent either way. First what
+# opening connections needs (ARM's, the likely login server's), then, while their handshakes
+# go, what the lookup and the AAD token need. (Another version of a library may import other
+# modules: those are left to the threads.)
+_FOR_CONNECTIONS = ('netrc', 'requests', 'azure.core.pipeline.transport._requests_basic',
+                    'azure.cli.core.util', 'azext_acrhealth._arm', 'azext_acrhealth._http',
+                    'azext_acrhealth._speculation')
+_FOR_LOOKUP = ('azure.core.rest._requests_basic', 'azure.mgmt.core', 'azure.mgmt.core.policies',
+               'azure.cli.core._profile', 'azure.cli.core.auth.identity',
+               'azure.cli.core.auth.binary_cache', 'azure.cli.core.commands.client_factory',
+               'azure.cli.core.sdk.policies', 'azext_acrhealth._arm_pipeline')
 
 
-def _import_ahead():
+def _import_ahead(modules):
     import importlib
-    for module in _AHEAD:
+    for module in modules:
         try:
             importlib.import_module(module)
         except ImportError:
             pass  # not in this version: the thread that needs it says so
 
 
-class _Early:  # pylint: disable=too-few-public-methods  # started; its adapters, once made
+class _Early:  # pylint: disable=too-few-public-methods  # what started, and for which options
     def __init__(self, cli_ctx, name, timeout, args):
-        _import_ahead()
+        from azure.cli.core.commands import AzCliCommandInvoker
         self.name, self.timeout, self.cloud = name, timeout, cli_ctx.cloud
-        self._made = threading.Event()
-        self._adapters = None
-        threading.Thread(target=self._begin, args=(cli_ctx, args), name='acrhealth-early',
-                         daemon=True).start()
-
-    def _begin(self, cli_ctx, args):
-        try:
-            from azure.cli.core.commands import AzCliCommandInvoker
-            # What the CLI puts in its context once it parsed (ParameterSetName by its own
-            # rule), for the ARM requests' headers.
-            parameters = AzCliCommandInvoker._extract_parameter_names(args)  # pylint: disable=protected-access  # the CLI's rule
-            self._adapters = registry_adapters(
-                cli_ctx, self.name, self.timeout, look_up=True,
-                command={'name': ' '.join(COMMAND), 'parameters': parameters})
-        except Exception:  # pylint: disable=broad-except  # the checks then make their own
-            pass
-        finally:
-            self._made.set()
-
-    def adapters(self, seconds):
-        return self._adapters if self._made.wait(seconds) else None
+        # What the CLI puts in its context once it parsed (ParameterSetName by its own rule),
+        # for the ARM requests' headers.
+        parameters = AzCliCommandInvoker._extract_parameter_names(args)  # pylint: disable=protected-access  # the CLI's rule
+        self.adapters = registry_adapters(
+            cli_ctx, name, timeout, look_up=True,
+            command={'name': ' '.join(COMMAND), 'parameters': parameters})
 
 
 def registry_adapters(cli_ctx, name, timeout, login_server_hint=None, *, look_up=False,  # pylint: disable=too-many-arguments  # the run's options, named
                       command=None):
     """What the registry's checks talk through, for one run: ``verify_tls``, ``acr_suffix``,
-    ``http`` (one HttpClient: the challenge's connection serves the token requests), ``arm``
-    (its lookup of ``name`` started first when ``look_up``), ``aad_token`` (asked once; started
-    now when ``look_up``) and ``speculation`` (DNS and ``/v2/`` of the likely login server,
-    started now)."""
+    ``http`` (one HttpClient: the challenge's connection serves the token requests), ``arm``,
+    ``aad_token`` (asked once) and ``speculation`` (DNS and ``/v2/`` of the likely login
+    server, started now). With ``look_up`` (the early start, on the CLI's thread) ARM's
+    connection is opened first, then the lookup of ``name`` and the AAD token start."""
     from types import SimpleNamespace
-    from . import _arm
-    arm = _arm.Arm(cli_ctx, timeout, command=command)
     if look_up:
-        arm.start_lookup(name)
+        _import_ahead(_FOR_CONNECTIONS)
     from azure.cli.core.util import should_disable_connection_verify
-    from . import _azure
+    from . import _arm, _azure
     from ._http import HttpClient
     from ._speculation import Speculation
+    arm = _arm.Arm(cli_ctx, timeout, command=command)
+    if look_up:
+        arm.connect_ahead()
     verify = not should_disable_connection_verify()
     suffix = _azure.acr_suffix(cli_ctx)
     http = HttpClient(timeout, verify=verify)
     speculated = login_server_hint or (name.lower() + suffix if suffix else None)
+    speculation = Speculation(speculated, _azure.resolve, http, timeout) if speculated else None
     aad_token = _azure.once(lambda: _azure.aad_token(cli_ctx, timeout))
-    if look_up:  # asked of AAD on a machine where the CLI has not cached it yet
-        aad_token.start()
-    return SimpleNamespace(
-        verify_tls=verify, acr_suffix=suffix, http=http, arm=arm, aad_token=aad_token,
-        speculation=Speculation(speculated, _azure.resolve, http, timeout) if speculated
-        else None)
+    if look_up:
+        _import_ahead(_FOR_LOOKUP)
+        arm.start_lookup(name)
+        aad_token.start()  # asked of AAD on a machine where the CLI has not cached it yet
+    return SimpleNamespace(verify_tls=verify, acr_suffix=suffix, http=http, arm=arm,
+                           aad_token=aad_token, speculation=speculation)

@@ -1,5 +1,4 @@
 # acrhealth (MIT licence). The registry's side of a run started while the CLI parses (_early).
-import threading
 from types import SimpleNamespace
 
 import pytest
@@ -102,7 +101,7 @@ def cli(config=None, **data):
     return SimpleNamespace(cloud=object(), config=config or Config(), data=data)
 
 
-def test_start_makes_the_adapters_and_starts_the_lookup_on_a_thread_of_its_own(made):
+def test_start_makes_the_adapters_and_starts_the_lookup(made):
     ctx = cli()
     _early.start(ctx, CH + ['-n', 'healthy', '--yes', '-o', 'json'])
     adapters = _early.taken(ctx, 'healthy', DEFAULT_TIMEOUT)
@@ -158,16 +157,21 @@ def test_adapters_that_fail_to_be_made_are_none(monkeypatch):
     assert _early.taken(ctx, 'healthy', DEFAULT_TIMEOUT) is None
 
 
-def test_taken_waits_for_the_adapters_being_made(monkeypatch, made):
-    del made
-    gate = threading.Event()
-    making = _early.registry_adapters
-
-    def slow(*args, **kwargs):
-        gate.wait(5)
-        return making(*args, **kwargs)
-    monkeypatch.setattr(_early, 'registry_adapters', slow)
-    ctx = cli()
-    _early.start(ctx, CH + ['-n', 'healthy'])
-    threading.Timer(0.2, gate.set).start()
-    assert _early.taken(ctx, 'healthy', DEFAULT_TIMEOUT).name == 'healthy'
+def test_the_early_start_connects_first_then_imports_what_the_lookup_needs(monkeypatch):
+    """On the CLI's thread, before any early thread starts: what connecting needs, ARM's
+    connection opened, the rest imported (while its handshake goes), then the lookup and the
+    AAD token started. No thread imports (two importing one package at once can deadlock)."""
+    from azext_acrhealth import _arm, _azure
+    steps = []
+    monkeypatch.setattr(_early, '_import_ahead', lambda modules: steps.append(
+        'import ' + ('connections' if modules is _early._FOR_CONNECTIONS else 'lookup')))  # pylint: disable=protected-access
+    monkeypatch.setattr(_arm.Arm, 'connect_ahead', lambda self: steps.append('connect'))
+    monkeypatch.setattr(_arm.Arm, 'start_lookup', lambda self, name: steps.append('look up'))
+    monkeypatch.setattr(_azure, 'once', lambda ask: SimpleNamespace(
+        start=lambda: steps.append('aad token')))
+    monkeypatch.setattr(_azure, 'acr_suffix', lambda cli_ctx: None)
+    _early.registry_adapters(cli(), 'healthy', DEFAULT_TIMEOUT, look_up=True)
+    assert steps == ['import connections', 'connect', 'import lookup', 'look up', 'aad token']
+    steps.clear()
+    _early.registry_adapters(cli(), 'healthy', DEFAULT_TIMEOUT)  # the handler's: nothing ahead
+    assert steps == []

@@ -338,26 +338,33 @@ def test_the_date_each_host_answered_with_is_kept(pki, serve):
 
 # ---- a connection opened ahead (ARM's, while the CLI builds its client) ----------------------
 
-def opened(server, pki, tickets_read):
+def opened(server, verify, tickets_read=True):
     """A session whose connection to ``server`` was opened ahead; then one request on it."""
     import requests
     session = requests.Session()
-    connection = open_connection(session, server.url('/'), pki['ca'], 4.0)
+    connection = open_connection(session, server.url('/'), verify, 4.0)
     assert connection is not None and connection.sock is not None
     time.sleep(0.3)  # the server's TLS 1.3 session tickets have arrived
     if tickets_read:
         read_tickets(connection)
-    assert session.get(server.url('/'), verify=pki['ca'], timeout=4).status_code == 200
+    assert session.get(server.url('/'), verify=verify, timeout=4).status_code == 200
     return server.connections
 
 
 def test_a_connection_opened_ahead_serves_the_next_request_once_its_tickets_are_read(serve, pki):
-    assert opened(serve(answering_json()), pki, tickets_read=True) == 1
+    assert opened(serve(answering_json()), pki['ca']) == 1
 
 
 def test_unread_tickets_make_urllib3_take_the_opened_connection_for_a_dropped_one(serve, pki):
     # Why read_tickets exists: without it the request opens a second connection.
-    assert opened(serve(answering_json()), pki, tickets_read=False) == 2
+    assert opened(serve(answering_json()), pki['ca'], tickets_read=False) == 2
+
+
+@pytest.mark.filterwarnings('ignore::urllib3.exceptions.InsecureRequestWarning')
+def test_with_verification_off_the_request_takes_the_connection_opened_ahead_too(serve):
+    # AZURE_CLI_DISABLE_CONNECTION_VERIFICATION: the CLI's client asks with verify=False, and
+    # the connection opened ahead with it is in the pool that request takes.
+    assert opened(serve(answering_json(), cert='untrusted'), False) == 1
 
 
 def test_a_connection_that_cannot_be_opened_ahead_is_none_and_raises_nothing(serve, pki):

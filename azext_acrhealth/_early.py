@@ -33,8 +33,8 @@ def parse(args, config=None):
     """``(name, timeout)`` of an ``az acr check-health`` command line that checks a registry,
     or None when nothing is to start early: another command, help, ``--debug``,
     ``--subscription``, no name or not a plain one, a ``--timeout`` the validator refuses, or
-    the login-server check skipped. ``config`` is the CLI's configuration (the default
-    registry, ``acrhealth.skip``)."""
+    the login-server or challenge check skipped (or the DNS check, which the challenge
+    needs). ``config`` is the CLI's configuration (the default registry, ``acrhealth.skip``)."""
     args = [str(arg) for arg in args or ()]
     if tuple(args[:2]) != COMMAND:
         return None
@@ -42,11 +42,13 @@ def parse(args, config=None):
     if given is None:
         return None
     from ._validators import is_registry_name
-    from .skipping import requested
+    from .skipping import requested, speculates
     ids, _ = requested(config, skip)
     name = given.get('name') or (config.get('defaults', 'acr', fallback=None) if config else None)
     timeout = _seconds(given.get('timeout'))
     if 'login-server' in ids or not is_registry_name(name) or timeout is None:
+        return None
+    if ids and not speculates(ids):  # (it imports the plan: only for a run with a skip list)
         return None
     return name, timeout
 
@@ -153,12 +155,13 @@ class _Early:  # pylint: disable=too-few-public-methods  # what started, and for
 
 
 def registry_adapters(cli_ctx, name, timeout, login_server_hint=None, *, look_up=False,  # pylint: disable=too-many-arguments  # the run's options, named
-                      command=None):
+                      command=None, speculate=True):
     """What the registry's checks talk through, for one run: ``verify_tls``, ``acr_suffix``,
     ``http`` (one HttpClient: the challenge's connection serves the token requests), ``arm``,
     ``aad_token`` (asked once) and ``speculation`` (DNS and ``/v2/`` of the likely login
-    server, started now). With ``look_up`` (the early start, on the CLI's thread) ARM's
-    connection is opened first, then the lookup of ``name`` and the AAD token start."""
+    server, started now unless ``speculate`` is false: no check would use it). With
+    ``look_up`` (the early start, on the CLI's thread) ARM's connection is opened first, then
+    the lookup of ``name`` and the AAD token start."""
     from types import SimpleNamespace
     if look_up:
         _import_ahead(_FOR_CONNECTIONS)
@@ -173,7 +176,8 @@ def registry_adapters(cli_ctx, name, timeout, login_server_hint=None, *, look_up
     suffix = _azure.acr_suffix(cli_ctx)
     http = HttpClient(timeout, verify=verify)
     speculated = login_server_hint or (name.lower() + suffix if suffix else None)
-    speculation = Speculation(speculated, _azure.resolve, http, timeout) if speculated else None
+    speculation = Speculation(speculated, _azure.resolve, http, timeout) \
+        if speculated and speculate else None
     aad_token = _azure.once(lambda: _azure.aad_token(cli_ctx, timeout))
     if look_up:
         _import_ahead(_FOR_LOOKUP)

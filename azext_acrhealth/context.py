@@ -14,9 +14,10 @@ from azext_acrhealth.version import VERSION
 
 def build_context(cli_ctx, *, registry_name=None, yes=False, ignore_errors=False,
                   repository=None, vnet=None, timeout=DEFAULT_TIMEOUT, login_server_hint=None,
-                  image=None, ask=None):
+                  image=None, ask=None, skip=None):
     """A context with the real adapters; ``ask(question)`` returns True, False or None
-    (no terminal) and is called at most once, before any check runs."""
+    (no terminal) and is called at most once, before any check runs. ``skip``: the ids
+    skipped on request (nothing is started ahead for a skipped check)."""
     from azure.cli.core import __version__ as cli_version
     from azure.cli.core.util import in_cloud_console
     from azext_acrhealth._process import run_process
@@ -41,8 +42,10 @@ def build_context(cli_ctx, *, registry_name=None, yes=False, ignore_errors=False
     ctx.pull_consent = pull_consent(ctx, ask)
     if registry_name:
         from azext_acrhealth import _azure, _early, _probe
+        from azext_acrhealth.skipping import speculates
         adapters = _early.taken(cli_ctx, registry_name, options.timeout, login_server_hint) or \
-            _early.registry_adapters(cli_ctx, registry_name, options.timeout, login_server_hint)
+            _early.registry_adapters(cli_ctx, registry_name, options.timeout, login_server_hint,
+                                     speculate=speculates(skip))
         ctx.verify_tls, ctx.acr_suffix = adapters.verify_tls, adapters.acr_suffix
         ctx.http, ctx.arm, ctx.aad_token = adapters.http, adapters.arm, adapters.aad_token
         ctx.speculation = adapters.speculation

@@ -22,7 +22,7 @@ def acr_check_health(cmd, registry_name=None, yes=False, ignore_errors=False,  #
     ctx = build_context(cmd.cli_ctx, registry_name=registry_name, yes=yes,
                         ignore_errors=ignore_errors, repository=repository, vnet=vnet,
                         timeout=timeout, login_server_hint=login_server_hint, image=image,
-                        ask=skipping.asks_nothing_when_skipped(_ask, skip))
+                        ask=skipping.asks_nothing_when_skipped(_ask, skip), skip=skip)
 
     plan = skipping.apply(build_plan(ctx), skip, skip_source)
     view = TerminalView(cmd.cli_ctx, plan, listing=not listed_by_table(cmd.cli_ctx))

@@ -123,6 +123,14 @@ def apply(plan, ids, source):
     return [skipped(check) if check.id in because else check for check in plan]
 
 
+def speculates(ids):
+    """Whether the DNS lookup and anonymous ``/v2/`` GET started ahead (``_speculation``) serve
+    a check that runs: not when the challenge check is skipped on request, or a check it
+    requires (``dns``, ``login-server``) is; nothing is then sent to the registry for it."""
+    from .checks.connectivity import connectivity_plan
+    return 'challenge' not in closure(connectivity_plan(), set(ids or ()))
+
+
 def asks_nothing_when_skipped(ask, ids):
     """``ask`` (the pull question), or None when the pull check will not run because it, or
     a check it requires, is skipped on request: nobody is asked for a pull that never comes."""

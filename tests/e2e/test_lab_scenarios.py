@@ -471,6 +471,24 @@ def test_only_the_clis_thread_imports_while_the_registry_side_starts_early(lab, 
     assert [name for thread, name in seen if thread != 'MainThread'] == []
 
 
+@pytest.mark.parametrize('skipped', ['challenge', 'dns'])
+def test_nothing_is_sent_to_the_login_server_for_a_skipped_challenge(lab, ext, skipped):
+    """DNS and ``/v2/`` are asked ahead only for a challenge check that runs: skipped (or the
+    DNS check it needs), no request reaches the registry, early start or not."""
+    for extra in ((), ('--subscription', S.SUBSCRIPTION_ID)):
+        lab.clear_requests()
+        result = lab.run(['az', 'acr', 'check-health', '-n', 'healthy', '--yes', '-o', 'json',
+                          '--skip', skipped] + list(extra), extension_dir=ext, timeout=120)
+        assert result.returncode == 0, result.stderr[-1500:]
+        time.sleep(0.3)  # anything started would have reached the lab by now
+        # (The endpoints check's own TCP/TLS probe of the login server still runs: no request.)
+        assert [e for e in lab.requests()
+                if 'event' not in e and e.get('host') == 'healthy' + S.ACR_SUFFIX] == []
+        report = {c['id']: c for c in json.loads(result.stdout)['checks']}
+        assert report['login-server']['status'] == 'passed'
+        assert report['challenge']['status'] == 'skipped'
+
+
 @pytest.mark.parametrize('argv', [
     ['-n', 'healthy', '-h'],
     ['-n', 'healthy', '--timeout', '0'],  # refused by the validator: nothing started early

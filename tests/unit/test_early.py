@@ -53,6 +53,8 @@ def test_a_command_line_that_checks_a_registry_starts_early(args, expected):
     CH + ['-n', 'healthy', '--timeout', '0'],
     CH + ['-n', 'healthy', '--timeout', '601'],
     CH + ['-n', 'healthy', '--skip', 'helm', 'login-server'],
+    CH + ['-n', 'healthy', '--skip', 'challenge'],             # nothing is sent to the registry
+    CH + ['-n', 'healthy', '--skip', 'dns'],                   # (the challenge needs the DNS check)
     CH + ['-n', 'healthy', '--skip', 'helm,login-server'],
     None,
 ])

@@ -68,7 +68,8 @@ def test_loading_the_command_imports_nothing_heavy():
 
 @pytest.mark.parametrize('args', [
     ['acr', 'list'], ['acr', 'check-health', '-h'], ['acr', 'check-health', '-n', 'myregistry', '--help'],
-    ['acr', 'check-health', '--yes'], ['acr', 'check-health', '-n', 'myregistry', '--debug']])
+    ['acr', 'check-health', '--yes'], ['acr', 'check-health', '--yes', '--skip', 'helm'],
+    ['acr', 'check-health', '-n', 'myregistry', '--debug']])
 def test_loading_for_another_command_or_help_starts_nothing(args):
     data = loaded(args=args)
     assert forbidden(data['new']) == [] and data['early'] == []

@@ -98,6 +98,13 @@ def test_nothing_skipped_is_the_plan_itself():
     assert skipping.apply(plan, (), None) == plan
 
 
+@pytest.mark.parametrize('ids, expected', [
+    ((), True), (None, True), (('helm', 'notary'), True), (('refresh-token',), True),
+    (('challenge',), False), (('dns',), False), (('login-server',), False)])
+def test_dns_and_the_challenge_are_speculated_only_for_a_challenge_check_that_runs(ids, expected):
+    assert skipping.speculates(ids) is expected
+
+
 def test_nobody_is_asked_about_a_pull_that_will_not_run():
     def ask(_question):
         return True

@@ -157,8 +157,11 @@ class Arm:  # pylint: disable=too-many-instance-attributes  # one run's ARM stat
             return
         self._session = bare.session
         self._one_at_a_time.acquire()  # pylint: disable=consider-using-with  # released by the opener
-        threading.Thread(target=self._connect, args=(bare.session, url, verify),
-                         name='acrhealth-arm-connect', daemon=True).start()
+        try:
+            threading.Thread(target=self._connect, args=(bare.session, url, verify),
+                             name='acrhealth-arm-connect', daemon=True).start()
+        except RuntimeError:  # no thread to be had: the first request connects
+            self._one_at_a_time.release()
 
     def _connect(self, session, url, verify):
         try:

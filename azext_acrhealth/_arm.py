@@ -10,7 +10,7 @@ from urllib.parse import quote, urlsplit
 
 from ._azure import ArmError
 from ._bounded import Overrun, Task, within
-from ._http import open_connection, read_tickets
+from ._http import open_connection
 from ._registry_json import registry_facts
 from ._text import first_words, plain_reason
 
@@ -58,7 +58,6 @@ class Arm:  # pylint: disable=too-many-instance-attributes  # one run's ARM stat
         self._command = command
         self._client = None
         self._session = None  # requests' session, its connection opened as the client is built
-        self._opened = None  # that connection, until the first request takes its turn
         self._lookup = None  # (name, Task): find_registry(name) started early
         self._subscription = None
         # One request at a time: they then share one keep-alive connection (a second, parallel
@@ -129,9 +128,6 @@ class Arm:  # pylint: disable=too-many-instance-attributes  # one run's ARM stat
         while self._in_turn and not taken:
             taken = self._one_at_a_time.acquire(timeout=TURN_POLL)  # pylint: disable=consider-using-with  # a wait that can stop is no `with`
         try:
-            if taken and self._opened is not None:
-                opened, self._opened = self._opened, None
-                read_tickets(opened)
             response = self._pipeline().send_request(request, **self._call_options())
             self.date = response.headers.get('Date') or self.date
             return response
@@ -165,7 +161,7 @@ class Arm:  # pylint: disable=too-many-instance-attributes  # one run's ARM stat
 
     def _connect(self, session, url, verify):
         try:
-            self._opened = open_connection(session, url, verify, self._timeout)
+            open_connection(session, url, verify, self._timeout)
         finally:
             self._one_at_a_time.release()
 

@@ -7,7 +7,7 @@ honours the CLI's AZURE_CLI_DISABLE_CONNECTION_VERIFICATION and takes proxies an
 bundle from the environment, as the CLI does.
 
 And a connection opened ahead in a ``requests`` session's pool (:func:`open_connection`,
-:func:`read_tickets`): ARM's, while the CLI builds its client.
+:func:`tolerate_tickets`): ARM's, while the CLI builds its client.
 """
 
 import re
@@ -307,6 +307,7 @@ def open_connection(session, url, verify, timeout):
         try:
             connection.timeout = timeout
             connection.connect()
+            tolerate_tickets(connection)
             return connection
         except Exception:  # pylint: disable=broad-except  # the request connects (and says why)
             connection.close()
@@ -317,11 +318,32 @@ def open_connection(session, url, verify, timeout):
         return None
 
 
+_TOLERANT = {}  # urllib3 connection class -> its subclass that reads tickets when asked
+
+
+def tolerate_tickets(connection):
+    """Make an idle connection read what a TLS 1.3 server sends after the handshake (its
+    session tickets, about a round trip later) when urllib3 asks whether it is still connected:
+    urllib3 takes an idle connection with anything to read for one the server closed, and
+    opens another. (A reused keep-alive connection never has this: reading its first answer
+    read them.)"""
+    base = type(connection)
+    if not isinstance(getattr(base, 'is_connected', None), property):
+        return  # another urllib3: the request may open a connection of its own
+    tolerant = _TOLERANT.get(base)
+    if tolerant is None:
+        def is_connected(self):
+            read_tickets(self)
+            return base.is_connected.fget(self)
+        tolerant = _TOLERANT.setdefault(base, type(
+            'Ticket' + base.__name__, (base,), {'is_connected': property(is_connected)}))
+    connection.__class__ = tolerant
+
+
 def read_tickets(connection):
-    """Read what a TLS 1.3 server sent after the handshake (its session tickets) on an idle
-    connection: urllib3 takes an idle connection with something to read for one the server
-    closed, and opens another. A non-blocking read takes them in; anything else there (data,
-    the server's close) closes the connection, which the request then opens again."""
+    """Read, without waiting, what the server sent on an idle connection: TLS 1.3 session
+    tickets are taken in (OpenSSL processes them and finds no data); anything else there (data,
+    the server's close) closes the connection, which a request then opens again."""
     sock = getattr(connection, 'sock', None)
     if sock is None:
         return
@@ -330,7 +352,7 @@ def read_tickets(connection):
         sock.settimeout(0)
         sock.recv(1)
     except (ssl.SSLWantReadError, BlockingIOError):
-        sock.settimeout(timeout)  # nothing but tickets: ready for the request
+        sock.settimeout(timeout)  # nothing but tickets, or nothing at all: ready for a request
         return
     except Exception:  # pylint: disable=broad-except  # a broken connection: closed below
         pass

@@ -10,7 +10,7 @@ from urllib.parse import quote, urlsplit
 
 from ._azure import ArmError
 from ._bounded import Overrun, Task, within
-from ._http import open_connection
+from ._pooled import open_connection
 from ._registry_json import registry_facts
 from ._text import first_words, plain_reason
 

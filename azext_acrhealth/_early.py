@@ -161,8 +161,10 @@ def registry_adapters(cli_ctx, name, timeout, login_server_hint=None, *, look_up
     ``aad_token`` (asked once) and ``speculation`` (DNS and ``/v2/`` of the likely login
     server, started now unless ``speculate`` is false: no check would use it). With
     ``look_up`` (the early start, on the CLI's thread) ARM's connection is opened first, then
-    the lookup of ``name`` and the AAD token start."""
+    the lookup of ``name`` and the AAD token start. ``started``: when (``time.monotonic()``)."""
+    import time
     from types import SimpleNamespace
+    started = time.monotonic()
     if look_up:
         _import_ahead(_FOR_CONNECTIONS)
     from azure.cli.core.util import should_disable_connection_verify
@@ -184,4 +186,4 @@ def registry_adapters(cli_ctx, name, timeout, login_server_hint=None, *, look_up
         arm.start_lookup(name)
         aad_token.start()  # asked of AAD on a machine where the CLI has not cached it yet
     return SimpleNamespace(verify_tls=verify, acr_suffix=suffix, http=http, arm=arm,
-                           aad_token=aad_token, speculation=speculation)
+                           aad_token=aad_token, speculation=speculation, started=started)

@@ -123,6 +123,7 @@ class CheckContext:  # pylint: disable=too-many-instance-attributes  # the adapt
     verify_tls: bool = True
     sleep: Callable = time.sleep          # waits asked for by Retry-After
     now: Callable = time.time             # the clock (seconds since the epoch): replayable
+    started: Optional[float] = None       # time.monotonic() the registry's side began (_early)
 
     @property
     def timeout(self):

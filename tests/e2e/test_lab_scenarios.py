@@ -471,6 +471,21 @@ def test_only_the_clis_thread_imports_while_the_registry_side_starts_early(lab, 
     assert [name for thread, name in seen if thread != 'MainThread'] == []
 
 
+def test_the_summary_counts_the_time_from_the_registry_sides_early_start(lab, ext):
+    """The closing summary's time covers every request of the run, those sent while the CLI
+    still parsed included (it counted from the plan's start, and said 62 ms of a run whose
+    registry traffic took longer)."""
+    lab.clear_requests()
+    result = lab.run(['az', 'acr', 'check-health', '-n', 'healthy', '--yes', '-o', 'none'],
+                     extension_dir=ext, timeout=120)
+    assert result.returncode == 0, result.stderr[-1500:]
+    took = re.search(r'checks? (?:passed|needs? action) \(.*; ([0-9.]+) (s|ms)\)', result.stderr)
+    assert took, result.stderr[-1500:]
+    seconds = float(took.group(1)) / (1000 if took.group(2) == 'ms' else 1)
+    times = [e['time'] for e in lab.requests()]
+    assert seconds >= max(times) - min(times) - 0.05  # (the summary rounds to a tenth)
+
+
 @pytest.mark.parametrize('skipped', ['challenge', 'dns'])
 def test_nothing_is_sent_to_the_login_server_for_a_skipped_challenge(lab, ext, skipped):
     """DNS and ``/v2/`` are asked ahead only for a challenge check that runs: skipped (or the

@@ -46,9 +46,11 @@ def parse(args, config=None):
     ids, _ = requested(config, skip)
     name = given.get('name') or (config.get('defaults', 'acr', fallback=None) if config else None)
     timeout = _seconds(given.get('timeout'))
-    if 'login-server' in ids or not is_registry_name(name) or timeout is None:
+    if not is_registry_name(name) or timeout is None:
         return None
-    if ids and not speculates(ids):  # (it imports the plan: only for a run with a skip list)
+    # A skipped login-server, DNS or challenge check: what starts early would serve nothing.
+    # (speculates imports the plan: only for a run with a skip list.)
+    if ids and not speculates(ids):
         return None
     return name, timeout
 

@@ -49,7 +49,7 @@ def build_context(cli_ctx, *, registry_name=None, yes=False, ignore_errors=False
         ctx.verify_tls, ctx.acr_suffix = adapters.verify_tls, adapters.acr_suffix
         ctx.http, ctx.arm, ctx.aad_token = adapters.http, adapters.arm, adapters.aad_token
         ctx.speculation = adapters.speculation
-        ctx.started = getattr(adapters, 'started', None)
+        ctx.started = adapters.started
         ctx.resolve = _azure.resolve
         bundle = _probe.ca_bundle(os.environ)
         ctx.probe = lambda host, address, seconds: _probe.probe(

@@ -39,7 +39,9 @@ def build_context(cli_ctx, *, registry_name=None, yes=False, ignore_errors=False
                        environ=dict(os.environ), cli_version=cli_version,
                        extension_version=VERSION, cloud_name=cli_ctx.cloud.name,
                        cloud_shell=cloud_shell)
-    ctx.pull_consent = pull_consent(ctx, ask)
+    asked = []  # the pull question, when it was asked
+    ctx.pull_consent = pull_consent(ctx, ask and (
+        lambda question: asked.append(question) or ask(question)))
     if registry_name:
         from azext_acrhealth import _azure, _early, _probe
         from azext_acrhealth.skipping import speculates
@@ -49,7 +51,9 @@ def build_context(cli_ctx, *, registry_name=None, yes=False, ignore_errors=False
         ctx.verify_tls, ctx.acr_suffix = adapters.verify_tls, adapters.acr_suffix
         ctx.http, ctx.arm, ctx.aad_token = adapters.http, adapters.arm, adapters.aad_token
         ctx.speculation = adapters.speculation
-        ctx.started = adapters.started
+        # The run's time counts from the registry side's start (early: while the CLI parsed),
+        # unless the user was asked a question meanwhile: their answer is not the run's time.
+        ctx.started = None if asked else adapters.started
         ctx.resolve = _azure.resolve
         bundle = _probe.ca_bundle(os.environ)
         ctx.probe = lambda host, address, seconds: _probe.probe(

@@ -26,7 +26,7 @@ def acr_check_health(cmd, registry_name=None, yes=False, ignore_errors=False,  #
 
     plan = skipping.apply(build_plan(ctx), skip, skip_source)
     view = TerminalView(cmd.cli_ctx, plan, listing=not listed_by_table(cmd.cli_ctx))
-    # The run's time counts from the registry's side's start (while the CLI parsed, when early).
+    # The run's time counts from the registry side's start (see build_context), else from now.
     started = time.monotonic() if ctx.started is None else ctx.started
     outcomes = run_plan(plan, ctx, ignore_errors=ignore_errors,
                         on_result=lambda check, result: view.progress(

@@ -33,20 +33,26 @@ def timed(lab, argv, real_pull=False, **kwargs):
     return time.monotonic() - started, result
 
 
-def floor_report(lab, ext, args, medians):
-    """The floor of a healthy run, measured in the same rounds: the CLI's start-up with the
-    extension loaded (`az acr check-health -h`) plus the longer of the sample `docker pull`
-    alone and three dependent round trips (challenge, exchange, token); ours over it; the TLS
-    handshakes of one healthy run; and its critical path."""
-    if 'healthy' not in medians:
-        return
+def floor_round(lab, ext, args):
+    """One round's floor parts: the CLI's start-up with the extension loaded
+    (`az acr check-health -h`) and the sample `docker pull` alone."""
     from tests.lab import scenarios as S
-    help_run = statistics.median(timed(lab, ['az', 'acr', 'check-health', '-h'],
-                                       extension_dir=ext)[0] for _ in range(args.rounds))
-    pull = statistics.median(timed(lab, ['docker', 'pull', '-q', S.SAMPLE_IMAGE],
-                                   real_pull=args.real_pull)[0] for _ in range(args.rounds))
+    help_run = timed(lab, ['az', 'acr', 'check-health', '-h'], extension_dir=ext)[0]
+    pull = timed(lab, ['docker', 'pull', '-q', S.SAMPLE_IMAGE], real_pull=args.real_pull)[0]
+    return help_run, pull
+
+
+def floor_report(lab, ext, args, rounds):
+    """The floor of a healthy run, timed in the same rounds as the run itself (so the machine's
+    drift hits both alike): the CLI's start-up with the extension loaded plus the longer of the
+    sample `docker pull` alone and three dependent round trips (challenge, exchange, token);
+    ours over it (of the medians, and the median of each round's ratio); the TLS handshakes of
+    one healthy run; and its critical path. ``rounds``: ``(ours, start-up, pull)`` a round."""
     trips = 3 * args.latency_ms / 1000.0
+    help_run = statistics.median(r[1] for r in rounds)
+    pull = statistics.median(r[2] for r in rounds)
     floor = help_run + max(pull, trips)
+    per_round = statistics.median(ours / (start + max(alone, trips)) for ours, start, alone in rounds)
     if args.real_pull:
         forget_sample(lab)  # before the log is cleared: the log holds the run alone
     lab.clear_requests()
@@ -57,7 +63,8 @@ def floor_report(lab, ext, args, medians):
     hosts = len({e.get('sni') for e in log if e.get('event') == 'tls-handshake'})
     print('floor: start-up (az acr check-health -h) {:.2f} s + max(docker pull alone {:.2f} s, '
           '3 round trips {:.2f} s) = {:.2f} s'.format(help_run, pull, trips, floor))
-    print('ours, healthy / floor: {:.2f}'.format(medians['healthy'] / floor))
+    print('ours, healthy / floor: {:.2f} (median of each round\'s: {:.2f})'.format(
+        statistics.median(r[0] for r in rounds) / floor, per_round))
     print('TLS handshakes in one healthy run: {} for {} hosts'.format(handshakes, hosts))
     print('critical path of one healthy run: ' + critical_path(json.loads(result.stdout)))
 
@@ -105,7 +112,7 @@ def main(argv=None):
     try:
         ext = lab.install_extension(args.wheel)
         print('{:<16} {:>12} {:>12} {:>8}'.format('registry', 'built-in s', 'ours s', 'ratio'))
-        medians = {}
+        medians, floor_rounds = {}, []
         for registry in registries:
             command = ['az', 'acr', 'check-health', '-n', registry, '--yes', '--ignore-errors',
                        '-o', 'none']
@@ -113,11 +120,14 @@ def main(argv=None):
             for _ in range(args.rounds):  # alternate, so drift hits both alike
                 theirs.append(timed(lab, command, real_pull=args.real_pull)[0])
                 ours.append(timed(lab, command, real_pull=args.real_pull, extension_dir=ext)[0])
+                if registry == 'healthy':  # and the floor in the same round
+                    floor_rounds.append((ours[-1],) + floor_round(lab, ext, args))
             builtin_median, ours_median = statistics.median(theirs), statistics.median(ours)
             medians[registry] = ours_median
             print('{:<16} {:>12.2f} {:>12.2f} {:>8.2f}'.format(
                 registry, builtin_median, ours_median, ours_median / builtin_median))
-        floor_report(lab, ext, args, medians)
+        if floor_rounds:
+            floor_report(lab, ext, args, floor_rounds)
         if 'healthy' in medians and 'dataendpoints' in medians:
             print('ours, dataendpoints / healthy: {:.2f} (a data endpoint probed beside the login '
                   'server; {} ms latency a request)'.format(

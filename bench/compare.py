@@ -49,10 +49,13 @@ def floor_report(lab, ext, args, rounds):
     ours over it (of the medians, and the median of each round's ratio); the TLS handshakes of
     one healthy run; and its critical path. ``rounds``: ``(ours, start-up, pull)`` a round."""
     trips = 3 * args.latency_ms / 1000.0
+
+    def floor_of(start_up, pull):
+        return start_up + max(pull, trips)
     help_run = statistics.median(r[1] for r in rounds)
     pull = statistics.median(r[2] for r in rounds)
-    floor = help_run + max(pull, trips)
-    per_round = statistics.median(ours / (start + max(alone, trips)) for ours, start, alone in rounds)
+    floor = floor_of(help_run, pull)
+    per_round = statistics.median(ours / floor_of(start, alone) for ours, start, alone in rounds)
     if args.real_pull:
         forget_sample(lab)  # before the log is cleared: the log holds the run alone
     lab.clear_requests()

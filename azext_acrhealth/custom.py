@@ -13,12 +13,13 @@ def acr_check_health(cmd, registry_name=None, yes=False, ignore_errors=False,  #
                      login_server_hint=None, skip=None, skip_source=None):
     from azext_acrhealth import report as reporting, skipping
     from azext_acrhealth.checks import build_plan
-    from azext_acrhealth.closing import close_after_output
+    from azext_acrhealth.closing import close_after_output, skip_the_final_collection
     from azext_acrhealth.context import build_context
     from azext_acrhealth.pipelines import inert_report
     from azext_acrhealth.runner import STOPPED, run_plan
     from azext_acrhealth.view import TerminalView, listed_by_table
 
+    skip_the_final_collection()
     ctx = build_context(cmd.cli_ctx, registry_name=registry_name, yes=yes,
                         ignore_errors=ignore_errors, repository=repository, vnet=vnet,
                         timeout=timeout, login_server_hint=login_server_hint, image=image,

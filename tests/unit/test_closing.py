@@ -96,3 +96,58 @@ def test_the_table_lists_the_checks_only_without_a_query(data, listed):
     cli_ctx = SimpleNamespace(invocation=SimpleNamespace(data=data))
     assert view.listed_by_table(cli_ctx) is listed
     assert view.listed_by_table(SimpleNamespace()) is False
+
+
+# A process that ends: what its objects' finalizers do tells whether Python's last collection ran.
+EXITING = r'''
+import atexit, gc, os, sys
+from azext_acrhealth import closing
+
+
+class Cycle:
+    def __init__(self, label):
+        self.label, self.me = label, self
+
+    def __del__(self, write=os.write):
+        write(1, b'collected:' + self.label + b'\n')
+
+
+atexit.register(lambda: sys.stdout.write('earlier exit handler ran\n'))
+if sys.argv[1] == 'skip':
+    closing.skip_the_final_collection()
+    closing.skip_the_final_collection()
+Cycle(b'during-the-run')
+gc.collect()
+alive = Cycle(b'at-exit')
+sys.stdout.write('unflushed report')
+'''
+
+
+def exited(mode):
+    import subprocess
+    import sys
+    return subprocess.run([sys.executable, '-c', EXITING, mode], capture_output=True, text=True,
+                          timeout=60, check=True).stdout
+
+
+def test_the_final_collection_is_skipped_at_exit_only():
+    # Without it, Python's last collection finalizes the cycle still alive at exit.
+    assert 'collected:at-exit' in exited('collect')
+    out = exited('skip')
+    assert 'collected:at-exit' not in out
+    # Garbage made during the run is collected as before (az interactive runs many commands).
+    assert 'collected:during-the-run' in out
+    # The CLI's own exit handlers still run and the standard streams are still flushed.
+    assert 'earlier exit handler ran' in out and 'unflushed report' in out
+
+
+def test_the_final_collection_is_registered_once(monkeypatch):
+    import atexit
+    from azext_acrhealth import closing
+    registered = []
+    monkeypatch.setattr(closing, '_EXIT', {'registered': False})
+    monkeypatch.setattr(atexit, 'register', registered.append)
+    closing.skip_the_final_collection()
+    closing.skip_the_final_collection()
+    import gc
+    assert registered == [gc.freeze]

@@ -88,3 +88,31 @@ def test_only_show_errors_keeps_the_error_line(az, tools):
     assert result.returncode == 1, result
     assert result.json()['status'] == 'unhealthy'
     assert result.stderr.strip() == ERROR  # progress and notice hidden, the error kept
+
+
+# Started in every interpreter of `az` (sitecustomize): a reference cycle alive until the process
+# exits, whose finalizer writes a line on stderr when Python's last collection reaches it.
+CYCLE_AT_EXIT = '''
+import os
+
+
+class _AliveAtExit:
+    def __init__(self):
+        self.me = self
+
+    def __del__(self, write=os.write):
+        write(2, b'final collection ran\\n')
+
+
+_alive = _AliveAtExit()
+'''
+
+
+def test_a_run_exits_without_the_final_collection_and_help_with_it(az, tools, tmp_path):
+    (tmp_path / 'sitecustomize.py').write_text(CYCLE_AT_EXIT)
+    run = az.run('acr', 'check-health', '-o', 'json', bin_dir=tools.path, PYTHONPATH=tmp_path)
+    assert run.returncode == 0 and run.json()['checks'], run  # the report is whole
+    assert 'final collection ran' not in run.stderr
+    # The command's help never reaches the handler: its exit is the CLI's own, collection and all.
+    helped = az.run('acr', 'check-health', '-h', bin_dir=tools.path, PYTHONPATH=tmp_path)
+    assert helped.returncode == 0 and 'final collection ran' in helped.stderr, helped

@@ -18,8 +18,6 @@ still alive at exit, which Python never promises to run (nothing of the CLI's, i
 ours relies on one: each file is written with ``with``).
 """
 
-_EXIT = {'registered': False}
-
 
 def close_after_output(cli_ctx, view, report, seconds, failed=0):
     """Register the one-shot handler that closes the run after the report is written."""
@@ -44,9 +42,7 @@ def skip_the_final_collection():
 
     Only at exit: in one process that runs many commands (``az interactive``), garbage made
     between them is collected as usual."""
-    if _EXIT['registered']:
-        return
     import atexit
     import gc
+    atexit.unregister(gc.freeze)  # registered once, however many runs this process makes
     atexit.register(gc.freeze)
-    _EXIT['registered'] = True

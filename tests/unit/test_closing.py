@@ -148,8 +148,9 @@ def test_the_final_collection_is_registered_once(monkeypatch):
     import atexit
     from azext_acrhealth import closing
     registered = []
-    monkeypatch.setattr(closing, '_EXIT', {'registered': False})
     monkeypatch.setattr(atexit, 'register', registered.append)
+    monkeypatch.setattr(atexit, 'unregister', lambda func: [
+        registered.remove(func) for _ in range(registered.count(func))])
     closing.skip_the_final_collection()
     closing.skip_the_final_collection()
     import gc
